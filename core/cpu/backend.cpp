@@ -1,0 +1,64 @@
+#include <cstdlib>
+#include <new>
+
+#include "core/caching_allocator.h"
+#include "core/cpu/kernels.h"
+
+namespace fluxion::cpu {
+namespace {
+
+// 64-byte alignment: a cache line, and enough for any SIMD load.
+constexpr std::size_t kAlignment = 64;
+
+void* aligned_allocate(std::size_t nbytes) {
+  return std::aligned_alloc(kAlignment, (nbytes + kAlignment - 1) / kAlignment * kAlignment);
+}
+
+// Large blocks are cached: glibc returns allocations above its mmap threshold
+// (at most 32 MiB) to the kernel on free, so without a cache every large op
+// output would be page-faulted in afresh (measured: `a + b` on 16M floats ran
+// at a third of its in-place speed). $FLUXION_CPU_CACHE_MB caps the cache.
+// Never destroyed: tensors in static storage may be freed after main returns.
+CachingAllocator& allocator() {
+  static CachingAllocator* instance = new CachingAllocator(aligned_allocate, std::free, [] {
+    CachingAllocator::Options options;
+    if (const char* env = std::getenv("FLUXION_CPU_CACHE_MB")) {
+      char* end = nullptr;
+      const long long mb = std::strtoll(env, &end, 10);
+      FLUXION_CHECK(end != env && *end == '\0' && mb >= 0,
+                    "FLUXION_CPU_CACHE_MB: expected a non-negative integer (MiB), got '", env, "'");
+      options.max_cached_bytes = static_cast<std::size_t>(mb) << 20;
+    }
+    return options;
+  }());
+  return *instance;
+}
+
+void* allocate(std::size_t nbytes) { return allocator().allocate(nbytes); }
+void deallocate(void* ptr, std::size_t nbytes) { allocator().deallocate(ptr, nbytes); }
+void empty_cache() { allocator().empty_cache(); }
+
+}  // namespace
+
+const Backend& backend() {
+  static const Backend cpu_backend{
+      .name = "cpu",
+      .allocate = allocate,
+      .deallocate = deallocate,
+      .empty_cache = empty_cache,
+      .fill = fill,
+      .copy = copy,
+      .binary = binary,
+      .unary = unary,
+      .where = where,
+      .sum = sum,
+      .max = max,
+      .matmul = matmul,
+      .softmax = softmax,
+      .gather = gather,
+      .scatter_add = scatter_add,
+  };
+  return cpu_backend;
+}
+
+}  // namespace fluxion::cpu
