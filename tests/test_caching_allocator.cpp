@@ -1,0 +1,79 @@
+// CachingAllocator: reuse by rounded size, small blocks passed through, the
+// cap on cached bytes, and that every raw block is freed exactly once.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "core/caching_allocator.h"
+
+using fluxion::CachingAllocator;
+
+namespace {
+// Counting raw functions (plain functions: the allocator takes pointers).
+std::set<void*> live;
+std::size_t raw_allocations = 0;
+void* counting_allocate(std::size_t n) {
+  void* p = std::malloc(n);
+  live.insert(p);
+  ++raw_allocations;
+  return p;
+}
+void counting_free(void* p) {
+  REQUIRE(live.erase(p) == 1);  // freed once, and only what was allocated
+  std::free(p);
+}
+CachingAllocator::Options small_options() {
+  CachingAllocator::Options o;
+  o.min_cached_bytes = 1024;
+  o.granularity = 1024;
+  o.max_cached_bytes = 8 * 1024;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("caching allocator: a freed block is reused for the same rounded size") {
+  live.clear();
+  raw_allocations = 0;
+  {
+    CachingAllocator cache(counting_allocate, counting_free, small_options());
+    void* a = cache.allocate(3000);  // rounds to 3072
+    cache.deallocate(a, 3000);
+    CHECK(cache.stats().cached_bytes == 3072);
+    void* b = cache.allocate(2500);  // also 3072: the same block comes back
+    CHECK(b == a);
+    CHECK(cache.stats().hits == 1);
+    CHECK(raw_allocations == 1);
+    void* c = cache.allocate(5000);  // another size: fresh memory
+    CHECK(c != a);
+    CHECK(raw_allocations == 2);
+    cache.deallocate(b, 2500);
+    cache.deallocate(c, 5000);
+    CHECK(cache.stats().cached_bytes == 3072 + 5120);
+  }
+  CHECK(live.empty());  // the destructor returned the cached blocks
+}
+
+TEST_CASE("caching allocator: small blocks bypass the cache, the cap empties it, empty_cache frees all") {
+  live.clear();
+  raw_allocations = 0;
+  CachingAllocator cache(counting_allocate, counting_free, small_options());
+  void* small = cache.allocate(100);
+  cache.deallocate(small, 100);
+  CHECK(cache.stats().cached_bytes == 0);
+  CHECK(live.empty());
+
+  void* a = cache.allocate(4096);
+  void* b = cache.allocate(4096);
+  void* c = cache.allocate(2048);
+  cache.deallocate(a, 4096);
+  cache.deallocate(b, 4096);
+  CHECK(cache.stats().cached_bytes == 8192);
+  cache.deallocate(c, 2048);  // 8192 + 2048 > 8192: the cache is emptied first
+  CHECK(cache.stats().cached_bytes == 2048);
+  CHECK(live.size() == 1);
+  cache.empty_cache();
+  CHECK(cache.stats().cached_bytes == 0);
+  CHECK(live.empty());
+  CHECK(cache.allocate(0) == nullptr);
+}
