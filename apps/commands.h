@@ -1,0 +1,12 @@
+// The `fluxion` command's subcommands. Each add_*_command registers one on the
+// CLI11 app; its callback does the work.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace fluxion::apps {
+
+void add_version_command(CLI::App& app);  // version.cpp
+void add_bench_command(CLI::App& app);    // bench_ops.cpp
+
+}  // namespace fluxion::apps

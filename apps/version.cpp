@@ -1,0 +1,22 @@
+// `fluxion version`: what this build is and how it will run.
+#include <iostream>
+
+#include "apps/commands.h"
+#include "core/parallel.h"
+#include "core/version.h"
+
+namespace fluxion::apps {
+
+void add_version_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("version", "Print the version, the BLAS in use, threads and CUDA support");
+  cmd->callback([] {
+    std::cout << "fluxion " << version() << "\n"
+              << "blas: " << blas_backend() << "\n"
+              << "threads: " << get_num_threads() << "\n"
+              << "cuda: "
+              << (cuda_enabled() ? "on (toolkit found at configure time; no CUDA kernels in this version yet)" : "off")
+              << "\n";
+  });
+}
+
+}  // namespace fluxion::apps
