@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Fluxion needs to build and test, from Debian's packages.
+# Runs as root, or through sudo when it is available.
+set -euo pipefail
+
+packages=(
+  build-essential cmake        # compiler and build
+  libeigen3-dev                # elementwise kernels, GEMM fallback
+  libopenblas-dev              # CPU GEMM
+  doctest-dev                  # tests
+  libcli11-dev                 # the fluxion command line
+  nlohmann-json3-dev           # checkpoint headers
+  zlib1g-dev                   # compressed datasets
+)
+
+run_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup.sh: needs root (or sudo) to install: ${packages[*]}" >&2
+    exit 1
+  fi
+}
+
+export DEBIAN_FRONTEND=noninteractive
+run_as_root apt-get update -qq
+run_as_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "setup.sh: installed ${packages[*]}"
