@@ -1,0 +1,444 @@
+#include "core/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "autograd/grad_mode.h"
+
+namespace fluxion {
+
+// Tensor bytes go between memory and the file unchanged; the format is
+// little-endian, so a big-endian host would need byte swapping here.
+static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kMetadataKey = "__metadata__";
+// The reference implementation's limit: a larger length means a corrupt or
+// foreign file, and allocating it would be the first thing to go wrong.
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr std::uint64_t kLengthBytes = 8;
+
+// --- dtypes and shapes ----------------------------------------------------------
+
+const char* format_dtype(DType dtype) {
+  switch (dtype) {
+    case DType::float32: return "F32";
+    case DType::float64: return "F64";
+    case DType::int64: return "I64";
+  }
+  return "?";
+}
+
+std::optional<DType> parse_dtype(const std::string& name) {
+  for (DType d : {DType::float32, DType::float64, DType::int64})
+    if (name == format_dtype(d)) return d;
+  return std::nullopt;
+}
+
+// The bytes a tensor of this dtype and shape needs; nullopt when that
+// overflows 64 bits, which only a corrupt or hostile header can ask for.
+std::optional<std::uint64_t> byte_count(DType dtype, const Shape& shape) {
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  std::uint64_t bytes = element_size(dtype);
+  for (std::int64_t d : shape)
+    if (__builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes)) return std::nullopt;
+  return bytes;
+}
+
+std::uint64_t nbytes_of(const Tensor& t) {
+  return static_cast<std::uint64_t>(t.numel()) * element_size(t.dtype());
+}
+
+// --- POSIX files ------------------------------------------------------------------
+
+// strerror's text, without strerror's shared buffer (checkpoints may be saved
+// from several threads).
+std::string errno_text(int err) { return std::system_category().message(err); }
+
+// Owns a file descriptor; close() reports the error that a destructor cannot.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Returns 0 or an errno value. On NFS and some FUSE file systems, close is
+  // where a failed write is first reported, so its result matters.
+  int close() {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+// write() may write less than asked (signals, pipes, full disks report
+// ENOSPC only on the next call), so loop until everything is out.
+void write_all(int fd, const void* data, std::size_t size, const std::string& path, const std::string& tmp) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    FLUXION_CHECK(n > 0, "save_safetensors: '", path, "': cannot write '", tmp, "': ",
+                  errno_text(n < 0 ? errno : EIO));
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+// Reads exactly `size` bytes at `offset`. The size was checked against
+// fstat() beforehand, so a short read means the file changed underneath us.
+void read_all(int fd, void* data, std::size_t size, std::uint64_t offset, const std::string& path) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    FLUXION_CHECK(n >= 0, "load_safetensors: '", path, "': read failed: ", errno_text(errno));
+    FLUXION_CHECK(n > 0, "load_safetensors: '", path, "': the file ended early (was it changed while being read?)");
+    p += n;
+    size -= static_cast<std::size_t>(n);
+    offset += static_cast<std::uint64_t>(n);
+  }
+}
+
+// The temporary file of an atomic save; removed on destruction unless the
+// save got as far as renaming it over the destination.
+class TempFile {
+ public:
+  TempFile(const std::string& path, std::string tmp_path)
+      : path_(path), tmp_path_(std::move(tmp_path)),
+        fd_(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) {
+    FLUXION_CHECK(fd_.valid(), "save_safetensors: '", path_, "': cannot create '", tmp_path_, "': ",
+                  errno_text(errno));
+  }
+  ~TempFile() {
+    if (!renamed_) ::unlink(tmp_path_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  void write(const void* data, std::size_t size) { write_all(fd_.get(), data, size, path_, tmp_path_); }
+
+  // fsync before rename: otherwise the rename can reach the disk before the
+  // data, and a crash leaves an empty or partial file under the final name.
+  void sync_close_and_rename() {
+    FLUXION_CHECK(::fsync(fd_.get()) == 0, "save_safetensors: '", path_, "': cannot sync '", tmp_path_, "': ",
+                  errno_text(errno));
+    const int err = fd_.close();
+    FLUXION_CHECK(err == 0, "save_safetensors: '", path_, "': cannot close '", tmp_path_, "': ", errno_text(err));
+    FLUXION_CHECK(::rename(tmp_path_.c_str(), path_.c_str()) == 0, "save_safetensors: cannot rename '", tmp_path_,
+                  "' to '", path_, "': ", errno_text(errno));
+    renamed_ = true;
+  }
+
+ private:
+  std::string path_, tmp_path_;
+  Fd fd_;
+  bool renamed_ = false;
+};
+
+// The rename itself lives in the directory; until the directory is synced a
+// crash may bring back the old file.
+void sync_directory_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FLUXION_CHECK(fd.valid(), "save_safetensors: '", path, "': cannot open directory '", dir, "' to sync it: ",
+                errno_text(errno));
+  FLUXION_CHECK(::fsync(fd.get()) == 0, "save_safetensors: '", path, "': cannot sync directory '", dir, "': ",
+                errno_text(errno));
+}
+
+// --- writing ------------------------------------------------------------------------
+
+void check_savable(const std::string& path, const TensorMap& tensors) {
+  FLUXION_CHECK(!tensors.contains(kMetadataKey), "save_safetensors: '", path, "': '", kMetadataKey,
+                "' is reserved for the metadata and cannot name a tensor");
+  for (const auto& [name, t] : tensors) {
+    FLUXION_CHECK(t.defined(), "save_safetensors: '", path, "': tensor '", name, "' is undefined");
+    FLUXION_CHECK(t.device().is_cpu(), "save_safetensors: '", path, "': tensor '", name, "' is on ", t.device(),
+                  "; only CPU tensors can be saved");
+  }
+}
+
+// The JSON header, padded with spaces so the data starts 8-byte aligned (as
+// the reference writer does: readers can then map the file and use the
+// tensors in place). nlohmann::json keeps object keys sorted, and the data is
+// laid out in the same (std::map) order.
+std::string make_header(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  json header = json::object();
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    const std::uint64_t end = offset + nbytes_of(t);
+    header[name] = json::object({{"dtype", format_dtype(t.dtype())},
+                                 {"shape", t.shape()},
+                                 {"data_offsets", json::array({offset, end})}});
+    offset = end;
+  }
+  if (!metadata.empty()) header[kMetadataKey] = metadata;
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const json::exception& e) {  // names and metadata must be valid UTF-8
+    throw Error(detail::concat("save_safetensors: '", path, "': cannot encode the header: ", e.what()));
+  }
+  text.append((kLengthBytes - text.size() % kLengthBytes) % kLengthBytes, ' ');
+  return text;
+}
+
+// --- reading ------------------------------------------------------------------------
+
+// One tensor as the header describes it.
+struct Entry {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  std::uint64_t begin, end;  // in the data buffer
+};
+
+// Reads and checks a file; every message starts with the path.
+class Reader {
+ public:
+  explicit Reader(const std::string& path) : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    FLUXION_CHECK(fd_.valid(), "load_safetensors: cannot open '", path_, "': ", errno_text(errno));
+    struct stat st {};
+    FLUXION_CHECK(::fstat(fd_.get(), &st) == 0, "load_safetensors: cannot stat '", path_, "': ", errno_text(errno));
+    file_size_ = static_cast<std::uint64_t>(st.st_size);
+  }
+
+  SafetensorsFile read() {
+    const json header = read_header();
+    std::vector<Entry> entries;
+    SafetensorsFile file;
+    for (const auto& [name, value] : header.items()) {
+      if (name == kMetadataKey) file.metadata = parse_metadata(value);
+      else entries.push_back(parse_entry(name, value));
+    }
+    check_layout(entries);
+    for (const Entry& e : entries) file.tensors.emplace(e.name, read_tensor(e));
+    return file;
+  }
+
+ private:
+  template <class... Parts>
+  [[noreturn]] void fail(const Parts&... parts) const {
+    throw Error(detail::concat("load_safetensors: '", path_, "': ", parts...));
+  }
+
+  json read_header() {
+    if (file_size_ < kLengthBytes)
+      fail("the file is ", file_size_, " bytes, shorter than the 8-byte header length that starts a safetensors file");
+    std::uint64_t length = 0;  // little-endian on disk and (static_assert above) in memory
+    read_all(fd_.get(), &length, kLengthBytes, 0, path_);
+    if (length > kMaxHeaderBytes)
+      fail("the header length ", length, " is absurdly large (more than ", kMaxHeaderBytes,
+           " bytes): not a safetensors file?");
+    if (length > file_size_ - kLengthBytes)
+      fail("the header length ", length, " runs past the end of the file (", file_size_, " bytes)");
+    data_start_ = kLengthBytes + length;
+    buffer_size_ = file_size_ - data_start_;
+
+    std::string text(length, '\0');
+    read_all(fd_.get(), text.data(), text.size(), kLengthBytes, path_);
+    json header;
+    try {
+      header = json::parse(text);
+    } catch (const json::parse_error& e) {
+      fail("the header is not valid JSON: ", e.what());
+    }
+    if (!header.is_object()) fail("the header must be a JSON object, got a JSON ", header.type_name());
+    return header;
+  }
+
+  Metadata parse_metadata(const json& value) const {
+    if (!value.is_object()) fail("\"", kMetadataKey, "\" must be an object of strings, got a JSON ", value.type_name());
+    Metadata metadata;
+    for (const auto& [key, v] : value.items()) {
+      if (!v.is_string())
+        fail("\"", kMetadataKey, "\" must be an object of strings, but \"", key, "\" holds a JSON ", v.type_name());
+      metadata.emplace(key, v.get<std::string>());
+    }
+    return metadata;
+  }
+
+  Entry parse_entry(const std::string& name, const json& value) const {
+    if (!value.is_object())
+      fail("tensor '", name, "': expected an object with dtype, shape and data_offsets, got a JSON ", value.type_name());
+    for (const char* field : {"dtype", "shape", "data_offsets"})
+      if (!value.contains(field)) fail("tensor '", name, "': missing \"", field, "\"");
+    Entry e{name, parse_entry_dtype(name, value["dtype"]), parse_shape(name, value["shape"]), 0, 0};
+    parse_offsets(e, value["data_offsets"]);
+    check_size(e);
+    return e;
+  }
+
+  DType parse_entry_dtype(const std::string& name, const json& value) const {
+    const std::optional<DType> dtype = value.is_string() ? parse_dtype(value.get<std::string>()) : std::nullopt;
+    if (!dtype) fail("tensor '", name, "': unsupported dtype ", value.dump(), " (Fluxion supports F32, F64 and I64)");
+    return *dtype;
+  }
+
+  Shape parse_shape(const std::string& name, const json& value) const {
+    constexpr auto kMaxDim = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    // nlohmann parses non-negative integers as unsigned, negative ones as
+    // signed and anything with a '.' or exponent as float.
+    const auto dim_ok = [](const json& d) { return d.is_number_unsigned() && d.get<std::uint64_t>() <= kMaxDim; };
+    if (!value.is_array() || !std::all_of(value.begin(), value.end(), dim_ok))
+      fail("tensor '", name, "': shape must be an array of non-negative integers, got ", value.dump());
+    Shape shape;
+    for (const json& d : value) shape.push_back(d.get<std::int64_t>());
+    return shape;
+  }
+
+  void parse_offsets(Entry& e, const json& value) const {
+    if (!value.is_array() || value.size() != 2 || !value[0].is_number_unsigned() || !value[1].is_number_unsigned() ||
+        value[0].get<std::uint64_t>() > value[1].get<std::uint64_t>())
+      fail("tensor '", e.name, "': data_offsets must be two non-decreasing non-negative integers [begin, end], got ",
+           value.dump());
+    e.begin = value[0].get<std::uint64_t>();
+    e.end = value[1].get<std::uint64_t>();
+  }
+
+  // The byte count must match the shape exactly.
+  void check_size(const Entry& e) const {
+    const std::optional<std::uint64_t> expected = byte_count(e.dtype, e.shape);
+    if (!expected || *expected != e.end - e.begin)
+      fail("tensor '", e.name, "': dtype ", format_dtype(e.dtype), " and shape ", to_string(e.shape), " need ",
+           expected ? std::to_string(*expected) : std::string("more than 2^64"), " bytes, but data_offsets [",
+           e.begin, ", ", e.end, "] span ", e.end - e.begin);
+    if (e.end > buffer_size_)
+      fail("tensor '", e.name, "': data_offsets [", e.begin, ", ", e.end, "] run past the end of the data buffer (",
+           buffer_size_, " bytes after the header)");
+  }
+
+  // The tensors must tile the data buffer exactly: no two overlap (a writer
+  // bug, or a crafted file aliasing memory) and no byte is left unused (the
+  // reference rejects holes too, as "metadata incomplete buffer").
+  void check_layout(std::vector<Entry>& entries) const {
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
+    std::uint64_t covered = 0;
+    const Entry* last = nullptr;
+    for (const Entry& e : entries) {
+      if (e.begin < covered)
+        fail("tensors '", last->name, "' (bytes [", last->begin, ", ", last->end, ")) and '", e.name, "' (bytes [",
+             e.begin, ", ", e.end, ")) overlap");
+      if (e.begin > covered) fail_hole(covered, e.begin);
+      covered = e.end;
+      last = &e;
+    }
+    if (covered < buffer_size_) fail_hole(covered, buffer_size_);
+  }
+
+  [[noreturn]] void fail_hole(std::uint64_t begin, std::uint64_t end) const {
+    fail("bytes [", begin, ", ", end, ") of the data buffer are not covered by any tensor (metadata incomplete buffer)");
+  }
+
+  Tensor read_tensor(const Entry& e) const {
+    Tensor t = empty(e.shape, e.dtype);
+    if (e.end > e.begin) read_all(fd_.get(), t.raw_data(), e.end - e.begin, data_start_ + e.begin, path_);
+    return t;
+  }
+
+  std::string path_;
+  Fd fd_;
+  std::uint64_t file_size_ = 0;
+  std::uint64_t data_start_ = 0;   // 8 + header length
+  std::uint64_t buffer_size_ = 0;  // bytes after the header
+};
+
+// "\"a\", \"b\""
+std::string quoted_list(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "\"" : ", \"") + k + "\"";
+  return out;
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  NoGradGuard no_grad;  // contiguous() of a parameter is a copy, not a graph node
+  check_savable(path, tensors);
+  const std::string header = make_header(path, tensors, metadata);
+  const std::uint64_t length = header.size();
+
+  // pid and a per-process counter: two saves of one path, from two
+  // processes or two threads, never share a temporary file.
+  static std::atomic<std::uint64_t> saves{0};
+  TempFile tmp(path, path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(saves++));
+  tmp.write(&length, kLengthBytes);
+  tmp.write(header.data(), header.size());
+  for (const auto& [name, t] : tensors) {
+    const Tensor c = t.contiguous();  // row-major, whatever the strides were
+    if (c.numel() > 0) tmp.write(c.raw_data(), nbytes_of(c));
+  }
+  tmp.sync_close_and_rename();
+  sync_directory_of(path);
+}
+
+SafetensorsFile load_safetensors(const std::string& path) { return Reader(path).read(); }
+
+void load_into(const TensorMap& targets, const TensorMap& loaded, bool strict, const std::string& source) {
+  std::vector<std::string> missing, unexpected, mismatches;
+  for (const auto& [name, target] : targets) {
+    FLUXION_CHECK(target.defined(), "load_into: target '", name, "' is undefined");
+    const auto it = loaded.find(name);
+    if (it == loaded.end()) {
+      missing.push_back(name);
+      continue;
+    }
+    const Tensor& src = it->second;
+    FLUXION_CHECK(src.defined(), "load_into: '", source, "': tensor '", name, "' is undefined");
+    if (src.shape() != target.shape())
+      mismatches.push_back(detail::concat("shape mismatch for \"", name, "\": ", to_string(src.shape()), " in '",
+                                          source, "', ", to_string(target.shape()), " in the target"));
+    else if (src.dtype() != target.dtype())
+      mismatches.push_back(detail::concat("dtype mismatch for \"", name, "\": ", src.dtype(), " in '", source, "', ",
+                                          target.dtype(), " in the target"));
+  }
+  for (const auto& [name, src] : loaded)
+    if (!targets.contains(name)) unexpected.push_back(name);
+
+  // Like PyTorch, report every problem at once, so one run shows all renames
+  // a checkpoint needs.
+  std::string problems;
+  if (strict && !missing.empty()) problems += "\n  missing keys: " + quoted_list(missing);
+  if (strict && !unexpected.empty()) problems += "\n  unexpected keys: " + quoted_list(unexpected);
+  for (const auto& m : mismatches) problems += "\n  " + m;
+  FLUXION_CHECK(problems.empty(), "load_into: error(s) loading '", source, "':", problems);
+
+  NoGradGuard no_grad;  // so parameters that require grad accept the copy
+  for (const auto& [name, target] : targets) {
+    const auto it = loaded.find(name);
+    if (it == loaded.end()) continue;
+    Tensor handle = target;  // shares the TensorImpl: copy_ writes the target's memory
+    handle.copy_(it->second);
+  }
+}
+
+}  // namespace fluxion
