@@ -1,0 +1,56 @@
+#include "optim/adabound.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/fused.h"
+
+namespace fluxion::optim {
+
+void AdaBoundOptions::validate(const char* who) const {
+  check_at_least(who, "lr", lr_, 0.0);
+  check_unit_interval(who, "beta1", beta1_);
+  check_unit_interval(who, "beta2", beta2_);
+  check_at_least(who, "final_lr", final_lr_, 0.0);
+  FLUXION_CHECK(gamma_ > 0.0 && gamma_ < 1.0, who, ": option gamma must be in (0, 1), got ", gamma_);
+  check_at_least(who, "eps", eps_, 0.0);
+  check_at_least(who, "weight_decay", weight_decay_, 0.0);
+}
+
+AdaBound::AdaBound(std::vector<Tensor> params, AdaBoundOptions options)
+    : AdaBound(std::vector<Group>{{std::move(params), options}}) {}
+
+AdaBound::AdaBound(std::vector<Group> groups) : OptimizerWith(std::move(groups)) {
+  validate_options();
+  for (const Group& g : groups_)
+    FLUXION_CHECK(g.options.lr() > 0.0, name(), ": option lr must be > 0 (final_lr is scaled by lr / initial lr)");
+}
+
+void AdaBound::step() {
+  for_each_param([this](Tensor& p, const Tensor& grad, ParamState& s, const AdaBoundOptions& o, std::size_t group) {
+    const std::int64_t t = ++s.step;
+    Tensor& m = buffer(s, "exp_avg", p);
+    Tensor& v = buffer(s, "exp_avg_sq", p);
+    Tensor& v_max = o.amsbound() ? buffer(s, "max_exp_avg_sq", p) : v;
+    // Adam's bias-corrected step size, then per element clipped into
+    // [lower, upper], both closing in on final_lr as t grows:
+    //   lower = final_lr (1 - 1 / (gamma t + 1)),  upper = final_lr (1 + 1 / (gamma t))
+    const double step_size = o.lr() * std::sqrt(1.0 - std::pow(o.beta2(), t)) / (1.0 - std::pow(o.beta1(), t));
+    // final_lr follows the schedule: scaled by lr / initial lr.
+    const double final_lr = o.final_lr() * o.lr() / initial_lrs_[group];
+    const double lower = final_lr * (1.0 - 1.0 / (o.gamma() * static_cast<double>(t) + 1.0));
+    const double upper = final_lr * (1.0 + 1.0 / (o.gamma() * static_cast<double>(t)));
+    for_each_element("AdaBound", [=, b1 = o.beta1(), b2 = o.beta2(), eps = o.eps(), wd = o.weight_decay()](
+                                     auto& w, auto& g_in, auto& m, auto& v, auto& v_max) {
+      using T = std::remove_reference_t<decltype(w)>;
+      const T g = g_in + T(wd) * w;
+      m = T(b1) * m + T(1.0 - b1) * g;
+      v = T(b2) * v + T(1.0 - b2) * g * g;
+      v_max = std::max(v_max, v);
+      const T rate = std::clamp(T(step_size) / (std::sqrt(v_max) + T(eps)), T(lower), T(upper));
+      w -= rate * m;
+    }, p, grad, m, v, v_max);
+  });
+}
+
+}  // namespace fluxion::optim

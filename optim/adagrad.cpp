@@ -1,0 +1,38 @@
+#include "optim/adagrad.h"
+
+#include <cmath>
+
+#include "core/fused.h"
+
+namespace fluxion::optim {
+
+void AdagradOptions::validate(const char* who) const {
+  check_at_least(who, "lr", lr_, 0.0);
+  check_at_least(who, "lr_decay", lr_decay_, 0.0);
+  check_at_least(who, "weight_decay", weight_decay_, 0.0);
+  check_at_least(who, "initial_accumulator_value", initial_accumulator_value_, 0.0);
+  check_at_least(who, "eps", eps_, 0.0);
+}
+
+Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
+    : Adagrad(std::vector<Group>{{std::move(params), options}}) {}
+Adagrad::Adagrad(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
+
+void Adagrad::step() {
+  for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdagradOptions& o, std::size_t) {
+    const std::int64_t t = ++s.step;
+    // PyTorch creates the accumulator with the parameter, not at the first
+    // step; the value is the same.
+    Tensor& sum = buffer(s, "sum", p, o.initial_accumulator_value());
+    // g += wd w;  sum += g^2;  w -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)
+    const double clr = o.lr() / (1.0 + static_cast<double>(t - 1) * o.lr_decay());
+    for_each_element("Adagrad", [clr, wd = o.weight_decay(), eps = o.eps()](auto& w, auto& g_in, auto& sum) {
+      using T = std::remove_reference_t<decltype(w)>;
+      const T g = g_in + T(wd) * w;
+      sum += g * g;
+      w -= T(clr) * g / (std::sqrt(sum) + T(eps));
+    }, p, grad, sum);
+  });
+}
+
+}  // namespace fluxion::optim

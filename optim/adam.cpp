@@ -1,0 +1,69 @@
+#include "optim/adam.h"
+
+#include <cmath>
+
+#include "core/fused.h"
+
+namespace fluxion::optim {
+
+void AdamOptions::validate(const char* who) const {
+  check_at_least(who, "lr", lr_, 0.0);
+  check_unit_interval(who, "beta1", beta1_);
+  check_unit_interval(who, "beta2", beta2_);
+  check_at_least(who, "eps", eps_, 0.0);
+  check_at_least(who, "weight_decay", weight_decay_, 0.0);
+}
+
+namespace {
+
+// One Adam step for a parameter. l2 is added to the gradient (Adam);
+// decoupled shrinks the weight before the step (AdamW). In order:
+//   g += l2 w;  w *= 1 - lr decoupled
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  v_max = max(v_max, v)
+//   w -= lr / (1 - b1^t) * m / (sqrt(v or v_max) / sqrt(1 - b2^t) + eps)
+void adam_step(Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& o, double l2, double decoupled) {
+  const std::int64_t t = ++s.step;
+  const double step_size = o.lr() / (1.0 - std::pow(o.beta1(), t));
+  const double correction2_sqrt = std::sqrt(1.0 - std::pow(o.beta2(), t));
+  Tensor& m = buffer(s, "exp_avg", p);
+  Tensor& v = buffer(s, "exp_avg_sq", p);
+  auto update = [=, b1 = o.beta1(), b2 = o.beta2(), eps = o.eps(), shrink = 1.0 - o.lr() * decoupled](
+                    auto& w, auto& g_in, auto& m, auto& v, auto& v_max) {
+    using T = std::remove_reference_t<decltype(w)>;
+    const T g = g_in + T(l2) * w;
+    w *= T(shrink);
+    m = T(b1) * m + T(1.0 - b1) * g;
+    v = T(b2) * v + T(1.0 - b2) * g * g;
+    v_max = std::max(v_max, v);
+    w -= T(step_size) * m / (std::sqrt(v_max) / T(correction2_sqrt) + T(eps));
+  };
+  if (o.amsgrad()) {
+    for_each_element("Adam", update, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
+  } else {
+    // Without AMSGrad the "maximum" is v itself: pass v twice.
+    for_each_element("Adam", [&](auto& w, auto& g, auto& m, auto& v) { update(w, g, m, v, v); }, p, grad, m, v);
+  }
+}
+
+}  // namespace
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam(std::vector<Group>{{std::move(params), options}}) {}
+Adam::Adam(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
+
+void Adam::step() {
+  for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& o, std::size_t) {
+    adam_step(p, grad, s, o, o.weight_decay(), 0.0);
+  });
+}
+
+AdamW::AdamW(std::vector<Tensor> params, AdamOptions options)
+    : AdamW(std::vector<Group>{{std::move(params), options}}) {}
+AdamW::AdamW(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
+
+void AdamW::step() {
+  for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& o, std::size_t) {
+    adam_step(p, grad, s, o, 0.0, o.weight_decay());
+  });
+}
+
+}  // namespace fluxion::optim

@@ -1,0 +1,43 @@
+// Options structs in libtorch's manner: AdamOptions().lr(1e-3).beta2(0.99).
+// FLUXION_ARG declares a field with a chainable setter and a getter. Each
+// options struct also lists its fields in visit(), which gives state_dict,
+// make_optimizer's by-name options and the range checks one place to look.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include "core/error.h"
+
+#define FLUXION_ARG(type, name, default_value)      \
+ public:                                           \
+  auto& name(type value) {                         \
+    name##_ = value;                               \
+    return *this;                                  \
+  }                                                \
+  type name() const { return name##_; }            \
+                                                   \
+ private:                                          \
+  type name##_ = default_value
+
+namespace fluxion::optim {
+
+// Options are saved and set by name as doubles; enums go through int.
+template <class Field>
+Field option_from_double(double value) {
+  if constexpr (std::is_enum_v<Field>) return static_cast<Field>(static_cast<int>(value));
+  else return static_cast<Field>(value);
+}
+
+// Range checks shared by the optimizers' constructors; `who` is the
+// optimizer's name, `option` the option's.
+inline void check_at_least(const char* who, const char* option, double value, double low) {
+  FLUXION_CHECK(std::isfinite(value) && value >= low, who, ": option ", option, " must be a finite number >= ", low,
+                ", got ", value);
+}
+inline void check_unit_interval(const char* who, const char* option, double value) {
+  FLUXION_CHECK(value >= 0.0 && value < 1.0, who, ": option ", option, " must be in [0, 1), got ", value);
+}
+
+}  // namespace fluxion::optim

@@ -1,0 +1,77 @@
+#include "optim/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace fluxion::optim {
+
+Schedule step_decay(std::int64_t step_size, double gamma) {
+  FLUXION_CHECK(step_size >= 1, "step_decay: step_size must be >= 1, got ", step_size);
+  check_at_least("step_decay", "gamma", gamma, 0.0);
+  return [=](std::int64_t t) { return std::pow(gamma, static_cast<double>(t / step_size)); };
+}
+
+Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
+  check_at_least("multistep", "gamma", gamma, 0.0);
+  for (std::size_t i = 0; i < milestones.size(); ++i)
+    FLUXION_CHECK(milestones[i] >= 0 && (i == 0 || milestones[i] > milestones[i - 1]),
+                  "multistep: milestones must be non-negative and increasing, got ", milestones[i], " at position ", i);
+  return [=](std::int64_t t) {
+    const auto passed = std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
+    return std::pow(gamma, static_cast<double>(passed));
+  };
+}
+
+Schedule cosine(std::int64_t t_max, double min_factor) {
+  FLUXION_CHECK(t_max >= 1, "cosine: t_max must be >= 1, got ", t_max);
+  FLUXION_CHECK(min_factor >= 0.0 && min_factor <= 1.0, "cosine: min_factor must be in [0, 1], got ", min_factor);
+  return [=](std::int64_t t) {
+    return min_factor + (1.0 - min_factor) *
+                            (1.0 + std::cos(std::numbers::pi * static_cast<double>(t) / static_cast<double>(t_max))) /
+                            2.0;
+  };
+}
+
+Schedule linear_warmup(std::int64_t iterations, double start_factor) {
+  FLUXION_CHECK(iterations >= 1, "linear_warmup: iterations must be >= 1, got ", iterations);
+  FLUXION_CHECK(start_factor > 0.0 && start_factor <= 1.0, "linear_warmup: start_factor must be in (0, 1], got ",
+                start_factor);
+  return [=](std::int64_t t) {
+    const double progress = static_cast<double>(std::min(t, iterations)) / static_cast<double>(iterations);
+    return start_factor + (1.0 - start_factor) * progress;
+  };
+}
+
+Schedule chain(std::vector<Schedule> schedules) {
+  return [schedules = std::move(schedules)](std::int64_t t) {
+    double factor = 1.0;
+    for (const Schedule& s : schedules) factor *= s(t);
+    return factor;
+  };
+}
+
+LRScheduler::LRScheduler(Optimizer& optimizer, Schedule schedule)
+    : optimizer_(optimizer), schedule_(std::move(schedule)) {
+  FLUXION_CHECK(schedule_ != nullptr, "LRScheduler: empty schedule");
+  for (std::size_t g = 0; g < optimizer_.num_groups(); ++g) initial_lrs_.push_back(optimizer_.lr(g));
+  apply();
+}
+
+void LRScheduler::step() {
+  ++t_;
+  apply();
+}
+
+void LRScheduler::set_last_epoch(std::int64_t t) {
+  FLUXION_CHECK(t >= 0, "LRScheduler: last_epoch must be >= 0, got ", t);
+  t_ = t;
+  apply();
+}
+
+void LRScheduler::apply() {
+  const double f = schedule_(t_);
+  for (std::size_t g = 0; g < initial_lrs_.size(); ++g) optimizer_.set_lr(g, initial_lrs_[g] * f);
+}
+
+}  // namespace fluxion::optim

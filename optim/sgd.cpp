@@ -1,0 +1,42 @@
+#include "optim/sgd.h"
+
+#include "core/fused.h"
+
+namespace fluxion::optim {
+
+void SGDOptions::validate(const char* who) const {
+  check_at_least(who, "lr", lr_, 0.0);
+  check_at_least(who, "momentum", momentum_, 0.0);
+  check_at_least(who, "dampening", dampening_, 0.0);
+  check_at_least(who, "weight_decay", weight_decay_, 0.0);
+  FLUXION_CHECK(!nesterov_ || (momentum_ > 0.0 && dampening_ == 0.0), who,
+                ": option nesterov needs momentum > 0 and dampening = 0 (as in PyTorch)");
+}
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<Group>{{std::move(params), options}}) {}
+SGD::SGD(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
+
+void SGD::step() {
+  for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const SGDOptions& o, std::size_t) {
+    const bool first = s.step++ == 0;
+    if (o.momentum() == 0.0) {
+      for_each_element("SGD", [lr = o.lr(), wd = o.weight_decay()](auto& w, auto& g) {
+        using T = std::remove_reference_t<decltype(w)>;
+        const T d = g + T(wd) * w;
+        w -= T(lr) * d;
+      }, p, grad);
+      return;
+    }
+    // The buffer starts as the first step's gradient, undamped (as PyTorch).
+    Tensor& velocity = buffer(s, "momentum_buffer", p);
+    for_each_element("SGD", [lr = o.lr(), wd = o.weight_decay(), mu = o.momentum(), damp = o.dampening(),
+                             nesterov = o.nesterov(), first](auto& w, auto& g, auto& v) {
+      using T = std::remove_reference_t<decltype(w)>;
+      const T d = g + T(wd) * w;
+      v = first ? d : T(mu) * v + T(1.0 - damp) * d;
+      w -= T(lr) * (nesterov ? d + T(mu) * v : v);
+    }, p, grad, velocity);
+  });
+}
+
+}  // namespace fluxion::optim

@@ -1,0 +1,179 @@
+// AdaBayes and AdaBayes-FP against the paper's own limits (Section 3.1):
+// the fixed point of the filter (Eq. 21), SGD in the low-data limit (Eq. 22),
+// Adam's learning rate in the high-data limit (Eq. 24), and AdamW as the
+// prior variance grows without bound (Eq. 27).
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "fluxion.h"
+
+using namespace fluxion;
+using namespace fluxion::optim;
+
+namespace {
+
+// Eq. 21: the posterior variance the filter settles at for a constant <g^2>.
+double fixed_point(double sigma2, double eta, double mean_square) {
+  return 1.0 / (0.5 / sigma2 + std::sqrt(0.25 / (sigma2 * sigma2) + mean_square / (eta * eta)));
+}
+
+// Runs `steps` steps with the same mean-loss gradient every step.
+void run_constant_gradient(Optimizer& opt, Tensor& p, double mean_grad, int steps) {
+  for (int i = 0; i < steps; ++i) {
+    p.set_grad(full(p.shape(), mean_grad, kFloat64));
+    opt.step();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("adabayes: the posterior variance converges to the Eq. 21 fixed point") {
+  // sigma^2 = sgd_lr / batch = 1e-3, eta = 1e-3; gradients from the SGD-like
+  // regime (tiny) through the crossover to the Adam-like regime (large).
+  for (double mean_grad : {1e-5, 1e-3, 1e-2, 1e-1, 1.0}) {
+    CAPTURE(mean_grad);
+    Tensor p = zeros({3}, kFloat64).requires_grad_();
+    AdaBayes opt({p}, AdaBayesOptions(1e-3).sgd_lr(0.128).batch_size(128).weight_decay(0.0));
+    run_constant_gradient(opt, p, mean_grad, 20000);
+    const double g_sum = 128 * mean_grad;  // the paper's g: the summed-loss gradient
+    const double expected = fixed_point(1e-3, 1e-3, g_sum * g_sum);
+    const double got = opt.posterior_variance(0).to_vector<double>()[0];
+    CHECK(got == doctest::Approx(expected).epsilon(0.01));
+    // The bias-corrected <g^2> the inspection API reports is g_sum^2.
+    CHECK(opt.mean_squared_gradient(0).to_vector<double>()[0] == doctest::Approx(g_sum * g_sum).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("adabayes: low-data limit - sigma2_post is sigma^2 and the step is SGD's with lr sgd_lr (Eq. 22)") {
+  const double sgd_lr = 0.1, batch = 128, mean_grad = 1e-7;
+  Tensor p = full({4}, 0.5, kFloat64).requires_grad_();
+  AdaBayes opt({p}, AdaBayesOptions(1e-3).sgd_lr(sgd_lr).batch_size(batch).weight_decay(0.0));
+  p.set_grad(full({4}, mean_grad, kFloat64));
+  opt.step();
+  // First step: <g> is the bias-corrected summed gradient, so the update is
+  // sigma2_post * batch * mean_grad, with sigma2_post ~ sigma^2 = sgd_lr / batch.
+  CHECK(opt.posterior_variance(0).to_vector<double>()[0] == doctest::Approx(sgd_lr / batch).epsilon(1e-9));
+  CHECK((0.5 - p.to_vector<double>()[0]) == doctest::Approx(sgd_lr * mean_grad).epsilon(1e-6));
+  // The gradient the user sees is left as it was (the rescaling is internal).
+  CHECK(p.grad().to_vector<double>()[0] == mean_grad);
+  // And it stays SGD-like: after many steps sigma2_post is still sigma^2.
+  run_constant_gradient(opt, p, mean_grad, 5000);
+  CHECK(opt.posterior_variance(0).to_vector<double>()[0] == doctest::Approx(sgd_lr / batch).epsilon(1e-4));
+}
+
+TEST_CASE("adabayes: high-data limit - sigma2_post approaches eta / sqrt(<g^2>) (Eq. 24)") {
+  const double eta = 1e-3, mean_grad = 10.0, batch = 128;
+  Tensor p = zeros({2}, kFloat64).requires_grad_();
+  AdaBayes opt({p}, AdaBayesOptions(eta).sgd_lr(0.1).batch_size(batch).weight_decay(0.0));
+  run_constant_gradient(opt, p, mean_grad, 5000);
+  const double g_sum = batch * mean_grad;
+  CHECK(opt.posterior_variance(0).to_vector<double>()[0] == doctest::Approx(eta / g_sum).epsilon(0.01));
+}
+
+namespace {
+// AdaBayes-FP with sigma^2 -> infinity against AdamW over 200 steps of the
+// same gradients. AdaBayes-FP decays by the constant weight_decay, AdamW by
+// lr x weight_decay: equal when AdamW's weight_decay is AdaBayes-FP's
+// divided by lr. Both with eps 0. Returns the worst relative deviation, and
+// the worst ratio of the absolute deviation to sum_t decay x |step_t|.
+struct Deviation {
+  double relative = 0.0;
+  double of_bound = 0.0;
+};
+Deviation fp_vs_adamw(double decay) {
+  const double lr = 1e-3;
+  Generator gen(11);
+  Tensor a = randn({5, 3}, kFloat64, &gen).requires_grad_();
+  Tensor b = a.detach().clone().requires_grad_();
+  AdaBayesFP fp({a}, AdaBayesOptions(lr).sgd_lr(1e12).batch_size(128).weight_decay(decay).eps(0.0));
+  AdamW adamw({b}, AdamOptions(lr).weight_decay(decay / lr).eps(0.0));
+  Deviation worst;
+  std::vector<double> bound(15, 0.0);
+  for (int step = 0; step < 200; ++step) {
+    Tensor g = randn({5, 3}, kFloat64, &gen) * (step % 7 == 0 ? 5.0 : 0.2);
+    a.set_grad(g);
+    b.set_grad(g.clone());
+    const auto before = b.to_vector<double>();
+    fp.step();
+    adamw.step();
+    const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+    for (std::size_t i = 0; i < va.size(); ++i) {
+      // AdamW's own step: vb = before (1 - lambda) - step.
+      bound[i] += decay * std::fabs(before[i] * (1.0 - decay) - vb[i]);
+      const double diff = std::fabs(va[i] - vb[i]);
+      worst.relative = std::max(worst.relative, diff / std::fabs(vb[i]));
+      if (bound[i] > 0) worst.of_bound = std::max(worst.of_bound, diff / bound[i]);
+    }
+  }
+  return worst;
+}
+}  // namespace
+
+TEST_CASE("adabayes-fp: as sigma^2 grows without bound, the trajectory is AdamW's (Eq. 27)") {
+  const Deviation without_decay = fp_vs_adamw(0.0);
+  MESSAGE("worst relative deviation from AdamW, no weight decay: " << without_decay.relative);
+  CHECK(without_decay.relative < 1e-6);
+  // With decay, the reference code shrinks after the step and AdamW before
+  // it: (w - step)(1 - lambda) vs w(1 - lambda) - step, which differ by
+  // lambda x step. So the trajectories may drift apart by at most
+  // sum_t lambda |step_t| (to first order in lambda), and no more.
+  const Deviation with_decay = fp_vs_adamw(5e-5);
+  MESSAGE("weight decay 5e-5: worst relative deviation " << with_decay.relative
+          << ", worst share of the sum_t lambda |step_t| bound " << with_decay.of_bound);
+  CHECK(with_decay.of_bound <= 1.0 + 1e-6);
+  CHECK(with_decay.of_bound > 0.5);  // and the order difference is really there
+}
+
+TEST_CASE("adabayes: AdaBayes-FP's posterior variance is AdaBayes' fixed point") {
+  Tensor a = zeros({2}, kFloat64).requires_grad_();
+  Tensor b = zeros({2}, kFloat64).requires_grad_();
+  AdaBayes full_filter({a}, AdaBayesOptions().weight_decay(0.0).eps(0.0));
+  AdaBayesFP fixed({b}, AdaBayesOptions().weight_decay(0.0).eps(0.0));
+  run_constant_gradient(full_filter, a, 0.05, 20000);
+  run_constant_gradient(fixed, b, 0.05, 20000);
+  CHECK(fixed.posterior_variance(0).to_vector<double>()[0] ==
+        doctest::Approx(full_filter.posterior_variance(0).to_vector<double>()[0]).epsilon(0.01));
+}
+
+TEST_CASE("adabayes: the first_order variance update is Eq. 17b as printed") {
+  // One step by hand: sigma2_prior = (1 - eta^2/(2 sigma^2))^2 sigma^2 + eta^2,
+  // sigma2_post = 1 / (1 / sigma2_prior + g^2), w -= sigma2_post <g>.
+  const double eta = 0.01, sigma2 = 0.1 / 16, g_mean = 0.3, batch = 16;
+  Tensor p = full({1}, 1.0, kFloat64).requires_grad_();
+  AdaBayes opt({p}, AdaBayesOptions(eta).sgd_lr(0.1).batch_size(batch).weight_decay(0.0).variance_update(
+                        VarianceUpdate::first_order));
+  p.set_grad(full({1}, g_mean, kFloat64));
+  opt.step();
+  const double keep = 1.0 - eta * eta / (2 * sigma2);
+  const double prior = keep * keep * sigma2 + eta * eta;
+  const double g = batch * g_mean;
+  const double post = 1.0 / (1.0 / prior + g * g);
+  CHECK(opt.posterior_variance(0).to_vector<double>()[0] == doctest::Approx(post).epsilon(1e-12));
+  CHECK(p.to_vector<double>()[0] == doctest::Approx(1.0 - post * g).epsilon(1e-12));
+}
+
+TEST_CASE("adabayes: sigma^2 and the weight decay follow a learning-rate schedule") {
+  // Dividing lr by 10 divides sigma^2 (sgd_lr is held as a ratio to lr), so
+  // in the low-data limit the step is still sgd_lr x (lr / initial lr) x grad.
+  Tensor p = full({1}, 0.0, kFloat64).requires_grad_();
+  AdaBayes opt({p}, AdaBayesOptions(1e-3).sgd_lr(0.1).batch_size(128).weight_decay(0.0));
+  LRScheduler scheduler(opt, multistep({1}, 0.1));
+  p.set_grad(full({1}, 1e-8, kFloat64));
+  opt.step();
+  scheduler.step();
+  CHECK(opt.lr() == doctest::Approx(1e-4));
+  const double before = p.to_vector<double>()[0];
+  p.set_grad(full({1}, 1e-8, kFloat64));
+  opt.step();
+  const double moved = before - p.to_vector<double>()[0];
+  CHECK(moved == doctest::Approx(0.01 * 1e-8).epsilon(1e-4));
+}
+
+TEST_CASE("adabayes: options are range-checked with the option's name") {
+  Tensor p = zeros({1}, kFloat64).requires_grad_();
+  CHECK_THROWS_WITH_AS(AdaBayes({p}, AdaBayesOptions().batch_size(0)), doctest::Contains("batch_size"), Error);
+  CHECK_THROWS_WITH_AS(AdaBayes({p}, AdaBayesOptions().beta2(1.0)), doctest::Contains("beta2"), Error);
+  CHECK_THROWS_WITH_AS(AdaBayes({p}, AdaBayesOptions(-1.0)), doctest::Contains("lr"), Error);
+  CHECK_THROWS_WITH_AS(AdaBayesFP({p}, AdaBayesOptions().sgd_lr(0.0)), doctest::Contains("sgd_lr"), Error);
+}
