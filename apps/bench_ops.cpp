@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "apps/timing.h"
+#include "apps/bench_common.h"
 #include "core/cpu/blas.h"
 #include "core/version.h"
 #include "fluxion.h"
@@ -44,18 +44,6 @@ void bench_gemm(std::int64_t n, double budget) {
               3 * flop / both / 1e9, 100.0 * 3 * raw / both);
 }
 
-// The reference: a plain element-by-element loop. GCC would otherwise turn it
-// into a call to memcpy, whose `rep movsb` path is a different (and here
-// slower) thing to compare with.
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-#endif
-void copy_loop(const float* src, float* dst, std::int64_t count) {
-  parallel_for(0, count, 1 << 16, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) dst[i] = src[i];
-  });
-}
-
 void bench_elementwise(std::int64_t count, double budget) {
   const double bytes = 4.0 * count;  // one float32 array
   Tensor a = rand({count}), b = rand({count}), out = empty({count});
@@ -78,9 +66,7 @@ void bench_elementwise(std::int64_t count, double budget) {
 
 }  // namespace
 
-void add_bench_command(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "Measure speed (see docs/benchmarks.md)");
-  bench->require_subcommand(1);
+void add_bench_ops_command(CLI::App* bench) {
   auto options = std::make_shared<BenchOpsOptions>();
   CLI::App* ops = bench->add_subcommand("ops", "GEMM and elementwise throughput against raw BLAS and a copy loop");
   ops->add_option("--threads", options->threads, "Threads for BLAS and Fluxion (default: all cores)")
@@ -96,6 +82,13 @@ void add_bench_command(CLI::App& app) {
     for (auto n : options->gemm_sizes) bench_gemm(n, options->budget);
     bench_elementwise(options->elements, options->budget);
   });
+}
+
+void add_bench_command(CLI::App& app) {
+  CLI::App* bench = app.add_subcommand("bench", "Measure speed (see docs/benchmarks.md)");
+  bench->require_subcommand(1);
+  add_bench_ops_command(bench);
+  add_bench_optim_command(bench);
 }
 
 }  // namespace fluxion::apps

@@ -7,6 +7,8 @@
 namespace fluxion::apps {
 
 void add_version_command(CLI::App& app);  // version.cpp
-void add_bench_command(CLI::App& app);    // bench_ops.cpp
+void add_bench_command(CLI::App& app);    // bench_ops.cpp: `bench` and its subcommands
+void add_bench_ops_command(CLI::App* bench);    // bench_ops.cpp
+void add_bench_optim_command(CLI::App* bench);  // bench_optim.cpp
 
 }  // namespace fluxion::apps

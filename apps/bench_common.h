@@ -1,12 +1,27 @@
-// Timing for benchmarks: run a function until a time budget is spent and
-// report the median seconds per call, after warm-up calls.
+// What the benchmarks share: timing (median seconds per call after warm-up,
+// within a time budget) and the plain copy loop they measure against.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <vector>
 
+#include "core/parallel.h"
+
 namespace fluxion::apps {
+
+// The reference for memory-bound work: a plain element-by-element parallel
+// loop. GCC would otherwise turn it into a call to memcpy, whose `rep movsb`
+// path is a different (and here slower) thing to compare with.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+inline void copy_loop(const float* src, float* dst, std::int64_t count) {
+  parallel_for(0, count, 1 << 16, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) dst[i] = src[i];
+  });
+}
 
 template <class Fn>
 double median_seconds(Fn&& fn, double budget_seconds = 1.0, int warmup = 2, int min_runs = 5) {
