@@ -31,7 +31,6 @@ void AdaBound::step() {
     const std::int64_t t = ++s.step;
     Tensor& m = buffer(s, "exp_avg", p);
     Tensor& v = buffer(s, "exp_avg_sq", p);
-    Tensor& v_max = o.amsbound() ? buffer(s, "max_exp_avg_sq", p) : v;
     // Adam's bias-corrected step size, then per element clipped into
     // [lower, upper], both closing in on final_lr as t grows:
     //   lower = final_lr (1 - 1 / (gamma t + 1)),  upper = final_lr (1 + 1 / (gamma t))
@@ -40,8 +39,8 @@ void AdaBound::step() {
     const double final_lr = o.final_lr() * o.lr() / initial_lrs_[group];
     const double lower = final_lr * (1.0 - 1.0 / (o.gamma() * static_cast<double>(t) + 1.0));
     const double upper = final_lr * (1.0 + 1.0 / (o.gamma() * static_cast<double>(t)));
-    for_each_element("AdaBound", [=, b1 = o.beta1(), b2 = o.beta2(), eps = o.eps(), wd = o.weight_decay()](
-                                     auto& w, auto& g_in, auto& m, auto& v, auto& v_max) {
+    auto update = [=, b1 = o.beta1(), b2 = o.beta2(), eps = o.eps(), wd = o.weight_decay()](
+                      auto& w, auto& g_in, auto& m, auto& v, auto& v_max) {
       using T = std::remove_reference_t<decltype(w)>;
       const T g = g_in + T(wd) * w;
       m = T(b1) * m + T(1.0 - b1) * g;
@@ -49,7 +48,14 @@ void AdaBound::step() {
       v_max = std::max(v_max, v);
       const T rate = std::clamp(T(step_size) / (std::sqrt(v_max) + T(eps)), T(lower), T(upper));
       w -= rate * m;
-    }, p, grad, m, v, v_max);
+    };
+    if (o.amsbound()) {
+      for_each_element("AMSBound", update, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
+    } else {
+      // The "maximum" is v itself. A separate 4-tensor pass, because the
+      // same tensor passed twice defeats the compiler's vectorisation.
+      for_each_element("AdaBound", [&](auto& w, auto& g, auto& m, auto& v) { update(w, g, m, v, v); }, p, grad, m, v);
+    }
   });
 }
 

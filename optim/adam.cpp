@@ -40,7 +40,8 @@ void adam_step(Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& 
   if (o.amsgrad()) {
     for_each_element("Adam", update, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
   } else {
-    // Without AMSGrad the "maximum" is v itself: pass v twice.
+    // Without AMSGrad the "maximum" is v itself. A separate 4-tensor pass,
+    // because the same tensor passed twice defeats the compiler's vectorisation.
     for_each_element("Adam", [&](auto& w, auto& g, auto& m, auto& v) { update(w, g, m, v, v); }, p, grad, m, v);
   }
 }
