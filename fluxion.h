@@ -10,6 +10,7 @@
 #include "core/safetensors.h"
 #include "core/tensor.h"
 #include "core/version.h"
+#include "data/spirals.h"
 #include "optim/adabayes.h"
 #include "optim/adabound.h"
 #include "optim/adagrad.h"

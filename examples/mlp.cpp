@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <numbers>
 #include <string>
 
 #include "fluxion.h"
@@ -16,28 +15,6 @@
 using namespace fluxion;
 
 namespace {
-
-struct Spirals {
-  Tensor points;  // [N, 2] float32
-  Tensor labels;  // [N] int64
-};
-
-// n points per class; each spiral turns 1.75 times, with a little noise.
-Spirals make_spirals(std::int64_t n, Generator& gen) {
-  std::vector<double> xy;
-  std::vector<double> labels;
-  for (int cls = 0; cls < 2; ++cls) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double t = 0.25 + 3.5 * std::numbers::pi * static_cast<double>(i) / static_cast<double>(n);
-      const double r = t / (3.75 * std::numbers::pi);
-      const double sign = cls == 0 ? 1.0 : -1.0;
-      xy.push_back(sign * r * std::cos(t) + 0.01 * gen.normal());
-      xy.push_back(sign * r * std::sin(t) + 0.01 * gen.normal());
-      labels.push_back(cls);
-    }
-  }
-  return {tensor(xy, {2 * n, 2}), tensor(labels, {2 * n}, kInt64)};
-}
 
 // PyTorch's nn.Linear initialisation: uniform in +-1/sqrt(fan_in).
 Tensor init_uniform(const Shape& shape, std::int64_t fan_in, Generator& gen) {
@@ -66,7 +43,7 @@ int main(int argc, char** argv) {
   const long hidden = parse_flag(argc, argv, "--hidden", 128);
   Generator gen(static_cast<std::uint64_t>(parse_flag(argc, argv, "--seed", 1)));
 
-  const Spirals data = make_spirals(500, gen);
+  const data::Spirals data = data::make_spirals(500, gen);
   // Two layers: 2 -> hidden -> 2, tanh in between.
   Tensor w1 = init_uniform({hidden, 2}, 2, gen), b1 = init_uniform({hidden}, 2, gen);
   Tensor w2 = init_uniform({2, hidden}, hidden, gen), b2 = init_uniform({2}, hidden, gen);

@@ -15,13 +15,31 @@ using namespace fluxion::optim;
 
 namespace {
 
-// A fixed two-class problem and a small tanh MLP over it, in float32.
-struct TinyProblem {
+// The core's MLP example: the two-spirals problem and a 2 -> 32 -> 2 tanh
+// MLP over it (examples/mlp.cpp uses 128 hidden units), in float32.
+struct SpiralsProblem {
   Tensor x, y, w1, b1, w2, b2;
-  TinyProblem() {
+  SpiralsProblem() {
+    Generator gen(5);
+    const data::Spirals spirals = data::make_spirals(100, gen);
+    x = spirals.points;
+    y = spirals.labels;
+    w1 = uniform({32, 2}, -0.7, 0.7, {}, &gen).requires_grad_();
+    b1 = uniform({32}, -0.7, 0.7, {}, &gen).requires_grad_();
+    w2 = uniform({2, 32}, -0.18, 0.18, {}, &gen).requires_grad_();
+    b2 = uniform({2}, -0.18, 0.18, {}, &gen).requires_grad_();
+  }
+  std::vector<Tensor> params() const { return {w1, b1, w2, b2}; }
+  Tensor loss() const { return cross_entropy(linear(tanh(linear(x, w1, b1)), w2, b2), y); }
+};
+
+// An easier problem that 200 steps can nearly solve: labels from the sign of
+// a fixed linear function of 4-D inputs, and a 4 -> 16 -> 2 tanh MLP.
+struct LinearLabelsProblem {
+  Tensor x, y, w1, b1, w2, b2;
+  LinearLabelsProblem() {
     Generator gen(5);
     x = randn({64, 4}, {}, &gen);
-    // The label is the sign of a fixed linear function of x: learnable.
     y = gt(matmul(x, tensor({1.0, -2.0, 0.5, 1.5})), zeros({})).to(kInt64);
     w1 = (randn({16, 4}, {}, &gen) * 0.5).detach().requires_grad_();
     b1 = zeros({16}).requires_grad_();
@@ -32,16 +50,17 @@ struct TinyProblem {
   Tensor loss() const { return cross_entropy(linear(tanh(linear(x, w1, b1)), w2, b2), y); }
 };
 
-}  // namespace
-
-TEST_CASE("optim: every optimizer lowers the loss of a small MLP in 200 steps") {
+// Trains `problem` for 200 full-batch steps with each optimizer and returns
+// the loss before and after, per optimizer name.
+template <class Problem>
+std::map<std::string, std::pair<double, double>> train_with_every_optimizer(std::int64_t batch) {
+  std::map<std::string, std::pair<double, double>> losses;
   for (const std::string& name : optimizer_names()) {
-    CAPTURE(name);
-    TinyProblem problem;
+    Problem problem;
     std::map<std::string, double> options;
     if (name == "sgd") options = {{"lr", 0.1}, {"momentum", 0.9}};
     // AdaBayes's g is the summed-loss gradient over batch_size examples.
-    if (name == "adabayes" || name == "adabayes-fp") options = {{"batch_size", 64}};
+    if (name == "adabayes" || name == "adabayes-fp") options = {{"batch_size", static_cast<double>(batch)}};
     auto opt = make_optimizer(name, problem.params(), options);
     const double initial = problem.loss().item();
     for (int step = 0; step < 200; ++step) {
@@ -49,9 +68,28 @@ TEST_CASE("optim: every optimizer lowers the loss of a small MLP in 200 steps") 
       problem.loss().backward();
       opt->step();
     }
-    const double final_loss = problem.loss().item();
-    MESSAGE(name << ": loss " << initial << " -> " << final_loss);
-    CHECK(final_loss < 0.8 * initial);
+    losses[name] = {initial, problem.loss().item()};
+  }
+  return losses;
+}
+
+}  // namespace
+
+TEST_CASE("optim: every optimizer lowers the loss of the two-spirals MLP in 200 steps") {
+  // Two spirals start on a plateau (the example leaves it after ~500 steps),
+  // so 200 steps give every optimizer a modest but real descent.
+  for (const auto& [name, loss] : train_with_every_optimizer<SpiralsProblem>(200)) {
+    CAPTURE(name);
+    MESSAGE(name << ": loss " << loss.first << " -> " << loss.second);
+    CHECK(loss.second < 0.95 * loss.first);
+  }
+}
+
+TEST_CASE("optim: every optimizer nearly solves a linearly labelled problem in 200 steps") {
+  for (const auto& [name, loss] : train_with_every_optimizer<LinearLabelsProblem>(64)) {
+    CAPTURE(name);
+    MESSAGE(name << ": loss " << loss.first << " -> " << loss.second);
+    CHECK(loss.second < 0.4 * loss.first);
   }
 }
 
