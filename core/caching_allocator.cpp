@@ -1,5 +1,6 @@
 #include "core/caching_allocator.h"
 
+#include <cstdint>
 #include <new>
 
 namespace fluxion {
@@ -10,6 +11,7 @@ CachingAllocator::CachingAllocator(RawAllocate raw_allocate, RawFree raw_free, O
 CachingAllocator::~CachingAllocator() { empty_cache(); }
 
 std::size_t CachingAllocator::rounded(std::size_t nbytes) const {
+  if (nbytes > SIZE_MAX - options_.granularity) throw std::bad_alloc();  // rounding up would wrap
   return (nbytes + options_.granularity - 1) / options_.granularity * options_.granularity;
 }
 
@@ -50,12 +52,12 @@ void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
     return;
   }
   const std::size_t size = rounded(nbytes);
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stats_.cached_bytes + size > options_.max_cached_bytes) empty_cache_locked();
-  if (size > options_.max_cached_bytes) {
+  if (size > options_.max_cached_bytes) {  // could never be cached: keep what is
     raw_free_(ptr);
     return;
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stats_.cached_bytes + size > options_.max_cached_bytes) empty_cache_locked();
   free_blocks_[size].push_back(ptr);
   stats_.cached_bytes += size;
 }

@@ -127,7 +127,15 @@ Tensor& Tensor::add_(double value) { return add_(scalar_like(*this, value)); }
 Tensor& Tensor::mul_(double value) { return mul_(scalar_like(*this, value)); }
 
 Tensor empty(const Shape& shape, TensorOptions options) {
-  for (auto s : shape) FLUXION_CHECK(s >= 0, "empty: negative dimension in shape ", to_string(shape));
+  // Sizes are checked before multiplying, so a huge shape is an error, not a wrapped byte count.
+  std::uint64_t count = 1;
+  const std::uint64_t limit = (std::uint64_t{1} << 62) / element_size(options.dtype());
+  for (auto s : shape) {
+    FLUXION_CHECK(s >= 0, "empty: negative dimension in shape ", to_string(shape));
+    FLUXION_CHECK(s == 0 || count <= limit / static_cast<std::uint64_t>(s), "empty: shape ", to_string(shape),
+                  " has too many elements to allocate");
+    count *= static_cast<std::uint64_t>(s);
+  }
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * element_size(options.dtype()),
                                             options.device());

@@ -108,10 +108,16 @@ void AdaBayesFP::step() {
   });
 }
 
+std::vector<std::string> AdaBayes::state_buffers(std::size_t) const {
+  return {"exp_avg", "exp_avg_sq", "posterior_variance"};
+}
+std::vector<std::string> AdaBayesFP::state_buffers(std::size_t) const { return {"exp_avg", "exp_avg_sq"}; }
+
 Tensor AdaBayes::posterior_variance(std::size_t i) const {
   const ParamState& s = state(i);
   if (s.step == 0) return Tensor();
-  if (auto it = s.buffers.find("posterior_variance"); it != s.buffers.end()) return it->second;
+  // A copy: a history of these (for Fig. 3) must not change with later steps.
+  if (auto it = s.buffers.find("posterior_variance"); it != s.buffers.end()) return it->second.clone();
   // AdaBayes-FP keeps no posterior variance: it is the fixed point of <g^2>.
   std::size_t group = 0, first = 0;
   while (i >= first + groups_[group].params.size()) first += groups_[group++].params.size();

@@ -58,12 +58,14 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
   void step() override;
 
   // For the paper's Fig. 3: parameter i's current sigma^2_post and
-  // bias-corrected <g^2> (of the summed-loss gradient). Computed from the
-  // state on request; undefined tensors before the parameter's first step.
+  // bias-corrected <g^2> (of the summed-loss gradient), as new tensors (one
+  // parameter's worth; later steps do not change them). Undefined before the
+  // parameter's first step.
   Tensor posterior_variance(std::size_t param_index) const;
   Tensor mean_squared_gradient(std::size_t param_index) const;
 
  protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
   // sigma^2 follows the schedule: sgd_lr x (lr / initial lr) / batch_size.
   double prior_variance(const AdaBayesOptions& o, std::size_t group) const;
 };
@@ -73,6 +75,8 @@ class AdaBayesFP : public AdaBayes {
   using AdaBayes::AdaBayes;
   const char* name() const override { return "AdaBayes-FP"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 }  // namespace fluxion::optim

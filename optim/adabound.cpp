@@ -8,7 +8,8 @@
 namespace fluxion::optim {
 
 void AdaBoundOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
+  // lr > 0: final_lr is scaled by lr / initial lr.
+  FLUXION_CHECK(std::isfinite(lr_) && lr_ > 0.0, who, ": option lr must be > 0, got ", lr_);
   check_unit_interval(who, "beta1", beta1_);
   check_unit_interval(who, "beta2", beta2_);
   check_at_least(who, "final_lr", final_lr_, 0.0);
@@ -22,8 +23,11 @@ AdaBound::AdaBound(std::vector<Tensor> params, AdaBoundOptions options)
 
 AdaBound::AdaBound(std::vector<Group> groups) : OptimizerWith(std::move(groups)) {
   validate_options();
-  for (const Group& g : groups_)
-    FLUXION_CHECK(g.options.lr() > 0.0, name(), ": option lr must be > 0 (final_lr is scaled by lr / initial lr)");
+}
+
+std::vector<std::string> AdaBound::state_buffers(std::size_t g) const {
+  if (options(g).amsbound()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"exp_avg", "exp_avg_sq"};
 }
 
 void AdaBound::step() {

@@ -41,6 +41,8 @@ class AdaBound : public OptimizerWith<AdaBoundOptions> {
   explicit AdaBound(std::vector<Group> groups);
   const char* name() const override { return "AdaBound"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 }  // namespace fluxion::optim

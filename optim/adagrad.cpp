@@ -18,6 +18,8 @@ Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
     : Adagrad(std::vector<Group>{{std::move(params), options}}) {}
 Adagrad::Adagrad(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
+std::vector<std::string> Adagrad::state_buffers(std::size_t) const { return {"sum"}; }
+
 void Adagrad::step() {
   for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdagradOptions& o, std::size_t) {
     const std::int64_t t = ++s.step;

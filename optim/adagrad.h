@@ -31,6 +31,8 @@ class Adagrad : public OptimizerWith<AdagradOptions> {
   explicit Adagrad(std::vector<Group> groups);
   const char* name() const override { return "Adagrad"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 }  // namespace fluxion::optim

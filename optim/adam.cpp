@@ -51,6 +51,16 @@ void adam_step(Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam(std::vector<Group>{{std::move(params), options}}) {}
 Adam::Adam(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
+namespace {
+std::vector<std::string> adam_buffers(const AdamOptions& o) {
+  if (o.amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"exp_avg", "exp_avg_sq"};
+}
+}  // namespace
+
+std::vector<std::string> Adam::state_buffers(std::size_t g) const { return adam_buffers(options(g)); }
+std::vector<std::string> AdamW::state_buffers(std::size_t g) const { return adam_buffers(options(g)); }
+
 void Adam::step() {
   for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& o, std::size_t) {
     adam_step(p, grad, s, o, o.weight_decay(), 0.0);

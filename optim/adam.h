@@ -35,6 +35,8 @@ class Adam : public OptimizerWith<AdamOptions> {
   explicit Adam(std::vector<Group> groups);
   const char* name() const override { return "Adam"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 // AdamW's options are Adam's with PyTorch's AdamW default weight_decay 1e-2.
@@ -48,6 +50,8 @@ class AdamW : public OptimizerWith<AdamOptions> {
   explicit AdamW(std::vector<Group> groups);
   const char* name() const override { return "AdamW"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 }  // namespace fluxion::optim

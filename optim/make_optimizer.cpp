@@ -23,11 +23,7 @@ Options with(Options options, const std::map<std::string, double>& given, const 
       allowed << (allowed.tellp() > 0 ? ", " : "") << name;
       if (key != name) return;
       found = true;
-      using Field = std::remove_reference_t<decltype(field)>;
-      if constexpr (std::is_same_v<Field, bool>) {
-        FLUXION_CHECK(value == 0.0 || value == 1.0, who, ": option ", key, " is a flag: expected 0 or 1, got ", value);
-      }
-      field = option_from_double<Field>(value);
+      field = option_from_double<std::remove_reference_t<decltype(field)>>(who.c_str(), key, value);
     });
     FLUXION_CHECK(found, who, ": unknown option '", key, "' (options: ", allowed.str(), ")");
   }

@@ -1,5 +1,8 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -50,18 +53,18 @@ StateDict Optimizer::state_dict() const {
 
 void Optimizer::load_state_dict(const StateDict& dict, const std::string& source) {
   const std::vector<Tensor> all = params();
+  std::vector<std::size_t> group_of;  // parameter index -> group
+  for (std::size_t g = 0; g < num_groups(); ++g) group_of.insert(group_of.end(), group_params(g).size(), g);
   std::vector<ParamState> loaded(all.size());
-  std::set<std::string> used;
+  std::vector<bool> has_state(all.size(), false);
+  std::set<std::string> expected;  // every group key
   std::vector<std::string> unexpected, missing;
 
-  // Group options: every option of every group must be there.
-  auto group_keys = [this](std::size_t g) {
+  // Group options, and each group's initial lr: all must be there.
+  for (std::size_t g = 0; g < num_groups(); ++g) {
     std::vector<std::string> keys{"initial_lr"};
     for (const auto& [key, unused] : group_options(g)) keys.push_back(key);
-    return keys;
-  };
-  for (std::size_t g = 0; g < num_groups(); ++g)
-    for (const std::string& key : group_keys(g)) {
+    for (const std::string& key : keys) {
       const std::string full = "param_groups." + std::to_string(g) + "." + key;
       auto it = dict.find(full);
       if (it == dict.end()) {
@@ -70,34 +73,50 @@ void Optimizer::load_state_dict(const StateDict& dict, const std::string& source
       }
       FLUXION_CHECK(it->second.numel() == 1, source, ": '", full, "' must hold one value, got shape ",
                     to_string(it->second.shape()));
-      used.insert(full);
+      expected.insert(full);
     }
+  }
 
   // Per-parameter state: "state.<i>.<name>".
   for (const auto& [key, tensor] : dict) {
-    if (key.rfind("state.", 0) != 0) {
-      if (!used.count(key)) unexpected.push_back(key);
-      continue;
-    }
+    if (expected.count(key)) continue;
     const std::size_t dot = key.find('.', 6);
     std::size_t index = 0;
-    bool ok = dot != std::string::npos && dot > 6;
-    for (std::size_t c = 6; ok && c < dot; ++c) ok = std::isdigit(static_cast<unsigned char>(key[c])) != 0;
-    if (ok) index = std::stoul(key.substr(6, dot - 6));
-    if (!ok || index >= all.size()) {
+    bool parsed = key.rfind("state.", 0) == 0 && dot != std::string::npos && dot > 6;
+    if (parsed) {
+      const auto [end, error] = std::from_chars(key.data() + 6, key.data() + dot, index);
+      parsed = error == std::errc() && end == key.data() + dot;  // all digits, and no overflow
+    }
+    if (!parsed || index >= all.size()) {
       unexpected.push_back(key);
       continue;
     }
+    has_state[index] = true;
     const std::string name = key.substr(dot + 1);
     if (name == "step") {
       FLUXION_CHECK(tensor.numel() == 1 && tensor.dtype() == kInt64, source, ": '", key,
                     "' must be a single int64 step count");
       loaded[index].step = tensor.item<std::int64_t>();
-    } else {
-      FLUXION_CHECK(tensor.shape() == all[index].shape(), source, ": '", key, "' has shape ",
-                    to_string(tensor.shape()), " but parameter ", index, " has shape ", to_string(all[index].shape()));
-      loaded[index].buffers[name] = tensor.to(all[index].dtype()).clone();
+      FLUXION_CHECK(loaded[index].step >= 1, source, ": '", key, "' must be >= 1, got ", loaded[index].step);
+      continue;
     }
+    const std::vector<std::string> wanted = state_buffers(group_of[index]);
+    if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
+      unexpected.push_back(key);
+      continue;
+    }
+    FLUXION_CHECK(tensor.shape() == all[index].shape(), source, ": '", key, "' has shape ",
+                  to_string(tensor.shape()), " but parameter ", index, " has shape ", to_string(all[index].shape()));
+    FLUXION_CHECK(is_floating(tensor.dtype()), source, ": '", key, "' must be floating-point, got ", tensor.dtype());
+    loaded[index].buffers[name] = tensor.to(all[index].dtype()).clone();
+  }
+  // A parameter with any state has all of it.
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!has_state[i]) continue;
+    const std::string prefix = "state." + std::to_string(i) + ".";
+    if (loaded[i].step == 0) missing.push_back(prefix + "step");
+    for (const std::string& name : state_buffers(group_of[i]))
+      if (!loaded[i].buffers.count(name)) missing.push_back(prefix + name);
   }
   if (!missing.empty() || !unexpected.empty()) {
     std::ostringstream message;
@@ -112,13 +131,27 @@ void Optimizer::load_state_dict(const StateDict& dict, const std::string& source
     }
     throw Error(message.str());
   }
-  // Everything checked: now apply (options first, then validate them).
-  for (std::size_t g = 0; g < num_groups(); ++g) {
-    const std::string prefix = "param_groups." + std::to_string(g) + ".";
-    for (const auto& [key, unused] : group_options(g)) set_group_option(g, key, dict.at(prefix + key).item());
-    initial_lrs_[g] = dict.at(prefix + "initial_lr").item();
+
+  // Apply the options; if any value is out of range, put everything back.
+  std::vector<std::map<std::string, double>> previous_options;
+  for (std::size_t g = 0; g < num_groups(); ++g) previous_options.push_back(group_options(g));
+  const std::vector<double> previous_initial_lrs = initial_lrs_;
+  try {
+    for (std::size_t g = 0; g < num_groups(); ++g) {
+      const std::string prefix = "param_groups." + std::to_string(g) + ".";
+      for (const auto& [key, unused] : previous_options[g]) set_group_option(g, key, dict.at(prefix + key).item());
+      const double initial = dict.at(prefix + "initial_lr").item();
+      FLUXION_CHECK(std::isfinite(initial) && initial > 0.0, source, ": '", prefix, "initial_lr' must be > 0, got ",
+                    initial);
+      initial_lrs_[g] = initial;
+    }
+    validate_options();
+  } catch (...) {
+    for (std::size_t g = 0; g < num_groups(); ++g)
+      for (const auto& [key, value] : previous_options[g]) set_group_option(g, key, value);
+    initial_lrs_ = previous_initial_lrs;
+    throw;
   }
-  validate_options();
   state_ = std::move(loaded);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ class Optimizer {
 
  protected:
   virtual std::map<std::string, double> group_options(std::size_t group) const = 0;
+  // The buffers a parameter in `group` has after its first step (load_state_dict checks them).
+  virtual std::vector<std::string> state_buffers(std::size_t group) const = 0;
   virtual void set_group_option(std::size_t group, const std::string& option, double value) = 0;
   virtual void validate_options() const = 0;
 
@@ -83,11 +86,18 @@ class OptimizerWith : public Optimizer {
 
   explicit OptimizerWith(std::vector<Group> groups) : groups_(std::move(groups)) {
     std::size_t count = 0;
+    std::set<const TensorImpl*> seen;
     for (const Group& g : groups_) {
       for (const Tensor& p : g.params) {
         FLUXION_CHECK(p.defined() && p.requires_grad() && p.is_leaf(),
                       "optimizer: every parameter must be a leaf tensor that requires grad");
         FLUXION_CHECK(is_floating(p.dtype()), "optimizer: parameters must be floating-point, got ", p.dtype());
+        // The fused updates walk memory in order; a view would need a copy every step.
+        FLUXION_CHECK(p.is_contiguous(), "optimizer: parameters must be contiguous (shape ", to_string(p.shape()),
+                      ", strides ", to_string(p.strides()), "); pass a contiguous leaf");
+        // As in PyTorch: a tensor listed twice would be updated twice per step.
+        FLUXION_CHECK(seen.insert(p.impl()).second, "optimizer: a parameter (shape ", to_string(p.shape()),
+                      ") appears more than once in the parameter groups");
       }
       count += g.params.size();
       initial_lrs_.push_back(g.options.lr());
@@ -98,9 +108,13 @@ class OptimizerWith : public Optimizer {
   std::size_t num_groups() const override { return groups_.size(); }
   const std::vector<Tensor>& group_params(std::size_t g) const override { return groups_.at(g).params; }
   double lr(std::size_t g = 0) const override { return groups_.at(g).options.lr(); }
+  // The whole options struct is re-validated, so an lr this optimizer cannot
+  // use (AdaBayes needs lr > 0) is refused here, not met as NaN in step().
   void set_lr(std::size_t g, double lr) override {
-    check_at_least(name(), "lr", lr, 0.0);
-    groups_.at(g).options.lr(lr);
+    Options changed = groups_.at(g).options;
+    changed.lr(lr);
+    changed.validate(name());
+    groups_.at(g).options = changed;
   }
   using Optimizer::set_lr;
   const Options& options(std::size_t g = 0) const { return groups_.at(g).options; }
@@ -115,7 +129,10 @@ class OptimizerWith : public Optimizer {
     for (std::size_t group = 0; group < groups_.size(); ++group)
       for (Tensor& p : groups_[group].params) {
         ParamState& s = state_[index++];
-        if (p.grad().defined()) fn(p, p.grad(), s, groups_[group].options, group);
+        Tensor grad = p.grad();
+        if (!grad.defined()) continue;
+        if (!grad.is_contiguous()) grad = grad.contiguous();  // e.g. set_grad() with a transposed view
+        fn(p, grad, s, groups_[group].options, group);
       }
   }
 
@@ -129,7 +146,7 @@ class OptimizerWith : public Optimizer {
     bool found = false;
     groups_.at(g).options.visit([&](const char* key, auto& field) {
       if (option == key) {
-        field = option_from_double<std::remove_reference_t<decltype(field)>>(value);
+        field = option_from_double<std::remove_reference_t<decltype(field)>>(name(), option, value);
         found = true;
       }
     });

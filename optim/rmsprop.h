@@ -34,6 +34,8 @@ class RMSprop : public OptimizerWith<RMSpropOptions> {
   explicit RMSprop(std::vector<Group> groups);
   const char* name() const override { return "RMSprop"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 }  // namespace fluxion::optim

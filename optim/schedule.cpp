@@ -54,7 +54,9 @@ Schedule chain(std::vector<Schedule> schedules) {
 LRScheduler::LRScheduler(Optimizer& optimizer, Schedule schedule)
     : optimizer_(optimizer), schedule_(std::move(schedule)) {
   FLUXION_CHECK(schedule_ != nullptr, "LRScheduler: empty schedule");
-  for (std::size_t g = 0; g < optimizer_.num_groups(); ++g) initial_lrs_.push_back(optimizer_.lr(g));
+  // The optimizer's initial lrs, not its current ones: after load_state_dict
+  // the current lr already carries the schedule's decay.
+  for (std::size_t g = 0; g < optimizer_.num_groups(); ++g) initial_lrs_.push_back(optimizer_.initial_lr(g));
   apply();
 }
 

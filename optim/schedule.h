@@ -31,7 +31,8 @@ Schedule chain(std::vector<Schedule> schedules);
 
 class LRScheduler {
  public:
-  // Records each group's current lr as its initial lr and applies t = 0.
+  // Takes each group's initial lr from the optimizer (its lr when made, or
+  // as restored by load_state_dict) and applies t = 0.
   LRScheduler(Optimizer& optimizer, Schedule schedule);
   // Advances t by one and sets every group's lr.
   void step();

@@ -16,6 +16,11 @@ void SGDOptions::validate(const char* who) const {
 SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<Group>{{std::move(params), options}}) {}
 SGD::SGD(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
+std::vector<std::string> SGD::state_buffers(std::size_t g) const {
+  if (options(g).momentum() == 0.0) return {};
+  return {"momentum_buffer"};
+}
+
 void SGD::step() {
   for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const SGDOptions& o, std::size_t) {
     const bool first = s.step++ == 0;

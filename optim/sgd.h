@@ -32,6 +32,8 @@ class SGD : public OptimizerWith<SGDOptions> {
   explicit SGD(std::vector<Group> groups);
   const char* name() const override { return "SGD"; }
   void step() override;
+ protected:
+  std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
 }  // namespace fluxion::optim

@@ -25,7 +25,7 @@ CachingAllocator& allocator() {
     if (const char* env = std::getenv("FLUXION_CPU_CACHE_MB")) {
       char* end = nullptr;
       const long long mb = std::strtoll(env, &end, 10);
-      FLUXION_CHECK(end != env && *end == '\0' && mb >= 0,
+      FLUXION_CHECK(end != env && *end == '\0' && mb >= 0 && mb < (1LL << 40),
                     "FLUXION_CPU_CACHE_MB: expected a non-negative integer (MiB), got '", env, "'");
       options.max_cached_bytes = static_cast<std::size_t>(mb) << 20;
     }
