@@ -8,22 +8,10 @@ Bandwidth counts the same bytes as Fluxion's benchmark: the parameter read
 and written, the gradient read, each state tensor read and written.
 Not needed to build or test Fluxion (Debian's python3-torch)."""
 import argparse
-import statistics
-import time
 
 import torch
 
-
-def median_seconds(fn, budget=1.0, warmup=2, min_runs=5):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < min_runs or time.perf_counter() - start < budget:
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+from bench_ops_torch import median_seconds  # the same timing as the ops benchmark (same folder)
 
 
 def main():
