@@ -2,6 +2,7 @@
 
 #include "autograd/grad_mode.h"
 #include "core/backend.h"
+#include "core/factory.h"
 
 namespace fluxion {
 
@@ -112,19 +113,14 @@ Tensor& inplace_binary(Tensor& self, BinaryOp op, const Tensor& other, const cha
   return self;
 }
 
-Tensor scalar_like(const Tensor& t, double value) {
-  Tensor s = empty({}, t.options());
-  backend(t.device()).fill(s, value);
-  return s;
-}
 }  // namespace
 
 Tensor& Tensor::add_(const Tensor& other) { check_inplace("add_"); return inplace_binary(*this, BinaryOp::add, other, "add_"); }
 Tensor& Tensor::sub_(const Tensor& other) { check_inplace("sub_"); return inplace_binary(*this, BinaryOp::sub, other, "sub_"); }
 Tensor& Tensor::mul_(const Tensor& other) { check_inplace("mul_"); return inplace_binary(*this, BinaryOp::mul, other, "mul_"); }
 Tensor& Tensor::div_(const Tensor& other) { check_inplace("div_"); return inplace_binary(*this, BinaryOp::div, other, "div_"); }
-Tensor& Tensor::add_(double value) { return add_(scalar_like(*this, value)); }
-Tensor& Tensor::mul_(double value) { return mul_(scalar_like(*this, value)); }
+Tensor& Tensor::add_(double value) { return add_(scalar_tensor(value, options())); }
+Tensor& Tensor::mul_(double value) { return mul_(scalar_tensor(value, options())); }
 
 Tensor empty(const Shape& shape, TensorOptions options) {
   // Sizes are checked before multiplying, so a huge shape is an error, not a wrapped byte count.
