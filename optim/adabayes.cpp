@@ -50,6 +50,16 @@ struct Moments {
   }
 };
 
+// The fixed point of Eqs. 17b and 18a (Eq. 21; Algorithm 2, line 11), as a
+// precision: 1 / sigma2_post = 1 / (2 sigma^2) + sqrt(1 / (4 sigma^4) + <g^2> / eta^2).
+// V is the element type with S = V (the fused update, in the parameter's own
+// precision) or a Tensor with S = double (the inspection API).
+template <class V, class S>
+V fixed_point_precision(const V& mean_square, S sigma2, S eta) {
+  using std::sqrt;
+  return sqrt(mean_square * (S(1) / (eta * eta)) + S(0.25) / (sigma2 * sigma2)) + S(0.5) / sigma2;
+}
+
 }  // namespace
 
 void AdaBayes::step() {
@@ -100,10 +110,8 @@ void AdaBayesFP::step() {
       using T = std::remove_reference_t<decltype(w)>;
       moments.observe(m, v, mean_grad);
       const T mean_square = v / T(correction2) + T(o.eps());
-      // The fixed point of Eqs. 17b and 18a (Eq. 21; Algorithm 2, line 11):
-      //   1 / sigma2_post = 1 / (2 sigma^2) + sqrt(1 / (4 sigma^4) + <g^2> / eta^2)
-      const T inverse = T(0.5 / sigma2) + std::sqrt(T(0.25 / (sigma2 * sigma2)) + mean_square / T(eta * eta));
-      w = T(shrink) * (w - (m / T(correction1)) / inverse);
+      const T precision = fixed_point_precision(mean_square, T(sigma2), T(eta));
+      w = T(shrink) * (w - (m / T(correction1)) / precision);
     }, p, grad, m, v);
   });
 }
@@ -119,22 +127,17 @@ Tensor AdaBayes::posterior_variance(std::size_t i) const {
   // A copy: a history of these (for Fig. 3) must not change with later steps.
   if (auto it = s.buffers.find("posterior_variance"); it != s.buffers.end()) return it->second.clone();
   // AdaBayes-FP keeps no posterior variance: it is the fixed point of <g^2>.
-  std::size_t group = 0, first = 0;
-  while (i >= first + groups_[group].params.size()) first += groups_[group++].params.size();
+  const std::size_t group = group_of(i);
   const AdaBayesOptions& o = groups_[group].options;
-  const double sigma2 = prior_variance(o, group);
   NoGradGuard no_grad;
-  Tensor mean_square = mean_squared_gradient(i) + o.eps();
-  return 1.0 / (sqrt(mean_square / (o.lr() * o.lr()) + 0.25 / (sigma2 * sigma2)) + 0.5 / sigma2);
+  return 1.0 / fixed_point_precision(mean_squared_gradient(i) + o.eps(), prior_variance(o, group), o.lr());
 }
 
 Tensor AdaBayes::mean_squared_gradient(std::size_t i) const {
   const ParamState& s = state(i);
   if (s.step == 0) return Tensor();
-  std::size_t group = 0, first = 0;
-  while (i >= first + groups_[group].params.size()) first += groups_[group++].params.size();
   NoGradGuard no_grad;
-  return s.buffers.at("exp_avg_sq") / (1.0 - std::pow(groups_[group].options.beta2(), s.step));
+  return s.buffers.at("exp_avg_sq") / (1.0 - std::pow(groups_[group_of(i)].options.beta2(), s.step));
 }
 
 }  // namespace fluxion::optim

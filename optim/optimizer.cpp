@@ -35,6 +35,15 @@ const ParamState& Optimizer::state(std::size_t param_index) const {
   return state_[param_index];
 }
 
+std::size_t Optimizer::group_of(std::size_t param_index) const {
+  std::size_t first = 0;
+  for (std::size_t g = 0; g < num_groups(); ++g) {
+    first += group_params(g).size();
+    if (param_index < first) return g;
+  }
+  throw Error(detail::concat(name(), ": parameter index ", param_index, " out of range (", first, " parameters)"));
+}
+
 StateDict Optimizer::state_dict() const {
   StateDict dict;
   for (std::size_t i = 0; i < state_.size(); ++i) {
@@ -53,8 +62,6 @@ StateDict Optimizer::state_dict() const {
 
 void Optimizer::load_state_dict(const StateDict& dict, const std::string& source) {
   const std::vector<Tensor> all = params();
-  std::vector<std::size_t> group_of;  // parameter index -> group
-  for (std::size_t g = 0; g < num_groups(); ++g) group_of.insert(group_of.end(), group_params(g).size(), g);
   std::vector<ParamState> loaded(all.size());
   std::vector<bool> has_state(all.size(), false);
   std::set<std::string> expected;  // every group key
@@ -100,7 +107,7 @@ void Optimizer::load_state_dict(const StateDict& dict, const std::string& source
       FLUXION_CHECK(loaded[index].step >= 1, source, ": '", key, "' must be >= 1, got ", loaded[index].step);
       continue;
     }
-    const std::vector<std::string> wanted = state_buffers(group_of[index]);
+    const std::vector<std::string> wanted = state_buffers(group_of(index));
     if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
       unexpected.push_back(key);
       continue;
@@ -115,7 +122,7 @@ void Optimizer::load_state_dict(const StateDict& dict, const std::string& source
     if (!has_state[i]) continue;
     const std::string prefix = "state." + std::to_string(i) + ".";
     if (loaded[i].step == 0) missing.push_back(prefix + "step");
-    for (const std::string& name : state_buffers(group_of[i]))
+    for (const std::string& name : state_buffers(group_of(i)))
       if (!loaded[i].buffers.count(name)) missing.push_back(prefix + name);
   }
   if (!missing.empty() || !unexpected.empty()) {

@@ -64,6 +64,8 @@ class Optimizer {
   const ParamState& state(std::size_t param_index) const;
   // The lr group g had when the optimizer was made (restored by load_state_dict).
   double initial_lr(std::size_t group) const { return initial_lrs_.at(group); }
+  // The group that parameter i (counted across groups in order) belongs to.
+  std::size_t group_of(std::size_t param_index) const;
 
  protected:
   virtual std::map<std::string, double> group_options(std::size_t group) const = 0;
