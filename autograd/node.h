@@ -30,9 +30,10 @@ struct Node;
 class SavedTensor {
  public:
   SavedTensor() = default;
-  explicit SavedTensor(const Tensor& t) : tensor_(t), version_(t.storage()->version()) {}
+  // An undefined tensor (an absent optional input) is saved as such.
+  explicit SavedTensor(const Tensor& t) : tensor_(t), version_(t.defined() ? t.storage()->version() : 0) {}
   const Tensor& get() const {
-    FLUXION_CHECK(tensor_.storage()->version() == version_,
+    FLUXION_CHECK(!tensor_.defined() || tensor_.storage()->version() == version_,
                   "a tensor saved for the gradient was modified by an in-place operation after it was saved "
                   "(version ", version_, ", now ", tensor_.storage()->version(), "); clone() it before changing it");
     return tensor_;

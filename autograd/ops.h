@@ -11,7 +11,9 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "core/factory.h"
+#include "core/random.h"
 #include "core/tensor.h"
+#include "core/window.h"
 
 namespace fluxion {
 
@@ -123,5 +125,32 @@ Tensor gather(const Tensor& a, std::int64_t dim, const Tensor& index);
 // cond != 0 ? a : b, elementwise; all three broadcast. cond is any dtype and
 // gets no gradient.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// --- convolution (autograd/ops/conv.cpp) ---------------------------------------------
+// x [N, C, H, W] convolved with weight [O, C / groups, kH, kW], plus bias [O]
+// (may be undefined): PyTorch's conv2d (a cross-correlation), out
+// [N, O, Ho, Wo] with Ho = (H + 2 pad - dilation (kH - 1) - 1) / stride + 1.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv2dParams params = {});
+
+// --- pooling (autograd/ops/pool.cpp) -------------------------------------------------
+Tensor max_pool2d(const Tensor& x, Pool2dParams params);
+Tensor avg_pool2d(const Tensor& x, Pool2dParams params);
+// Average over windows that give an out_h x out_w output; 1x1 (global
+// average pooling) and sizes that divide the input are supported.
+Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w);
+
+// --- normalisation (autograd/ops/batch_norm.cpp) -----------------------------------------
+// x [N, C] or [N, C, ...] normalised per channel. Training: with the batch's
+// mean and biased variance; running_mean/var (if defined) move towards the
+// batch's mean and unbiased variance by `momentum`, in place. Evaluation:
+// with running_mean/var. weight and bias [C] may be undefined.
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+
+// --- dropout (autograd/ops/dropout.cpp) ----------------------------------------------
+// In training, zeroes elements with probability p and scales the rest by
+// 1 / (1 - p); the identity otherwise. Random bits from `generator`, else the
+// default generator.
+Tensor dropout(const Tensor& x, double p, bool training, Generator* generator = nullptr);
 
 }  // namespace fluxion

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "core/window.h"
 
 namespace fluxion {
 
@@ -64,6 +65,41 @@ struct Backend {
   // dst[i][index[i][j][k]][k] += src[i][j][k] for dim 1 (PyTorch's scatter_add_);
   // index is int64 with src's shape. Throws on an index outside dst.
   void (*scatter_add)(const Tensor& dst, std::int64_t dim, const Tensor& index, const Tensor& src);
+
+  // --- convolution, normalisation, pooling: x, weights and outputs are
+  // contiguous NCHW (the ops make them so); floating dtypes only. ---
+
+  // out [N, O, Ho, Wo] = conv2d(x [N, C, H, W], weight [O, C / groups, kh, kw])
+  // + bias [O] (bias may be undefined).
+  void (*conv2d)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p);
+  // Gradients of conv2d with respect to its input and weight (each output may
+  // be undefined: not needed). Both are overwritten, not accumulated into.
+  void (*conv2d_backward)(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& grad_x,
+                          const Tensor& grad_weight, Conv2dParams p);
+
+  // Training-mode batch normalisation of x [N, C, S] (S = H * W, or 1) over
+  // N and S per channel: writes out, the batch mean and 1 / sqrt(var + eps)
+  // (biased variance) per channel into mean and invstd [C]. When running_mean
+  // and running_var are defined they move towards the batch statistics by
+  // `momentum`, the variance unbiased (N * S / (N * S - 1)), as in PyTorch.
+  // weight and bias [C] may be undefined (affine = false).
+  void (*batch_norm)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                     const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
+                     const Tensor& invstd);
+  // Backward of training-mode batch_norm given the saved mean and invstd.
+  // grad_weight and grad_bias may be undefined (not needed / not affine).
+  void (*batch_norm_backward)(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                              const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
+                              const Tensor& grad_bias);
+
+  // Max pooling: out [N, C, Ho, Wo] and the flat index (h * W + w) of each
+  // window's first maximum into int64 indices; NaN wins as in PyTorch.
+  void (*max_pool2d)(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p);
+  // grad_x (zeroed first) [ indices ] += grad_out.
+  void (*max_pool2d_backward)(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x);
+  void (*avg_pool2d)(const Tensor& x, const Tensor& out, Pool2dParams p);
+  // grad_x is overwritten.
+  void (*avg_pool2d_backward)(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p);
 };
 
 // The backend for a device; throws if that device type has none compiled in.

@@ -190,6 +190,62 @@ std::vector<OpCase> op_table() {
   t.push_back({"mlp: linear-tanh-linear-cross_entropy", {{4, 3}, {6, 3}, {6}, {5, 6}, {5}}, [](L in) {
                  return cross_entropy(linear(tanh(linear(in[0], in[1], in[2])), in[3], in[4]), targets4());
                }});
+
+  // --- convolution ------------------------------------------------------------------
+  auto conv = [](std::int64_t sh, std::int64_t ph, std::int64_t dh, std::int64_t groups) {
+    Conv2dParams p;
+    p.stride_h = sh, p.stride_w = 1, p.pad_h = ph, p.pad_w = 1, p.dilation_h = dh, p.dilation_w = 1;
+    p.groups = groups;
+    return p;
+  };
+  t.push_back({"conv2d 3x3 pad 1 with bias", {{2, 3, 5, 6}, {4, 3, 3, 3}, {4}},
+               [conv](L in) { return conv2d(in[0], in[1], in[2], conv(1, 1, 1, 1)); }});
+  t.push_back({"conv2d stride 2 dilation 2 no bias", {{2, 2, 7, 6}, {3, 2, 3, 2}},
+               [conv](L in) { return conv2d(in[0], in[1], Tensor(), conv(2, 2, 2, 1)); }});
+  t.push_back({"conv2d groups 2", {{1, 4, 4, 5}, {6, 2, 2, 3}, {6}},
+               [conv](L in) { return conv2d(in[0], in[1], in[2], conv(1, 0, 1, 2)); }});
+  t.push_back({"conv2d 1x1 (input used as the GEMM operand)", {{2, 3, 3, 4}, {5, 3, 1, 1}},
+               [](L in) { return conv2d(in[0], in[1]); }});
+  // 2x2 outputs: several samples are lowered into one GEMM (the chunked path).
+  t.push_back({"conv2d small images, batch lowered in chunks", {{5, 2, 3, 3}, {3, 2, 2, 2}, {3}},
+               [](L in) { return conv2d(in[0], in[1], in[2]); }});
+
+  // --- pooling ---------------------------------------------------------------------
+  auto pool = [](std::int64_t k, std::int64_t s, std::int64_t pad, bool ceil, bool include_pad) {
+    Pool2dParams p;
+    p.kernel_h = p.kernel_w = k, p.stride_h = p.stride_w = s, p.pad_h = p.pad_w = pad;
+    p.ceil_mode = ceil, p.count_include_pad = include_pad;
+    return p;
+  };
+  t.push_back({"max_pool2d 2x2", {{2, 3, 4, 6}}, [pool](L in) { return max_pool2d(in[0], pool(2, 2, 0, false, true)); },
+               distinct});
+  t.push_back({"max_pool2d 3x3 stride 2 pad 1 ceil_mode", {{1, 2, 6, 7}},
+               [pool](L in) { return max_pool2d(in[0], pool(3, 2, 1, true, true)); }, distinct});
+  t.push_back({"avg_pool2d 2x2", {{2, 3, 4, 6}}, [pool](L in) { return avg_pool2d(in[0], pool(2, 2, 0, false, true)); }});
+  t.push_back({"avg_pool2d pad 1 count_include_pad", {{1, 2, 5, 5}},
+               [pool](L in) { return avg_pool2d(in[0], pool(3, 2, 1, true, true)); }});
+  t.push_back({"avg_pool2d pad 1 excluding padding", {{1, 2, 5, 5}},
+               [pool](L in) { return avg_pool2d(in[0], pool(3, 2, 1, true, false)); }});
+  t.push_back({"adaptive_avg_pool2d 1x1", {{2, 3, 4, 5}}, [](L in) { return adaptive_avg_pool2d(in[0], 1, 1); }});
+  t.push_back({"adaptive_avg_pool2d 2x2", {{2, 3, 4, 6}}, [](L in) { return adaptive_avg_pool2d(in[0], 2, 2); }});
+
+  // --- normalisation ------------------------------------------------------------------
+  t.push_back({"batch_norm training NCHW", {{3, 2, 2, 3}, {2}, {2}}, [](L in) {
+                 Tensor rm = zeros({2}, kFloat64), rv = ones({2}, kFloat64);
+                 return batch_norm(in[0], in[1], in[2], rm, rv, true);
+               }});
+  t.push_back({"batch_norm training [N, C] without affine or running stats", {{5, 3}},
+               [](L in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+  t.push_back({"batch_norm evaluation", {{3, 2, 2, 2}, {2}, {2}}, [](L in) {
+                 Tensor rm = tensor({0.3, -0.2}, kFloat64), rv = tensor({0.5, 2.0}, kFloat64);
+                 return batch_norm(in[0], in[1], in[2], rm, rv, false);
+               }});
+
+  // --- dropout: the same seeded mask on every call ----------------------------------------
+  t.push_back({"dropout p 0.4", {{4, 5}}, [](L in) {
+                 Generator g(11);
+                 return dropout(in[0], 0.4, true, &g);
+               }});
   return t;
 }
 
@@ -199,7 +255,8 @@ const char* const kRequiredOps[] = {
     "add", "sub", "mul", "div", "neg", "scalar:", "exp", "log", "sqrt", "pow", "abs", "clamp", "relu", "sigmoid",
     "tanh", "sum", "mean", "max", "sum_to", "matmul", "linear", "softmax", "log_softmax", "cross_entropy",
     "mse_loss", "view", "reshape", "permute", "transpose", "t", "slice", "select", "unsqueeze", "squeeze",
-    "expand", "flatten", "contiguous", "clone", "to(kFloat64)", "cat", "stack", "index_select", "gather", "where"};
+    "expand", "flatten", "contiguous", "clone", "to(kFloat64)", "cat", "stack", "index_select", "gather", "where",
+    "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "dropout"};
 
 std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
 

@@ -57,6 +57,14 @@ const Backend& backend() {
       .softmax = softmax,
       .gather = gather,
       .scatter_add = scatter_add,
+      .conv2d = conv2d,
+      .conv2d_backward = conv2d_backward,
+      .batch_norm = batch_norm,
+      .batch_norm_backward = batch_norm_backward,
+      .max_pool2d = max_pool2d,
+      .max_pool2d_backward = max_pool2d_backward,
+      .avg_pool2d = avg_pool2d,
+      .avg_pool2d_backward = avg_pool2d_backward,
   };
   return cpu_backend;
 }

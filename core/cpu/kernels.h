@@ -20,4 +20,18 @@ void softmax(const Tensor& a, std::int64_t dim, bool log, const Tensor& out);   
 void gather(const Tensor& src, std::int64_t dim, const Tensor& index, const Tensor& out);  // index.cpp
 void scatter_add(const Tensor& dst, std::int64_t dim, const Tensor& index, const Tensor& src);  // index.cpp
 
+void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p);  // conv.cpp
+void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& grad_x,
+                     const Tensor& grad_weight, Conv2dParams p);                                      // conv.cpp
+void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
+                const Tensor& invstd);                                                               // batch_norm.cpp
+void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
+                         const Tensor& grad_bias);                                                   // batch_norm.cpp
+void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p);           // pool.cpp
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x);        // pool.cpp
+void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p);                                 // pool.cpp
+void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p);              // pool.cpp
+
 }  // namespace fluxion::cpu

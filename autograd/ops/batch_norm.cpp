@@ -1,0 +1,84 @@
+// Batch normalisation with PyTorch's semantics. Training mode normalises with
+// the batch's statistics (a backend kernel, core/cpu/batch_norm.cpp, which
+// also moves the running statistics); evaluation mode is an affine map with
+// the running statistics, written with ops so its gradient comes for free.
+#include "autograd/ops/common.h"
+
+namespace fluxion {
+using namespace ops_detail;
+
+namespace {
+
+void check_channel_vector(const Tensor& x, const Tensor& t, const char* what) {
+  if (!t.defined()) return;
+  check_compatible(x, t, "batch_norm");
+  FLUXION_CHECK(t.dim() == 1 && t.size(0) == x.size(1), "batch_norm: ", what, " shape ", to_string(t.shape()),
+                " does not match the input's ", x.size(1), " channels (input shape ", to_string(x.shape()), ")");
+}
+
+// A per-channel vector [C] shaped to broadcast against x [N, C, ...].
+Tensor per_channel(const Tensor& t, const Tensor& x) {
+  Shape shape(static_cast<std::size_t>(x.dim()), 1);
+  shape[1] = t.size(0);
+  return t.reshape(shape);
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum, double eps) {
+  check_floating(x, "batch_norm");
+  FLUXION_CHECK(x.dim() >= 2, "batch_norm: input must be [N, C] or [N, C, ...], got shape ", to_string(x.shape()));
+  check_channel_vector(x, weight, "weight");
+  check_channel_vector(x, bias, "bias");
+  check_channel_vector(x, running_mean, "running_mean");
+  check_channel_vector(x, running_var, "running_var");
+  FLUXION_CHECK(running_mean.defined() == running_var.defined(),
+                "batch_norm: running_mean and running_var must both be given or both be absent");
+  FLUXION_CHECK(eps > 0.0, "batch_norm: eps must be > 0, got ", eps);
+  FLUXION_CHECK(momentum >= 0.0 && momentum <= 1.0, "batch_norm: momentum must be in [0, 1], got ", momentum);
+  FLUXION_CHECK(!(running_mean.defined() && running_mean.requires_grad()) &&
+                    !(running_var.defined() && running_var.requires_grad()),
+                "batch_norm: running statistics are buffers and must not require grad");
+
+  if (!training) {
+    FLUXION_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running statistics "
+                                          "(track_running_stats = true)");
+    Tensor scale = per_channel((running_var + eps).pow(-0.5), x);  // 1 / sqrt(var + eps)
+    Tensor y = (x - per_channel(running_mean, x)) * scale;
+    if (weight.defined()) y = y * per_channel(weight, x);
+    if (bias.defined()) y = y + per_channel(bias, x);
+    return y;
+  }
+
+  const std::int64_t per_channel_count = x.numel() / std::max<std::int64_t>(x.size(1), 1);
+  FLUXION_CHECK(per_channel_count > 1, "batch_norm: expected more than 1 value per channel when training, got input "
+                                       "shape ", to_string(x.shape()));
+  FLUXION_CHECK(!running_mean.defined() || (running_mean.is_contiguous() && running_var.is_contiguous()),
+                "batch_norm: running statistics must be contiguous");
+  const Tensor xc = x.detach().contiguous();
+  const Tensor wc = weight.defined() ? weight.detach().contiguous() : Tensor();
+  const Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
+  Tensor out = empty(x.shape(), x.options());
+  Tensor mean = empty({x.size(1)}, x.options()), invstd = empty({x.size(1)}, x.options());
+  backend(x.device()).batch_norm(xc, wc, bc, running_mean, running_var, momentum, eps, out, mean, invstd);
+  if (running_mean.defined()) {
+    running_mean.storage()->bump_version();
+    running_var.storage()->bump_version();
+  }
+
+  record(out, "batch_norm", {x, weight, bias},
+         [sx = save(xc), sw = save(wc), mean, invstd, need_x = x.requires_grad(),
+          need_w = weight.defined() && weight.requires_grad(),
+          need_b = bias.defined() && bias.requires_grad()](const Tensor& g) -> TensorList {
+           const Tensor &x = sx.get(), &w = sw.get();
+           Tensor gx = need_x ? empty(x.shape(), x.options()) : Tensor();
+           Tensor gw = need_w ? empty(w.shape(), w.options()) : Tensor();
+           Tensor gb = need_b ? empty(mean.shape(), x.options()) : Tensor();
+           backend(x.device()).batch_norm_backward(g.contiguous(), x, w, mean, invstd, gx, gw, gb);
+           return {gx, gw, gb};
+         });
+  return out;
+}
+
+}  // namespace fluxion

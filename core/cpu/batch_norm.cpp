@@ -1,0 +1,127 @@
+// Training-mode batch normalisation on the CPU. Each channel is independent,
+// so threads split the channels; per channel, one pass for the mean, one for
+// the variance (two passes in double: a one-pass E[x^2] - E[x]^2 loses digits
+// to cancellation when the mean is large), and one to normalise.
+#include <cmath>
+
+#include "core/cpu/kernels.h"
+#include "core/parallel.h"
+
+namespace fluxion::cpu {
+namespace {
+
+struct Layout {
+  std::int64_t n, c, s;  // x viewed as [N, C, S]
+};
+
+Layout layout_of(const Tensor& x) {
+  Layout l{x.size(0), x.size(1), 1};
+  for (std::int64_t d = 2; d < x.dim(); ++d) l.s *= x.size(d);
+  return l;
+}
+
+}  // namespace
+
+void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
+                const Tensor& invstd) {
+  const Layout l = layout_of(x);
+  const std::int64_t count = l.n * l.s;
+  visit_floating(x.dtype(), "batch_norm", [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = out.data<T>();
+    const T* pw = weight.defined() ? weight.data<T>() : nullptr;
+    const T* pb = bias.defined() ? bias.data<T>() : nullptr;
+    T* prm = running_mean.defined() ? running_mean.data<T>() : nullptr;
+    T* prv = running_var.defined() ? running_var.data<T>() : nullptr;
+    T* pmean = mean.data<T>();
+    T* pinv = invstd.data<T>();
+    parallel_for(0, l.c, 1, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) {
+        double total = 0.0;
+        for (std::int64_t i = 0; i < l.n; ++i) {
+          const T* row = px + (i * l.c + c) * l.s;
+          for (std::int64_t j = 0; j < l.s; ++j) total += row[j];
+        }
+        const double mu = total / static_cast<double>(count);
+        double squares = 0.0;
+        for (std::int64_t i = 0; i < l.n; ++i) {
+          const T* row = px + (i * l.c + c) * l.s;
+          for (std::int64_t j = 0; j < l.s; ++j) {
+            const double d = row[j] - mu;
+            squares += d * d;
+          }
+        }
+        const double var = squares / static_cast<double>(count);
+        const double inv = 1.0 / std::sqrt(var + eps);
+        pmean[c] = static_cast<T>(mu);
+        pinv[c] = static_cast<T>(inv);
+        // y = x * scale + shift, with scale and shift folded per channel.
+        const T scale = static_cast<T>(inv * (pw ? pw[c] : T(1)));
+        const T shift = static_cast<T>((pb ? pb[c] : T(0)) - mu * inv * (pw ? pw[c] : T(1)));
+        for (std::int64_t i = 0; i < l.n; ++i) {
+          const T* row = px + (i * l.c + c) * l.s;
+          T* dst = py + (i * l.c + c) * l.s;
+          for (std::int64_t j = 0; j < l.s; ++j) dst[j] = row[j] * scale + shift;
+        }
+        if (prm) prm[c] = static_cast<T>((1.0 - momentum) * prm[c] + momentum * mu);
+        if (prv) {
+          const double unbiased = count > 1 ? squares / static_cast<double>(count - 1) : INFINITY;
+          prv[c] = static_cast<T>((1.0 - momentum) * prv[c] + momentum * unbiased);
+        }
+      }
+    });
+  });
+}
+
+// With xhat = (x - mean) * invstd and y = w * xhat + b, per channel over its
+// M = N * S elements:
+//   dL/db = sum(g),  dL/dw = sum(g * xhat),
+//   dL/dx = w * invstd * (g - dL/db / M - xhat * dL/dw / M).
+void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
+                         const Tensor& grad_bias) {
+  const Layout l = layout_of(x);
+  const double count = static_cast<double>(l.n * l.s);
+  visit_floating(x.dtype(), "batch_norm_backward", [&]<class T>() {
+    const T* px = x.data<T>();
+    const T* pg = grad_out.data<T>();
+    const T* pw = weight.defined() ? weight.data<T>() : nullptr;
+    const T* pmean = mean.data<T>();
+    const T* pinv = invstd.data<T>();
+    T* pdx = grad_x.defined() ? grad_x.data<T>() : nullptr;
+    T* pdw = grad_weight.defined() ? grad_weight.data<T>() : nullptr;
+    T* pdb = grad_bias.defined() ? grad_bias.data<T>() : nullptr;
+    parallel_for(0, l.c, 1, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const double mu = pmean[c], inv = pinv[c];
+        double sum_g = 0.0, sum_gx = 0.0;  // sum(g), sum(g * (x - mean))
+        for (std::int64_t i = 0; i < l.n; ++i) {
+          const T* xr = px + (i * l.c + c) * l.s;
+          const T* gr = pg + (i * l.c + c) * l.s;
+          for (std::int64_t j = 0; j < l.s; ++j) {
+            sum_g += gr[j];
+            sum_gx += gr[j] * (xr[j] - mu);
+          }
+        }
+        if (pdb) pdb[c] = static_cast<T>(sum_g);
+        if (pdw) pdw[c] = static_cast<T>(sum_gx * inv);
+        if (!pdx) continue;
+        // dx = a * g + b * x + d, folded per channel.
+        const double w = pw ? pw[c] : 1.0;
+        const double a = w * inv;
+        const double b = -a * inv * inv * sum_gx / count;
+        const double d = -a * sum_g / count - b * mu;
+        for (std::int64_t i = 0; i < l.n; ++i) {
+          const T* xr = px + (i * l.c + c) * l.s;
+          const T* gr = pg + (i * l.c + c) * l.s;
+          T* dr = pdx + (i * l.c + c) * l.s;
+          for (std::int64_t j = 0; j < l.s; ++j)
+            dr[j] = static_cast<T>(a * gr[j] + b * xr[j] + d);
+        }
+      }
+    });
+  });
+}
+
+}  // namespace fluxion::cpu

@@ -1,0 +1,230 @@
+// 2-D convolution on the CPU as GEMMs over im2col matrices.
+//
+// For a chunk of `nb` samples and one group, im2col lays the input patches out
+// as a matrix `col` [K = C/g * kh * kw, nb * Ho * Wo]: row (c, i, j) holds, for
+// every output position, the input pixel that kernel tap (i, j) of channel c
+// sees there (0 in the padding). Then
+//   forward          out [O/g, cols]  = W [O/g, K] @ col
+//   backward weight  dW  [O/g, K]    += dY [O/g, cols] @ col^T
+//   backward input   dcol [K, cols]   = W^T @ dY, scattered back by col2im.
+// The batch is lowered in chunks so `col` stays a few MiB (a whole-batch
+// im2col of a first-stage ResNet conv is 300 MB) while each GEMM still has
+// enough columns (~1024) to run near peak when the images are small.
+#include <algorithm>
+#include <cstring>
+
+#include "core/cpu/blas.h"
+#include "core/cpu/kernels.h"
+#include "core/factory.h"
+#include "core/parallel.h"
+
+namespace fluxion::cpu {
+namespace {
+
+struct ConvGeometry {
+  std::int64_t n, c, h, w;    // input
+  std::int64_t o, kh, kw;     // weight
+  std::int64_t ho, wo;        // output
+  std::int64_t cg, og, k;     // per group: input channels, output channels, GEMM depth
+  std::int64_t spatial;       // ho * wo
+  std::int64_t chunk;         // samples lowered together
+  bool direct;                // 1x1, stride 1, no padding: the input already is `col`
+  Conv2dParams p;
+};
+
+ConvGeometry geometry(const Tensor& x, const Tensor& weight, const Tensor& out, Conv2dParams p, std::size_t elem) {
+  ConvGeometry g{};
+  g.n = x.size(0), g.c = x.size(1), g.h = x.size(2), g.w = x.size(3);
+  g.o = weight.size(0), g.kh = weight.size(2), g.kw = weight.size(3);
+  g.ho = out.size(2), g.wo = out.size(3);
+  g.cg = g.c / p.groups, g.og = g.o / p.groups, g.k = g.cg * g.kh * g.kw;
+  g.spatial = g.ho * g.wo;
+  g.p = p;
+  constexpr std::int64_t kTargetColumns = 1024;
+  constexpr std::int64_t kMaxColBytes = 8 << 20;
+  const std::int64_t by_columns = (kTargetColumns + g.spatial - 1) / std::max<std::int64_t>(g.spatial, 1);
+  const std::int64_t by_bytes = kMaxColBytes / std::max<std::int64_t>(1, g.spatial * g.k * static_cast<std::int64_t>(elem));
+  g.chunk = std::clamp<std::int64_t>(std::min(by_columns, by_bytes), 1, std::max<std::int64_t>(g.n, 1));
+  g.direct = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
+  if (g.direct) g.chunk = 1;  // then col is a view of the input: nothing to lower
+  return g;
+}
+
+// col [k, ld] gets the patches of samples [n0, n0 + nb), group `grp`, placed
+// at column s * spatial for sample s of the chunk.
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* col) {
+  const std::int64_t ld = nb * g.spatial, taps = g.kh * g.kw;
+  parallel_for(0, g.k, 8, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t c = r / taps, ki = (r % taps) / g.kw, kj = r % g.kw;
+      const std::int64_t row_off = ki * g.p.dilation_h - g.p.pad_h, col_off = kj * g.p.dilation_w - g.p.pad_w;
+      for (std::int64_t s = 0; s < nb; ++s) {
+        const T* plane = x + ((n0 + s) * g.c + grp * g.cg + c) * g.h * g.w;
+        T* dst = col + r * ld + s * g.spatial;
+        for (std::int64_t oh = 0; oh < g.ho; ++oh, dst += g.wo) {
+          const std::int64_t ih = oh * g.p.stride_h + row_off;
+          if (ih < 0 || ih >= g.h) {
+            std::fill(dst, dst + g.wo, T(0));
+            continue;
+          }
+          const T* src = plane + ih * g.w;
+          if (g.p.stride_w == 1) {  // a run of the row, zeros where it hangs over the edges
+            const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, g.wo);
+            const std::int64_t hi = std::clamp<std::int64_t>(g.w - col_off, lo, g.wo);
+            std::fill(dst, dst + lo, T(0));
+            std::copy(src + lo + col_off, src + hi + col_off, dst + lo);
+            std::fill(dst + hi, dst + g.wo, T(0));
+          } else {
+            for (std::int64_t ow = 0; ow < g.wo; ++ow) {
+              const std::int64_t iw = ow * g.p.stride_w + col_off;
+              dst[ow] = iw >= 0 && iw < g.w ? src[iw] : T(0);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: dx[...] += dcol[...] for every tap. Each thread owns
+// whole input channels, so no two threads write the same element.
+template <class T>
+void col2im(const T* dcol, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* dx) {
+  const std::int64_t ld = nb * g.spatial, taps = g.kh * g.kw;
+  parallel_for(0, g.cg * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t c = i / nb, s = i % nb;
+      T* plane = dx + ((n0 + s) * g.c + grp * g.cg + c) * g.h * g.w;
+      for (std::int64_t t = 0; t < taps; ++t) {
+        const std::int64_t ki = t / g.kw, kj = t % g.kw;
+        const std::int64_t row_off = ki * g.p.dilation_h - g.p.pad_h, col_off = kj * g.p.dilation_w - g.p.pad_w;
+        const T* src = dcol + (c * taps + t) * ld + s * g.spatial;
+        for (std::int64_t oh = 0; oh < g.ho; ++oh, src += g.wo) {
+          const std::int64_t ih = oh * g.p.stride_h + row_off;
+          if (ih < 0 || ih >= g.h) continue;
+          T* dst = plane + ih * g.w;
+          for (std::int64_t ow = 0; ow < g.wo; ++ow) {
+            const std::int64_t iw = ow * g.p.stride_w + col_off;
+            if (iw >= 0 && iw < g.w) dst[iw] += src[ow];
+          }
+        }
+      }
+    }
+  });
+}
+
+// Copies rows [o, s * spatial...] of a chunk matrix [og, nb * spatial] to or
+// from the NCHW tensor t (channels grp * og onward of samples n0...).
+template <class T>
+void chunk_to_nchw(const T* m, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* t) {
+  for (std::int64_t s = 0; s < nb; ++s)
+    for (std::int64_t o = 0; o < g.og; ++o)
+      std::memcpy(t + ((n0 + s) * g.o + grp * g.og + o) * g.spatial, m + o * nb * g.spatial + s * g.spatial,
+                  sizeof(T) * g.spatial);
+}
+template <class T>
+void nchw_to_chunk(const T* t, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* m) {
+  for (std::int64_t s = 0; s < nb; ++s)
+    for (std::int64_t o = 0; o < g.og; ++o)
+      std::memcpy(m + o * nb * g.spatial + s * g.spatial, t + ((n0 + s) * g.o + grp * g.og + o) * g.spatial,
+                  sizeof(T) * g.spatial);
+}
+
+}  // namespace
+
+void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p) {
+  if (out.numel() == 0) return;
+  visit_floating(x.dtype(), "conv2d", [&]<class T>() {
+    const ConvGeometry g = geometry(x, weight, out, p, sizeof(T));
+    const T* px = x.data<T>();
+    const T* pw = weight.data<T>();
+    T* py = out.data<T>();
+    Tensor col_buf, out_buf;
+    if (!g.direct) col_buf = empty({g.k, g.chunk * g.spatial}, x.options());
+    if (g.chunk > 1) out_buf = empty({g.og, g.chunk * g.spatial}, x.options());
+    for (std::int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+      const std::int64_t nb = std::min(g.chunk, g.n - n0), cols = nb * g.spatial;
+      for (std::int64_t grp = 0; grp < p.groups; ++grp) {
+        const T* col;
+        if (g.direct) {
+          col = px + (n0 * g.c + grp * g.cg) * g.spatial;
+        } else {
+          im2col(px, g, n0, nb, grp, col_buf.data<T>());
+          col = col_buf.data<T>();
+        }
+        const T* w = pw + grp * g.og * g.k;
+        if (nb == 1) {
+          gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0),
+                  py + (n0 * g.o + grp * g.og) * g.spatial, cols);
+        } else {
+          gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0), out_buf.data<T>(), cols);
+          chunk_to_nchw(out_buf.data<T>(), g, n0, nb, grp, py);
+        }
+      }
+    }
+    if (bias.defined()) {
+      const T* pb = bias.data<T>();
+      parallel_for(0, g.n * g.o, 16, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i) {
+          T* row = py + i * g.spatial;
+          const T b = pb[i % g.o];
+          for (std::int64_t j = 0; j < g.spatial; ++j) row[j] += b;
+        }
+      });
+    }
+  });
+}
+
+void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& grad_x,
+                     const Tensor& grad_weight, Conv2dParams p) {
+  visit_floating(x.dtype(), "conv2d_backward", [&]<class T>() {
+    const ConvGeometry g = geometry(x, weight, grad_out, p, sizeof(T));
+    const T* px = x.data<T>();
+    const T* pw = weight.data<T>();
+    const T* pdy = grad_out.data<T>();
+    T* pdx = grad_x.defined() ? grad_x.data<T>() : nullptr;
+    T* pdw = grad_weight.defined() ? grad_weight.data<T>() : nullptr;
+    if (pdx) std::fill(pdx, pdx + grad_x.numel(), T(0));
+    if (pdw) std::fill(pdw, pdw + grad_weight.numel(), T(0));
+    if (g.n == 0 || g.spatial == 0 || g.k == 0) return;
+    Tensor col_buf, dy_buf;
+    if (!g.direct) col_buf = empty({g.k, g.chunk * g.spatial}, x.options());
+    if (g.chunk > 1) dy_buf = empty({g.og, g.chunk * g.spatial}, x.options());
+    for (std::int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+      const std::int64_t nb = std::min(g.chunk, g.n - n0), cols = nb * g.spatial;
+      for (std::int64_t grp = 0; grp < p.groups; ++grp) {
+        const T* dy;
+        if (nb == 1) {
+          dy = pdy + (n0 * g.o + grp * g.og) * g.spatial;
+        } else {
+          nchw_to_chunk(pdy, g, n0, nb, grp, dy_buf.data<T>());
+          dy = dy_buf.data<T>();
+        }
+        if (pdw) {
+          const T* col;
+          if (g.direct) {
+            col = px + (n0 * g.c + grp * g.cg) * g.spatial;
+          } else {
+            im2col(px, g, n0, nb, grp, col_buf.data<T>());
+            col = col_buf.data<T>();
+          }
+          gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1), pdw + grp * g.og * g.k, g.k);
+        }
+        if (pdx) {
+          const T* w = pw + grp * g.og * g.k;
+          if (g.direct) {  // dcol is the input gradient itself
+            gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0),
+                    pdx + (n0 * g.c + grp * g.cg) * g.spatial, cols);
+          } else {
+            T* dcol = col_buf.data<T>();
+            gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0), dcol, cols);
+            col2im(dcol, g, n0, nb, grp, pdx);
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace fluxion::cpu

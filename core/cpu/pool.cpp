@@ -1,0 +1,137 @@
+// Max and average pooling on the CPU. Every (sample, channel) plane is
+// independent, so threads split the planes.
+#include <algorithm>
+#include <cmath>
+
+#include "core/cpu/kernels.h"
+#include "core/parallel.h"
+
+namespace fluxion::cpu {
+namespace {
+
+struct Planes {
+  std::int64_t count;       // N * C
+  std::int64_t h, w;        // input
+  std::int64_t ho, wo;      // output
+};
+
+Planes planes_of(const Tensor& x, const Tensor& out) {
+  return {x.size(0) * x.size(1), x.size(2), x.size(3), out.size(2), out.size(3)};
+}
+
+// The window of output (oh, ow) clipped to the input: [h0, h1) x [w0, w1), and
+// the divisor average pooling uses for it.
+struct Window {
+  std::int64_t h0, h1, w0, w1;
+  std::int64_t divisor;
+};
+
+Window window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
+  const std::int64_t hs = oh * p.stride_h - p.pad_h, ws = ow * p.stride_w - p.pad_w;
+  // Padded extent: the window may not run past the right/bottom padding.
+  const std::int64_t he = std::min(hs + p.kernel_h, pl.h + p.pad_h), we = std::min(ws + p.kernel_w, pl.w + p.pad_w);
+  Window win{std::max<std::int64_t>(hs, 0), std::min(he, pl.h), std::max<std::int64_t>(ws, 0), std::min(we, pl.w), 0};
+  win.divisor = p.count_include_pad ? (he - hs) * (we - ws) : (win.h1 - win.h0) * (win.w1 - win.w0);
+  return win;
+}
+
+}  // namespace
+
+void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p) {
+  const Planes pl = planes_of(x, out);
+  visit_floating(x.dtype(), "max_pool2d", [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = out.data<T>();
+    std::int64_t* pi = indices.data<std::int64_t>();
+    parallel_for(0, pl.count, 1, [&](std::int64_t b0, std::int64_t b1) {
+      for (std::int64_t b = b0; b < b1; ++b) {
+        const T* plane = px + b * pl.h * pl.w;
+        for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
+          for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
+            const Window win = window(pl, p, oh, ow);
+            T best = -INFINITY;
+            std::int64_t best_index = win.h0 * pl.w + win.w0;
+            bool nan = false;  // a NaN wins and ends the search
+            for (std::int64_t ih = win.h0; ih < win.h1 && !nan; ++ih) {
+              for (std::int64_t iw = win.w0; iw < win.w1 && !nan; ++iw) {
+                const T v = plane[ih * pl.w + iw];
+                if (v > best || std::isnan(v)) {
+                  best = v;
+                  best_index = ih * pl.w + iw;
+                  nan = std::isnan(v);
+                }
+              }
+            }
+            const std::int64_t o = (b * pl.ho + oh) * pl.wo + ow;
+            py[o] = best;
+            pi[o] = best_index;
+          }
+        }
+      }
+    });
+  });
+}
+
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x) {
+  const Planes pl = planes_of(grad_x, grad_out);
+  visit_floating(grad_x.dtype(), "max_pool2d_backward", [&]<class T>() {
+    const T* pg = grad_out.data<T>();
+    const std::int64_t* pi = indices.data<std::int64_t>();
+    T* pdx = grad_x.data<T>();
+    parallel_for(0, pl.count, 1, [&](std::int64_t b0, std::int64_t b1) {
+      for (std::int64_t b = b0; b < b1; ++b) {
+        T* plane = pdx + b * pl.h * pl.w;
+        std::fill(plane, plane + pl.h * pl.w, T(0));
+        const std::int64_t o0 = b * pl.ho * pl.wo;
+        for (std::int64_t o = 0; o < pl.ho * pl.wo; ++o) plane[pi[o0 + o]] += pg[o0 + o];
+      }
+    });
+  });
+}
+
+void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p) {
+  const Planes pl = planes_of(x, out);
+  visit_floating(x.dtype(), "avg_pool2d", [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = out.data<T>();
+    parallel_for(0, pl.count, 1, [&](std::int64_t b0, std::int64_t b1) {
+      for (std::int64_t b = b0; b < b1; ++b) {
+        const T* plane = px + b * pl.h * pl.w;
+        for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
+          for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
+            const Window win = window(pl, p, oh, ow);
+            T total = 0;
+            for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+              for (std::int64_t iw = win.w0; iw < win.w1; ++iw) total += plane[ih * pl.w + iw];
+            py[(b * pl.ho + oh) * pl.wo + ow] = win.divisor > 0 ? total / static_cast<T>(win.divisor) : T(0);
+          }
+        }
+      }
+    });
+  });
+}
+
+void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p) {
+  const Planes pl = planes_of(grad_x, grad_out);
+  visit_floating(grad_x.dtype(), "avg_pool2d_backward", [&]<class T>() {
+    const T* pg = grad_out.data<T>();
+    T* pdx = grad_x.data<T>();
+    parallel_for(0, pl.count, 1, [&](std::int64_t b0, std::int64_t b1) {
+      for (std::int64_t b = b0; b < b1; ++b) {
+        T* plane = pdx + b * pl.h * pl.w;
+        std::fill(plane, plane + pl.h * pl.w, T(0));
+        for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
+          for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
+            const Window win = window(pl, p, oh, ow);
+            if (win.divisor == 0) continue;
+            const T share = pg[(b * pl.ho + oh) * pl.wo + ow] / static_cast<T>(win.divisor);
+            for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+              for (std::int64_t iw = win.w0; iw < win.w1; ++iw) plane[ih * pl.w + iw] += share;
+          }
+        }
+      }
+    });
+  });
+}
+
+}  // namespace fluxion::cpu

@@ -1,0 +1,42 @@
+// Sliding-window geometry shared by the convolution and pooling ops and the
+// backends that run them.
+#pragma once
+
+#include <cstdint>
+
+namespace fluxion {
+
+// Geometry of a 2-D convolution over NCHW input (PyTorch's Conv2d arguments).
+struct Conv2dParams {
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_h = 0, pad_w = 0;
+  std::int64_t dilation_h = 1, dilation_w = 1;
+  std::int64_t groups = 1;
+};
+
+// Geometry of a 2-D pooling window over NCHW input. Windows start at
+// -pad + i * stride; ceil_mode keeps a last partial window that starts inside
+// the input or its left padding (PyTorch's rule). Average pooling divides by
+// the window's size including padding when count_include_pad (PyTorch's
+// default), else by the number of input elements it covers.
+struct Pool2dParams {
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_h = 0, pad_w = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+};
+
+// Output length of a sliding window along one dimension (PyTorch's formula).
+// ceil_mode rounds up, but a last window must start inside the input or its
+// left padding.
+inline std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                                       std::int64_t dilation, bool ceil_mode) {
+  const std::int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+  if (span < 0) return 0;
+  std::int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+}  // namespace fluxion
