@@ -1,6 +1,5 @@
-// Options structs in libtorch's manner: AdamOptions().lr(1e-3).beta2(0.99).
-// FLUXION_ARG declares a field with a chainable setter and a getter. Each
-// options struct also lists its fields in visit(), which gives state_dict,
+// Optimizer options, built with FLUXION_ARG (core/options.h). Each options
+// struct also lists its fields in visit(), which gives state_dict,
 // make_optimizer's by-name options and the range checks one place to look.
 #pragma once
 
@@ -9,17 +8,7 @@
 #include <type_traits>
 
 #include "core/error.h"
-
-#define FLUXION_ARG(type, name, default_value)      \
- public:                                           \
-  auto& name(type value) {                         \
-    name##_ = value;                               \
-    return *this;                                  \
-  }                                                \
-  type name() const { return name##_; }            \
-                                                   \
- private:                                          \
-  type name##_ = default_value
+#include "core/options.h"
 
 namespace fluxion::optim {
 

@@ -1,0 +1,57 @@
+// Batch normalisation with PyTorch's semantics: batch statistics in training
+// (running_mean/var move by `momentum` towards the batch mean and unbiased
+// variance, num_batches_tracked counts the batches), running statistics in
+// evaluation. BatchNorm1d takes [N, C] or [N, C, L], BatchNorm2d [N, C, H, W].
+// The work is the batch_norm op (autograd/ops/batch_norm.cpp).
+#pragma once
+
+#include "core/options.h"
+#include "layers/module.h"
+
+namespace fluxion::nn {
+
+struct BatchNormOptions {
+  explicit BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}
+  FLUXION_ARG(std::int64_t, num_features, 0);
+  FLUXION_ARG(double, eps, 1e-5);
+  FLUXION_ARG(double, momentum, 0.1);
+  FLUXION_ARG(bool, affine, true);               // learnable weight (init 1) and bias (init 0)
+  FLUXION_ARG(bool, track_running_stats, true);  // without: batch statistics in evaluation too
+};
+
+class BatchNorm : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+
+  BatchNormOptions options;
+  Tensor weight, bias;                                    // [C], undefined unless affine
+  Tensor running_mean, running_var, num_batches_tracked;  // undefined unless track_running_stats
+
+ protected:
+  BatchNorm(BatchNormOptions options, const char* name);
+  // Throws unless x has a rank this layer accepts.
+  virtual void check_input(const Tensor& x) const = 0;
+};
+
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(BatchNormOptions options) : BatchNorm(options, "BatchNorm1d") {}
+  explicit BatchNorm1d(std::int64_t num_features) : BatchNorm1d(BatchNormOptions(num_features)) {}
+  std::string type_name() const override { return "BatchNorm1d"; }
+
+ protected:
+  void check_input(const Tensor& x) const override;
+};
+
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(BatchNormOptions options) : BatchNorm(options, "BatchNorm2d") {}
+  explicit BatchNorm2d(std::int64_t num_features) : BatchNorm2d(BatchNormOptions(num_features)) {}
+  std::string type_name() const override { return "BatchNorm2d"; }
+
+ protected:
+  void check_input(const Tensor& x) const override;
+};
+
+}  // namespace fluxion::nn
