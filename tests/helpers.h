@@ -16,6 +16,8 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <atomic>
+#include <filesystem>
 #include <functional>
 #include <numeric>
 #include <sstream>
@@ -27,6 +29,24 @@
 namespace test {
 
 using namespace fluxion;
+
+// A fresh directory under the system temp dir, removed with everything in it
+// when the test ends (also when it fails).
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path = std::filesystem::temp_directory_path() /
+           ("fluxion_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
 
 // The outcome of comparing a tensor with expected values: ok, or the first
 // mismatching element, for CHECK_MESSAGE.
