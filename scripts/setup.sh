@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake        # compiler and build
   libeigen3-dev                # elementwise kernels, GEMM fallback
-  libopenblas-dev              # CPU GEMM
+  libopenblas-openmp-dev       # CPU GEMM, on the same OpenMP threads as Fluxion's loops
   doctest-dev                  # tests
   libcli11-dev                 # the fluxion command line
   nlohmann-json3-dev           # checkpoint headers

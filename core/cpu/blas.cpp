@@ -26,7 +26,16 @@ void gemm<double>(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
               alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-const char* blas_name() { return "openblas"; }
+// OpenBLAS says how it was built to thread: its OpenMP build shares Fluxion's
+// OpenMP threads; its pthread build runs a second pool (slower; see CMakeLists.txt).
+const char* blas_name() {
+  switch (openblas_get_parallel()) {
+    case 0: return "openblas (sequential)";
+    case 1: return "openblas (pthreads)";
+    case 2: return "openblas (openmp)";
+    default: return "openblas";
+  }
+}
 void set_blas_threads(int n) { openblas_set_num_threads(n); }
 
 #else
