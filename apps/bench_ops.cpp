@@ -85,10 +85,12 @@ void add_bench_ops_command(CLI::App* bench) {
 }
 
 void add_bench_command(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "Measure speed (see docs/benchmarks.md)");
-  bench->require_subcommand(1);
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Measure speed (see docs/benchmarks.md): a model's training step with --model, or a subcommand");
+  bench->require_subcommand(0, 1);  // none: `bench --model NAME` (bench_model.cpp)
   add_bench_ops_command(bench);
   add_bench_optim_command(bench);
+  add_bench_model_options(bench);
 }
 
 }  // namespace fluxion::apps

@@ -7,8 +7,11 @@
 namespace fluxion::apps {
 
 void add_version_command(CLI::App& app);  // version.cpp
-void add_bench_command(CLI::App& app);    // bench_ops.cpp: `bench` and its subcommands
+void add_bench_command(CLI::App& app);    // bench_ops.cpp: `bench`, its subcommands and options
 void add_bench_ops_command(CLI::App* bench);    // bench_ops.cpp
 void add_bench_optim_command(CLI::App* bench);  // bench_optim.cpp
+// bench_model.cpp: `bench --model NAME ...` (options on `bench` itself, run
+// when no subcommand is given). Register after the subcommands.
+void add_bench_model_options(CLI::App* bench);
 
 }  // namespace fluxion::apps

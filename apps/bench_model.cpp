@@ -1,0 +1,174 @@
+// `fluxion bench --model NAME`: the full training step of a model, as a
+// trainer runs it: zero_grad, forward, cross-entropy, backward and an SGD step
+// (momentum 0.9, weight decay 5e-4), on random CIFAR-shaped input, after
+// warm-up steps. Each step is timed on its own; the figure is the batch size
+// over the median step time. With --eval, the forward pass alone in eval mode
+// under NoGradGuard (the evaluation throughput).
+//
+// scripts/bench_torch.py runs the same step in PyTorch, with the same model
+// definition (scripts/torch_models.py) and thread count, and prints its last
+// line the same way: "<model> batch <B> threads <T>: <X> img/s".
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/commands.h"
+#include "fluxion.h"
+
+namespace fluxion::apps {
+namespace {
+
+struct BenchModelOptions {
+  std::string model;  // empty: no model benchmark (a subcommand runs instead)
+  std::int64_t batch_size = 128;
+  int threads = 1;  // set to get_num_threads() when the option is registered
+  int steps = 10;
+  int warmup = 2;
+  std::string device = "cpu";
+  std::int64_t classes = 10;
+  bool eval = false;
+};
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+// The middle sample, or the mean of the two middle ones (Python's
+// statistics.median, which scripts/bench_torch.py uses).
+double median(std::vector<double> samples) {
+  std::sort(samples.begin(), samples.end());
+  const std::size_t n = samples.size();
+  return n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+}
+
+void run_bench_model(const BenchModelOptions& o) {
+  using clock = std::chrono::steady_clock;
+  const double rss_at_start = peak_rss_mib();
+  set_num_threads(o.threads);
+  const int threads = get_num_threads();
+  manual_seed(0);
+
+  // CIFAR-shaped input, except for the (Fashion-)MNIST CNN.
+  nn::ModelOptions model_options;
+  model_options.num_classes = o.classes;
+  if (o.model == "small_cnn") {
+    model_options.in_channels = 1;
+    model_options.image_size = 28;
+  }
+  const std::int64_t batch = o.batch_size;
+  const std::int64_t side = model_options.image_size;
+  nn::ModulePtr model = nn::make_model(o.model, model_options);
+  const Tensor input = randn({batch, model_options.in_channels, side, side});
+  const Tensor target = randint(0, o.classes, {batch});
+
+  optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4));
+  model->train(!o.eval);
+
+  std::printf("fluxion bench: %s (%lld parameters), %s, batch %lld of %lldx%lldx%lld, %d threads, %s; "
+              "fluxion %s, blas %s\n",
+              o.model.c_str(), static_cast<long long>(model->num_parameters()),
+              o.eval ? "eval forward (no grad)" : "train step (SGD lr 0.1, momentum 0.9, weight decay 5e-4)",
+              static_cast<long long>(batch), static_cast<long long>(model_options.in_channels),
+              static_cast<long long>(side), static_cast<long long>(side), threads, o.device.c_str(), version(),
+              blas_backend());
+
+  // One step; returns its seconds and leaves its loss in loss_value (in eval,
+  // computed after the clock stops).
+  double loss_value = 0.0;
+  auto step = [&]() -> double {
+    const auto t0 = clock::now();
+    if (o.eval) {
+      NoGradGuard no_grad;
+      Tensor logits = model->forward(input);
+      const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+      loss_value = cross_entropy(logits, target).item();
+      return seconds;
+    }
+    optimizer.zero_grad();
+    Tensor loss = cross_entropy(model->forward(input), target);
+    loss.backward();
+    optimizer.step();
+    const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    loss_value = loss.item();
+    return seconds;
+  };
+
+  for (int i = 0; i < o.warmup; ++i) {
+    const double seconds = step();
+    std::printf("warm-up %2d  %9.1f ms  loss %.4f\n", i + 1, seconds * 1e3, loss_value);
+  }
+  std::vector<double> samples;
+  bool finite = true;
+  for (int i = 0; i < o.steps; ++i) {
+    samples.push_back(step());
+    finite = finite && std::isfinite(loss_value);
+    std::printf("step    %2d  %9.1f ms  loss %.4f\n", i + 1, samples.back() * 1e3, loss_value);
+  }
+  const double mid = median(samples);
+  const auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
+  std::printf("median step %.1f ms (min %.1f, max %.1f) over %d steps after %d warm-up\n", mid * 1e3, *lo * 1e3,
+              *hi * 1e3, o.steps, o.warmup);
+  if (!finite) std::printf("warning: the loss was not finite\n");
+  std::printf("peak RSS %.1f MiB (at start: %.1f MiB)\n", peak_rss_mib(), rss_at_start);
+  std::printf("%s batch %lld threads %d: %.1f img/s\n", o.model.c_str(), static_cast<long long>(batch), threads,
+              static_cast<double>(batch) / mid);
+}
+
+// --device: "cpu" only, until the model path has a CUDA backend.
+CLI::Validator cpu_only() {
+  return CLI::Validator(
+      [](std::string& device) -> std::string {
+        if (device == "cpu") return "";
+        return "device '" + device + "' is not supported yet, only cpu: " +
+               (cuda_enabled() ? "this build is configured with CUDA, but has no CUDA kernels yet"
+                               : "this build has no CUDA support");
+      },
+      "cpu");
+}
+
+}  // namespace
+
+void add_bench_model_options(CLI::App* bench) {
+  auto options = std::make_shared<BenchModelOptions>();
+  options->threads = get_num_threads();
+  CLI::Option* model = bench->add_option("--model", options->model, "Time this model's training step (no subcommand)");
+  model->check(CLI::IsMember(nn::model_names()));
+  const std::vector<CLI::Option*> model_options{
+      bench->add_option("--batch-size", options->batch_size, "Images per step")
+          ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
+      bench->add_option("--threads", options->threads, "Threads for BLAS and Fluxion")->check(CLI::Range(1, 4096)),
+      bench->add_option("--steps", options->steps, "Timed steps")->check(CLI::Range(1, 1000000)),
+      bench->add_option("--warmup", options->warmup, "Untimed steps before them")->check(CLI::Range(0, 1000000)),
+      bench->add_option("--device", options->device, "Where to run")->check(cpu_only()),
+      bench->add_option("--classes", options->classes, "Classes the model predicts")
+          ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
+      bench->add_flag("--eval", options->eval, "Time the forward pass alone, in eval mode without gradients"),
+  };
+  for (CLI::Option* option : model_options) {
+    option->needs(model);
+    option->capture_default_str();
+  }
+  // `bench ops` and `bench optim` take none of these.
+  for (CLI::App* sub : bench->get_subcommands([](CLI::App*) { return true; })) {
+    sub->excludes(model);
+    for (CLI::Option* option : model_options) sub->excludes(option);
+  }
+  bench->callback([bench, options] {
+    if (!options->model.empty()) {
+      run_bench_model(*options);
+    } else if (bench->get_subcommands().empty()) {
+      throw CLI::ValidationError("bench", "give --model NAME to time a model's training step, or a subcommand "
+                                          "(ops, optim); see fluxion bench --help");
+    }
+  });
+}
+
+}  // namespace fluxion::apps

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""PyTorch's figure for `fluxion bench --model NAME`: the same training step
+(zero_grad, forward, cross-entropy, backward, SGD with lr 0.1, momentum 0.9
+and weight decay 5e-4) of the same model definition (torch_models.py) on the
+same random input shape, with the same thread count, warm-up and median step
+time, and the same last line:
+
+    /usr/bin/python3 scripts/bench_torch.py --model resnet18 --batch-size 128 --threads 2
+    ...
+    resnet18 batch 128 threads 2: <X> img/s
+
+--eval times the forward pass alone in eval mode under torch.no_grad().
+It also prints the model's forward FLOPs per image (convolutions and linear
+layers, 2 flops per multiply-add; a training step is counted as 3x that),
+which scripts/bench_models.sh turns into a share of the sgemm peak.
+Not needed to build or test Fluxion (Debian's python3-torch).
+"""
+import argparse
+import math
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from torch_models import make_model  # the same definitions as Fluxion's (same folder)
+
+MODEL_NAMES = ["resnet18", "resnet34", "densenet121", "resnet20", "resnet20b", "resnet32", "resnet44", "resnet56",
+               "resnet110", "small_cnn"]  # nn::model_names()
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def forward_flops_per_image(model, x):
+    """Multiply-adds of every Conv2d and Linear in one forward pass, x 2, per image."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kernel = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            total += output.numel() * kernel
+        else:
+            total += output.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(x[:1])
+    for h in handles:
+        h.remove()
+    return 2.0 * total
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", required=True, choices=MODEL_NAMES)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--eval", action="store_true")
+    args = parser.parse_args()
+    for name in ("batch_size", "threads", "steps", "classes"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be at least 0")
+    rss_at_start = peak_rss_mib()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    in_channels, side = (1, 28) if args.model == "small_cnn" else (3, 32)
+    model = make_model(args.model, args.classes, in_channels, side)
+    x = torch.randn(args.batch_size, in_channels, side, side)
+    y = torch.randint(0, args.classes, (args.batch_size,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    flops = forward_flops_per_image(model, x)
+    model.train(not args.eval)
+    params = sum(p.numel() for p in model.parameters())
+    what = "eval forward (no grad)" if args.eval else "train step (SGD lr 0.1, momentum 0.9, weight decay 5e-4)"
+    print(f"torch {torch.__version__} bench: {args.model} ({params} parameters), {what}, batch {args.batch_size} "
+          f"of {in_channels}x{side}x{side}, {torch.get_num_threads()} threads, cpu")
+    print(f"forward {flops / 1e9:.4f} GFLOP per image (conv + linear); "
+          f"{(1 if args.eval else 3) * flops / 1e9:.4f} GFLOP per image per timed step")
+
+    def step():
+        t0 = time.perf_counter()
+        if args.eval:
+            with torch.no_grad():
+                logits = model(x)
+            seconds = time.perf_counter() - t0
+            return seconds, F.cross_entropy(logits, y).item()
+        opt.zero_grad(set_to_none=True)  # Fluxion's zero_grad (1.13 defaults to zeroing)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        seconds = time.perf_counter() - t0
+        return seconds, loss.item()
+
+    for i in range(args.warmup):
+        seconds, loss = step()
+        print(f"warm-up {i + 1:2d}  {seconds * 1e3:9.1f} ms  loss {loss:.4f}")
+    samples = []
+    finite = True
+    for i in range(args.steps):
+        seconds, loss = step()
+        samples.append(seconds)
+        finite = finite and math.isfinite(loss)
+        print(f"step    {i + 1:2d}  {seconds * 1e3:9.1f} ms  loss {loss:.4f}")
+    mid = statistics.median(samples)
+    print(f"median step {mid * 1e3:.1f} ms (min {min(samples) * 1e3:.1f}, max {max(samples) * 1e3:.1f}) "
+          f"over {args.steps} steps after {args.warmup} warm-up")
+    if not finite:
+        print("warning: the loss was not finite")
+    print(f"peak RSS {peak_rss_mib():.1f} MiB (at start, after importing torch: {rss_at_start:.1f} MiB)")
+    print(f"{args.model} batch {args.batch_size} threads {torch.get_num_threads()}: {args.batch_size / mid:.1f} img/s")
+
+
+if __name__ == "__main__":
+    main()
