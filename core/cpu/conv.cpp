@@ -104,9 +104,15 @@ void col2im(const T* dcol, const ConvGeometry& g, std::int64_t n0, std::int64_t 
           const std::int64_t ih = oh * g.p.stride_h + row_off;
           if (ih < 0 || ih >= g.h) continue;
           T* dst = plane + ih * g.w;
-          for (std::int64_t ow = 0; ow < g.wo; ++ow) {
-            const std::int64_t iw = ow * g.p.stride_w + col_off;
-            if (iw >= 0 && iw < g.w) dst[iw] += src[ow];
+          if (g.p.stride_w == 1) {  // the run of outputs whose tap lands inside the row: a plain vector add
+            const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, g.wo);
+            const std::int64_t hi = std::clamp<std::int64_t>(g.w - col_off, lo, g.wo);
+            for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow + col_off] += src[ow];
+          } else {
+            for (std::int64_t ow = 0; ow < g.wo; ++ow) {
+              const std::int64_t iw = ow * g.p.stride_w + col_off;
+              if (iw >= 0 && iw < g.w) dst[iw] += src[ow];
+            }
           }
         }
       }
