@@ -12,6 +12,7 @@
 // enough columns (~1024) to run near peak when the images are small.
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "core/cpu/blas.h"
 #include "core/cpu/kernels.h"
@@ -137,6 +138,40 @@ void nchw_to_chunk(const T* t, const ConvGeometry& g, std::int64_t n0, std::int6
                   sizeof(T) * g.spatial);
 }
 
+// Per-thread work buffers for one run over the chunks.
+struct Scratch {
+  Tensor col;     // [k, chunk * spatial]: im2col, or dcol in backward
+  Tensor matrix;  // [og, chunk * spatial]: a chunk's output (or output gradient) in GEMM layout
+  Tensor dw;      // [o, k]: this thread's share of the weight gradient
+};
+
+// Runs body(n0, nb, scratch) over the batch in chunks of g.chunk samples.
+// With at least as many chunks as threads, each thread takes whole chunks
+// with its own buffers and runs its GEMMs single-threaded (OpenBLAS and Eigen
+// do inside an OpenMP region): no thread waits on another mid-layer, which
+// beats splitting every small GEMM over threads. With fewer chunks (a small
+// batch), chunks run in turn and each im2col and GEMM uses every thread.
+// finish(scratch) runs once per thread after its last chunk.
+// The buffers each thread needs; an empty shape means none.
+struct ScratchShapes {
+  Shape col, matrix, dw;
+  TensorOptions options;
+};
+
+template <class Body, class Finish>
+void for_each_chunk(const ConvGeometry& g, const ScratchShapes& shapes, const Body& body, const Finish& finish) {
+  const std::int64_t chunks = (g.n + g.chunk - 1) / g.chunk;
+  const std::int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
+  parallel_for(0, chunks, grain, [&](std::int64_t c0, std::int64_t c1) {
+    Scratch scratch;
+    if (!shapes.col.empty()) scratch.col = empty(shapes.col, shapes.options);
+    if (!shapes.matrix.empty()) scratch.matrix = empty(shapes.matrix, shapes.options);
+    if (!shapes.dw.empty()) scratch.dw = zeros(shapes.dw, shapes.options);
+    for (std::int64_t c = c0; c < c1; ++c) body(c * g.chunk, std::min(g.chunk, g.n - c * g.chunk), scratch);
+    finish(scratch);
+  });
+}
+
 }  // namespace
 
 void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p) {
@@ -146,29 +181,31 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
     const T* px = x.data<T>();
     const T* pw = weight.data<T>();
     T* py = out.data<T>();
-    Tensor col_buf, out_buf;
-    if (!g.direct) col_buf = empty({g.k, g.chunk * g.spatial}, x.options());
-    if (g.chunk > 1) out_buf = empty({g.og, g.chunk * g.spatial}, x.options());
-    for (std::int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-      const std::int64_t nb = std::min(g.chunk, g.n - n0), cols = nb * g.spatial;
+    ScratchShapes buffers;
+    buffers.options = x.options();
+    if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
+    if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
+    auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
+      const std::int64_t cols = nb * g.spatial;
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
         const T* col;
         if (g.direct) {
           col = px + (n0 * g.c + grp * g.cg) * g.spatial;
         } else {
-          im2col(px, g, n0, nb, grp, col_buf.data<T>());
-          col = col_buf.data<T>();
+          im2col(px, g, n0, nb, grp, scratch.col.data<T>());
+          col = scratch.col.data<T>();
         }
         const T* w = pw + grp * g.og * g.k;
         if (nb == 1) {
           gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0),
                   py + (n0 * g.o + grp * g.og) * g.spatial, cols);
         } else {
-          gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0), out_buf.data<T>(), cols);
-          chunk_to_nchw(out_buf.data<T>(), g, n0, nb, grp, py);
+          gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0), scratch.matrix.data<T>(), cols);
+          chunk_to_nchw(scratch.matrix.data<T>(), g, n0, nb, grp, py);
         }
       }
-    }
+    };
+    for_each_chunk(g, buffers, body, [](Scratch&) {});
     if (bias.defined()) {
       const T* pb = bias.data<T>();
       parallel_for(0, g.n * g.o, 16, [&](std::int64_t i0, std::int64_t i1) {
@@ -191,31 +228,39 @@ void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weig
     const T* pdy = grad_out.data<T>();
     T* pdx = grad_x.defined() ? grad_x.data<T>() : nullptr;
     T* pdw = grad_weight.defined() ? grad_weight.data<T>() : nullptr;
-    if (pdx) std::fill(pdx, pdx + grad_x.numel(), T(0));
     if (pdw) std::fill(pdw, pdw + grad_weight.numel(), T(0));
-    if (g.n == 0 || g.spatial == 0 || g.k == 0) return;
-    Tensor col_buf, dy_buf;
-    if (!g.direct) col_buf = empty({g.k, g.chunk * g.spatial}, x.options());
-    if (g.chunk > 1) dy_buf = empty({g.og, g.chunk * g.spatial}, x.options());
-    for (std::int64_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-      const std::int64_t nb = std::min(g.chunk, g.n - n0), cols = nb * g.spatial;
+    if (g.n == 0 || g.spatial == 0 || g.k == 0) {
+      if (pdx) std::fill(pdx, pdx + grad_x.numel(), T(0));
+      return;
+    }
+    ScratchShapes buffers;
+    buffers.options = x.options();
+    if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
+    if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
+    if (pdw) buffers.dw = weight.shape();
+    std::mutex dw_mutex;
+    auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
+      const std::int64_t cols = nb * g.spatial;
+      // This chunk's input gradient is written by col2im's adds (or one GEMM when direct).
+      if (pdx && !g.direct) std::fill(pdx + n0 * g.c * g.h * g.w, pdx + (n0 + nb) * g.c * g.h * g.w, T(0));
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
         const T* dy;
         if (nb == 1) {
           dy = pdy + (n0 * g.o + grp * g.og) * g.spatial;
         } else {
-          nchw_to_chunk(pdy, g, n0, nb, grp, dy_buf.data<T>());
-          dy = dy_buf.data<T>();
+          nchw_to_chunk(pdy, g, n0, nb, grp, scratch.matrix.data<T>());
+          dy = scratch.matrix.data<T>();
         }
         if (pdw) {
           const T* col;
           if (g.direct) {
             col = px + (n0 * g.c + grp * g.cg) * g.spatial;
           } else {
-            im2col(px, g, n0, nb, grp, col_buf.data<T>());
-            col = col_buf.data<T>();
+            im2col(px, g, n0, nb, grp, scratch.col.data<T>());
+            col = scratch.col.data<T>();
           }
-          gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1), pdw + grp * g.og * g.k, g.k);
+          gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1),
+                  scratch.dw.data<T>() + grp * g.og * g.k, g.k);
         }
         if (pdx) {
           const T* w = pw + grp * g.og * g.k;
@@ -223,13 +268,20 @@ void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weig
             gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0),
                     pdx + (n0 * g.c + grp * g.cg) * g.spatial, cols);
           } else {
-            T* dcol = col_buf.data<T>();
+            T* dcol = scratch.col.data<T>();
             gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0), dcol, cols);
             col2im(dcol, g, n0, nb, grp, pdx);
           }
         }
       }
-    }
+    };
+    auto finish = [&](Scratch& scratch) {  // adds this thread's weight gradient to the total
+      if (!pdw) return;
+      const T* part = scratch.dw.data<T>();
+      std::lock_guard<std::mutex> lock(dw_mutex);
+      for (std::int64_t i = 0; i < grad_weight.numel(); ++i) pdw[i] += part[i];
+    };
+    for_each_chunk(g, buffers, body, finish);
   });
 }
 
