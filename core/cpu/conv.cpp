@@ -12,6 +12,7 @@
 // enough columns (~1024) to run near peak when the images are small.
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "core/cpu/blas.h"
@@ -151,7 +152,7 @@ struct Scratch {
 // do inside an OpenMP region): no thread waits on another mid-layer, which
 // beats splitting every small GEMM over threads. With fewer chunks (a small
 // batch), chunks run in turn and each im2col and GEMM uses every thread.
-// finish(scratch) runs once per thread after its last chunk.
+// finish(first_chunk, scratch) runs once per thread after its last chunk.
 // The buffers each thread needs; an empty shape means none.
 struct ScratchShapes {
   Shape col, matrix, dw;
@@ -168,7 +169,7 @@ void for_each_chunk(const ConvGeometry& g, const ScratchShapes& shapes, const Bo
     if (!shapes.matrix.empty()) scratch.matrix = empty(shapes.matrix, shapes.options);
     if (!shapes.dw.empty()) scratch.dw = zeros(shapes.dw, shapes.options);
     for (std::int64_t c = c0; c < c1; ++c) body(c * g.chunk, std::min(g.chunk, g.n - c * g.chunk), scratch);
-    finish(scratch);
+    finish(c0, scratch);
   });
 }
 
@@ -205,7 +206,7 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
         }
       }
     };
-    for_each_chunk(g, buffers, body, [](Scratch&) {});
+    for_each_chunk(g, buffers, body, [](std::int64_t, Scratch&) {});
     if (bias.defined()) {
       const T* pb = bias.data<T>();
       parallel_for(0, g.n * g.o, 16, [&](std::int64_t i0, std::int64_t i1) {
@@ -275,13 +276,20 @@ void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weig
         }
       }
     };
-    auto finish = [&](Scratch& scratch) {  // adds this thread's weight gradient to the total
+    // Each thread's share of the weight gradient, by its first chunk; summed
+    // in chunk order afterwards so the result does not depend on which
+    // thread finishes first (a resumed run must repeat a run bit for bit).
+    std::map<std::int64_t, Tensor> partials;
+    auto finish = [&](std::int64_t first_chunk, Scratch& scratch) {
       if (!pdw) return;
-      const T* part = scratch.dw.data<T>();
       std::lock_guard<std::mutex> lock(dw_mutex);
-      for (std::int64_t i = 0; i < grad_weight.numel(); ++i) pdw[i] += part[i];
+      partials.emplace(first_chunk, scratch.dw);
     };
     for_each_chunk(g, buffers, body, finish);
+    for (const auto& entry : partials) {
+      const T* pp = entry.second.data<T>();
+      for (std::int64_t i = 0; i < grad_weight.numel(); ++i) pdw[i] += pp[i];
+    }
   });
 }
 
