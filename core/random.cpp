@@ -1,7 +1,11 @@
 #include "core/random.h"
 
 #include <cmath>
+#include <bit>
 #include <numbers>
+#include <sstream>
+
+#include "core/error.h"
 
 namespace fluxion {
 
@@ -26,6 +30,28 @@ double Generator::normal() {
   spare_normal_ = radius * std::sin(angle);
   has_spare_ = true;
   return radius * std::cos(angle);
+}
+
+std::string Generator::state() const {
+  std::ostringstream out;
+  out << engine_ << ' ' << has_spare_ << ' ' << std::bit_cast<std::uint64_t>(spare_normal_);
+  return out.str();
+}
+
+void Generator::set_state(const std::string& state) {
+  std::istringstream in(state);
+  std::mt19937_64 engine;
+  bool has_spare = false;
+  std::uint64_t spare_bits = 0;
+  in >> engine >> has_spare >> spare_bits;
+  const bool parsed = !in.fail();
+  std::string rest;
+  in >> rest;
+  FLUXION_CHECK(parsed && rest.empty(), "Generator::set_state: malformed generator state (",
+                state.size(), " characters); expected what Generator::state() writes");
+  engine_ = engine;
+  has_spare_ = has_spare;
+  spare_normal_ = std::bit_cast<double>(spare_bits);
 }
 
 Generator& default_generator() {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace fluxion {
 
@@ -18,6 +19,11 @@ class Generator {
   double uniform();        // in [0, 1), 53 random bits
   float uniform_float();   // in [0, 1), 24 random bits: exact in float, never rounds up to 1
   double normal();   // standard normal (Box-Muller)
+
+  // The whole state as text (the engine's words and the cached normal), for
+  // checkpoints; set_state restores it exactly and throws on malformed text.
+  std::string state() const;
+  void set_state(const std::string& state);
 
  private:
   std::mt19937_64 engine_;
