@@ -13,6 +13,13 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown when the user's input is wrong (a data file, an option, a config
+// file) rather than Fluxion: the fix is on the user's side, and the command
+// line exits 2 on it.
+struct InputError : Error {
+  using Error::Error;
+};
+
 namespace detail {
 template <class... Parts>
 std::string concat(const Parts&... parts) {
@@ -29,4 +36,11 @@ std::string concat(const Parts&... parts) {
 #define FLUXION_CHECK(cond, ...)                                      \
   do {                                                                \
     if (!(cond)) throw ::fluxion::Error(::fluxion::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+// FLUXION_CHECK_INPUT(cond, "what: ", details...): the same, throwing
+// fluxion::InputError, for checks of the user's input (files, options).
+#define FLUXION_CHECK_INPUT(cond, ...)                                \
+  do {                                                                \
+    if (!(cond)) throw ::fluxion::InputError(::fluxion::detail::concat(__VA_ARGS__)); \
   } while (0)

@@ -11,6 +11,7 @@ packages=(
   libcli11-dev                 # the fluxion command line
   nlohmann-json3-dev           # checkpoint headers
   zlib1g-dev                   # compressed datasets
+  dataset-fashion-mnist        # the embedded default dataset (/usr/share/datasets/fashion-mnist)
 )
 
 run_as_root() {
