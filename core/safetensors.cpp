@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/grad_mode.h"
+#include "core/atomic_file.h"
 
 namespace fluxion {
 
@@ -97,20 +98,6 @@ class Fd {
   int fd_;
 };
 
-// write() may write less than asked (signals, pipes, full disks report
-// ENOSPC only on the next call), so loop until everything is out.
-void write_all(int fd, const void* data, std::size_t size, const std::string& path, const std::string& tmp) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    FLUXION_CHECK(n > 0, "save_safetensors: '", path, "': cannot write '", tmp, "': ",
-                  errno_text(n < 0 ? errno : EIO));
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
 // Reads exactly `size` bytes at `offset`. The size was checked against
 // fstat() beforehand, so a short read means the file changed underneath us.
 void read_all(int fd, void* data, std::size_t size, std::uint64_t offset, const std::string& path) {
@@ -124,54 +111,6 @@ void read_all(int fd, void* data, std::size_t size, std::uint64_t offset, const 
     size -= static_cast<std::size_t>(n);
     offset += static_cast<std::uint64_t>(n);
   }
-}
-
-// The temporary file of an atomic save; removed on destruction unless the
-// save got as far as renaming it over the destination.
-class TempFile {
- public:
-  TempFile(const std::string& path, std::string tmp_path)
-      : path_(path), tmp_path_(std::move(tmp_path)),
-        fd_(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) {
-    FLUXION_CHECK(fd_.valid(), "save_safetensors: '", path_, "': cannot create '", tmp_path_, "': ",
-                  errno_text(errno));
-  }
-  ~TempFile() {
-    if (!renamed_) ::unlink(tmp_path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const void* data, std::size_t size) { write_all(fd_.get(), data, size, path_, tmp_path_); }
-
-  // fsync before rename: otherwise the rename can reach the disk before the
-  // data, and a crash leaves an empty or partial file under the final name.
-  void sync_close_and_rename() {
-    FLUXION_CHECK(::fsync(fd_.get()) == 0, "save_safetensors: '", path_, "': cannot sync '", tmp_path_, "': ",
-                  errno_text(errno));
-    const int err = fd_.close();
-    FLUXION_CHECK(err == 0, "save_safetensors: '", path_, "': cannot close '", tmp_path_, "': ", errno_text(err));
-    FLUXION_CHECK(::rename(tmp_path_.c_str(), path_.c_str()) == 0, "save_safetensors: cannot rename '", tmp_path_,
-                  "' to '", path_, "': ", errno_text(errno));
-    renamed_ = true;
-  }
-
- private:
-  std::string path_, tmp_path_;
-  Fd fd_;
-  bool renamed_ = false;
-};
-
-// The rename itself lives in the directory; until the directory is synced a
-// crash may bring back the old file.
-void sync_directory_of(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  FLUXION_CHECK(fd.valid(), "save_safetensors: '", path, "': cannot open directory '", dir, "' to sync it: ",
-                errno_text(errno));
-  FLUXION_CHECK(::fsync(fd.get()) == 0, "save_safetensors: '", path, "': cannot sync directory '", dir, "': ",
-                errno_text(errno));
 }
 
 // --- writing ------------------------------------------------------------------------
@@ -387,18 +326,14 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   const std::string header = make_header(path, tensors, metadata);
   const std::uint64_t length = header.size();
 
-  // pid and a per-process counter: two saves of one path, from two
-  // processes or two threads, never share a temporary file.
-  static std::atomic<std::uint64_t> saves{0};
-  TempFile tmp(path, path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(saves++));
+  AtomicFile tmp(path, "save_safetensors");
   tmp.write(&length, kLengthBytes);
   tmp.write(header.data(), header.size());
   for (const auto& [name, t] : tensors) {
     const Tensor c = t.contiguous();  // row-major, whatever the strides were
     if (c.numel() > 0) tmp.write(c.raw_data(), nbytes_of(c));
   }
-  tmp.sync_close_and_rename();
-  sync_directory_of(path);
+  tmp.commit();
 }
 
 SafetensorsFile load_safetensors(const std::string& path) { return Reader(path).read(); }

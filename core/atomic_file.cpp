@@ -1,0 +1,81 @@
+#include "core/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "core/error.h"
+
+namespace fluxion {
+namespace {
+
+std::string errno_text(int err) { return std::system_category().message(err); }
+
+// The rename itself lives in the folder; until the folder is synced a crash
+// may bring back the old file.
+void sync_directory_of(const std::string& path, const std::string& who) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  FLUXION_CHECK(fd >= 0, who, ": '", path, "': cannot open folder '", dir, "' to sync it: ", errno_text(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  FLUXION_CHECK(rc == 0, who, ": '", path, "': cannot sync folder '", dir, "': ", errno_text(err));
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path, std::string who) : path_(std::move(path)), who_(std::move(who)) {
+  // pid and a per-process counter: two writes of one path, from two
+  // processes or two threads, never share a temporary file.
+  static std::atomic<std::uint64_t> count{0};
+  tmp_path_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(count++);
+  fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  FLUXION_CHECK(fd_ >= 0, who_, ": cannot write '", path_, "': cannot create '", tmp_path_, "': ", errno_text(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_path_.c_str());
+}
+
+void AtomicFile::write(const void* data, std::size_t size) {
+  // write() may write less than asked (signals; a full disk reports ENOSPC
+  // only on the next call), so loop until everything is out.
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd_, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    FLUXION_CHECK(n > 0, who_, ": cannot write '", path_, "' (writing '", tmp_path_,
+                  "'): ", errno_text(n < 0 ? errno : EIO));
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void AtomicFile::commit() {
+  // fsync before rename: otherwise the rename can reach the disk before the
+  // data, and a crash leaves an empty or partial file under the final name.
+  FLUXION_CHECK(::fsync(fd_) == 0, who_, ": cannot write '", path_, "' (syncing '", tmp_path_,
+                "'): ", errno_text(errno));
+  const int rc = ::close(fd_);  // on NFS, close is where a failed write shows
+  fd_ = -1;
+  FLUXION_CHECK(rc == 0, who_, ": cannot write '", path_, "' (closing '", tmp_path_, "'): ", errno_text(errno));
+  FLUXION_CHECK(::rename(tmp_path_.c_str(), path_.c_str()) == 0, who_, ": cannot rename '", tmp_path_, "' to '",
+                path_, "': ", errno_text(errno));
+  committed_ = true;
+  sync_directory_of(path_, who_);
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes, const std::string& who) {
+  AtomicFile file(path, who);
+  file.write(bytes.data(), bytes.size());
+  file.commit();
+}
+
+}  // namespace fluxion

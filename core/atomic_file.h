@@ -1,0 +1,35 @@
+// Files that are never seen half-written. Bytes go to "<path>.tmp.<pid>.<n>"
+// in the destination's folder; commit() flushes them to disk (fsync), renames
+// the temporary over `path` and syncs the folder. A crash at any point leaves
+// the old file or the whole new one; a failure before commit() removes the
+// temporary. Checkpoints, metrics and plots are all written this way.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace fluxion {
+
+class AtomicFile {
+ public:
+  // `who` prefixes error messages ("save_safetensors"). Throws Error naming
+  // the path when the temporary file cannot be created.
+  AtomicFile(std::string path, std::string who);
+  ~AtomicFile();  // removes the temporary unless committed
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, std::size_t size);
+  void commit();
+
+ private:
+  std::string path_, tmp_path_, who_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// The whole of `bytes` as `path`, atomically.
+void write_file_atomically(const std::string& path, std::string_view bytes, const std::string& who);
+
+}  // namespace fluxion
