@@ -26,7 +26,7 @@ struct Window {
   std::int64_t divisor;
 };
 
-Window window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
+inline Window window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
   const std::int64_t hs = oh * p.stride_h - p.pad_h, ws = ow * p.stride_w - p.pad_w;
   // Padded extent: the window may not run past the right/bottom padding.
   const std::int64_t he = std::min(hs + p.kernel_h, pl.h + p.pad_h), we = std::min(ws + p.kernel_w, pl.w + p.pad_w);
@@ -39,6 +39,9 @@ Window window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int
 
 void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p) {
   const Planes pl = planes_of(x, out);
+  // Without padding or ceil_mode every window lies inside the input, so the
+  // clipping (and the per-window bounds) can go: the common 2x2 stride-2 case.
+  const bool inside = p.pad_h == 0 && p.pad_w == 0 && !p.ceil_mode;
   visit_floating(x.dtype(), "max_pool2d", [&]<class T>() {
     const T* px = x.data<T>();
     T* py = out.data<T>();
@@ -48,18 +51,19 @@ void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2
         const T* plane = px + b * pl.h * pl.w;
         for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
           for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
-            const Window win = window(pl, p, oh, ow);
-            T best = -INFINITY;
+            const Window win = inside ? Window{oh * p.stride_h, oh * p.stride_h + p.kernel_h, ow * p.stride_w,
+                                               ow * p.stride_w + p.kernel_w, 0}
+                                      : window(pl, p, oh, ow);
+            // Branch-free: with random data "v > best" is a coin toss the
+            // branch predictor loses half the time. The first NaN wins.
             std::int64_t best_index = win.h0 * pl.w + win.w0;
-            bool nan = false;  // a NaN wins and ends the search
-            for (std::int64_t ih = win.h0; ih < win.h1 && !nan; ++ih) {
-              for (std::int64_t iw = win.w0; iw < win.w1 && !nan; ++iw) {
+            T best = plane[best_index];
+            for (std::int64_t ih = win.h0; ih < win.h1; ++ih) {
+              for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
                 const T v = plane[ih * pl.w + iw];
-                if (v > best || std::isnan(v)) {
-                  best = v;
-                  best_index = ih * pl.w + iw;
-                  nan = std::isnan(v);
-                }
+                const bool take = (v > best) | ((v != v) & (best == best));
+                best = take ? v : best;
+                best_index = take ? ih * pl.w + iw : best_index;
               }
             }
             const std::int64_t o = (b * pl.ho + oh) * pl.wo + ow;
