@@ -3,18 +3,32 @@
 
 #include "apps/commands.h"
 #include "core/error.h"
+#include "train/trainer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Fluxion: a small deep-learning framework built around Bayesian filtering optimizers"};
   app.require_subcommand(1);
+  fluxion::apps::add_train_command(app);
+  fluxion::apps::add_eval_command(app);
   fluxion::apps::add_version_command(app);
   fluxion::apps::add_bench_command(app);
+  fluxion::apps::add_plot_command(app);
+  // Exit codes: 0 done; 2 the user's input is wrong (a flag, a file, a
+  // config); 3 training diverged (NaN loss); 1 anything else.
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const fluxion::Error& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << "fluxion: error: " << e.what() << " (see fluxion --help)\n";
+    return 2;
+  } catch (const fluxion::InputError& e) {
     std::cerr << "fluxion: error: " << e.what() << "\n";
+    return 2;
+  } catch (const fluxion::train::TrainingDiverged& e) {
+    std::cerr << "fluxion: training diverged: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "fluxion: internal error: " << e.what() << "\n";
     return 1;
   }
   return 0;

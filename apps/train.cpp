@@ -1,0 +1,119 @@
+// `fluxion train`: flags (or a JSON --config with the same keys) into a
+// TrainConfig, then train::run_training (train/trainer.h). Precedence, low to
+// high: the defaults, --preset paper, --config, the flags given. --resume DIR
+// continues the run in DIR with the configuration recorded there.
+#include <filesystem>
+#include <iostream>
+
+#include "apps/commands.h"
+#include "data/datasets.h"
+#include "layers/models/registry.h"
+#include "optim/make_optimizer.h"
+#include "train/trainer.h"
+
+namespace fluxion::apps {
+namespace {
+
+struct TrainFlags {
+  train::TrainConfig config;  // the flags' values (defaults where not given)
+  double lr = 0, sgd_lr = 0, momentum = 0, weight_decay = 0;
+  std::vector<double> betas;
+  std::string augment = "auto", config_file, resume, preset;
+};
+
+// A fresh folder under runs/ named after the run (runs/NAME, runs/NAME-2, ...).
+std::string fresh_out_dir(const train::TrainConfig& c) {
+  const std::string base = "runs/" + c.dataset + "-" + c.model + "-" + c.optimizer;
+  std::string dir = base;
+  for (int i = 2; std::filesystem::exists(dir); ++i) dir = base + "-" + std::to_string(i);
+  return dir;
+}
+
+void run(CLI::App* cmd, const TrainFlags& f) {
+  auto given = [cmd](const char* flag) { return cmd->get_option(flag)->count() > 0; };
+  train::TrainConfig c;
+  if (!f.resume.empty()) {
+    c = train::read_run_config(f.resume);
+    c.out_dir = f.resume;
+    // A resumed run is the recorded run: only how long and on how many threads may change.
+    for (const char* flag : {"--model", "--dataset", "--optimizer", "--lr", "--sgd-lr", "--momentum",
+                             "--weight-decay", "--betas", "--batch-size", "--schedule", "--seed", "--subset",
+                             "--augment", "--out", "--config", "--preset", "--device"})
+      FLUXION_CHECK_INPUT(!given(flag), flag, " cannot change when resuming (the run in ", f.resume,
+                          " was recorded with its own); only --epochs, --threads, --workers and --data-dir can");
+  } else {
+    if (f.preset == "paper") train::apply_paper_preset(c);
+    if (!f.config_file.empty()) c = train::read_config_file(f.config_file, c);
+  }
+  const train::TrainConfig& v = f.config;
+  if (given("--model")) c.model = v.model;
+  if (given("--dataset")) c.dataset = v.dataset;
+  if (given("--data-dir")) c.data_dir = v.data_dir;
+  if (given("--optimizer")) c.optimizer = v.optimizer;
+  if (given("--lr")) c.optimizer_options["lr"] = f.lr;
+  if (given("--sgd-lr")) c.optimizer_options["sgd_lr"] = f.sgd_lr;
+  if (given("--momentum")) c.optimizer_options["momentum"] = f.momentum;
+  if (given("--weight-decay")) c.optimizer_options["weight_decay"] = f.weight_decay;
+  if (given("--betas")) c.optimizer_options["beta1"] = f.betas.at(0), c.optimizer_options["beta2"] = f.betas.at(1);
+  if (given("--epochs")) c.epochs = v.epochs;
+  if (given("--batch-size")) c.batch_size = v.batch_size;
+  if (given("--schedule")) c.schedule = v.schedule;
+  if (given("--seed")) c.seed = v.seed;
+  if (given("--threads")) c.threads = v.threads;
+  if (given("--device")) c.device = v.device;
+  if (given("--subset")) c.subset = v.subset;
+  if (given("--workers")) c.workers = v.workers;
+  if (given("--augment")) c.augment = f.augment == "on" ? 1 : f.augment == "off" ? 0 : -1;
+  if (given("--out")) c.out_dir = v.out_dir;
+  else if (f.resume.empty() && (f.config_file.empty() || c.out_dir == train::TrainConfig().out_dir))
+    c.out_dir = fresh_out_dir(c);
+
+  train::TrainOptions options;
+  options.resume = !f.resume.empty();
+  const train::TrainResult result = train::run_training(c, options);
+  std::cout << "best test error " << 100.0 * result.best_test_error << "% (accuracy "
+            << 100.0 * (1.0 - result.best_test_error) << "%)\n"
+            << "run folder " << result.out_dir << ": metrics.jsonl, metrics.csv, config.json, last.safetensors "
+            << "(resume with fluxion train --resume " << result.out_dir << " --epochs N), best.safetensors\n"
+            << "plot it: fluxion plot " << result.out_dir << " --out " << result.out_dir << "/curves.svg\n";
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("train", "Train a model (defaults: the small CNN on Fashion-MNIST with AdaBayes)");
+  auto f = std::make_shared<TrainFlags>();
+  train::TrainConfig& c = f->config;
+  cmd->add_option("--model", c.model, "Model")->check(CLI::IsMember(nn::model_names()))->capture_default_str();
+  cmd->add_option("--dataset", c.dataset, "Dataset")->check(CLI::IsMember(data::dataset_names()))->capture_default_str();
+  cmd->add_option("--data-dir", c.data_dir, "Folder with the dataset's files (default: where its Debian package puts it)");
+  cmd->add_option("--optimizer", c.optimizer, "Optimizer")
+      ->check(CLI::IsMember(optim::optimizer_names()))
+      ->capture_default_str();
+  cmd->add_option("--lr", f->lr, "Learning rate (default: the paper's for the optimizer)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sgd-lr", f->sgd_lr, "AdaBayes: the SGD learning rate of the low-data limit")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--momentum", f->momentum, "SGD/RMSprop momentum")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--weight-decay", f->weight_decay, "Weight decay (L2, or decoupled for AdamW and AdaBayes)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--betas", f->betas, "beta1,beta2")->expected(2)->delimiter(',')->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--epochs", c.epochs, "Epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "Images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+  cmd->add_option("--schedule", c.schedule, "none, step:EPOCHS:GAMMA, multistep:E1,E2:GAMMA, cosine[:EPOCHS]")
+      ->capture_default_str();
+  cmd->add_option("--seed", c.seed, "Seed of the initialisation, shuffling and augmentation")->capture_default_str();
+  cmd->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
+  cmd->add_option("--device", c.device, "Device")->check(CLI::IsMember({"cpu"}))->capture_default_str();
+  cmd->add_option("--subset", c.subset, "Train on the first N images only (0: all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--augment", f->augment, "Random crop and flip: on, off, auto (on for CIFAR)")
+      ->check(CLI::IsMember({"on", "off", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("--workers", c.workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--out", c.out_dir, "Folder for metrics and checkpoints (default: a fresh runs/DATASET-MODEL-OPTIMIZER)");
+  cmd->add_option("--resume", f->resume, "Continue the run in this folder (with a larger --epochs to go further)");
+  cmd->add_option("--config", f->config_file, "JSON file of options, same keys as the flags (flags override it)");
+  cmd->add_option("--preset", f->preset, "paper: the protocol of the paper's Section 4 (200 epochs, lr/10 at 150, ...)")
+      ->check(CLI::IsMember({"paper"}));
+  cmd->callback([cmd, f] { run(cmd, *f); });
+}
+
+}  // namespace fluxion::apps

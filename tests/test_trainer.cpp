@@ -1,0 +1,233 @@
+// The trainer (train/trainer.h) end to end on small generated CIFAR-10
+// files: a run writes its metrics and checkpoints; a resumed run repeats an
+// uninterrupted one bit for bit; a NaN loss stops the run and leaves the last
+// checkpoint intact; bad configurations are refused with InputError.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+using namespace fluxion;
+namespace fs = std::filesystem;
+
+namespace {
+
+// CIFAR-10's six binary files with `per_file` random records each (labels
+// cycle through the classes, pixels depend on the label so there is
+// something to learn).
+void write_cifar10(const fs::path& dir, int per_file) {
+  fs::create_directories(dir);
+  Generator gen(5);
+  const char* names[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                         "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};
+  for (const char* name : names) {
+    std::ofstream out(dir / name, std::ios::binary);
+    for (int r = 0; r < per_file; ++r) {
+      const auto label = static_cast<unsigned char>(r % 10);
+      out.put(static_cast<char>(label));
+      for (int i = 0; i < 3072; ++i)
+        out.put(static_cast<char>(static_cast<int>(gen.uniform() * 128) + (i % 3 == label % 3 ? 100 : 0)));
+    }
+  }
+}
+
+train::TrainConfig small_run(const test::TempDir& dir, const std::string& name) {
+  train::TrainConfig c;
+  c.model = "small_cnn";
+  c.dataset = "cifar10";
+  c.data_dir = dir.file("cifar");
+  c.optimizer = "adabayes";
+  c.batch_size = 16;
+  c.epochs = 2;
+  c.threads = 2;
+  c.seed = 3;
+  c.out_dir = dir.file(name);
+  return c;
+}
+
+train::TrainResult quiet_run(const train::TrainConfig& c, bool resume = false) {
+  std::ostringstream sink;
+  train::TrainOptions options;
+  options.resume = resume;
+  options.log = &sink;
+  return train::run_training(c, options);
+}
+
+std::vector<nlohmann::json> metrics_lines(const std::string& dir) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(fs::path(dir) / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not an InputError: ") + e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and checkpoints") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  const train::TrainResult r = quiet_run(small_run(dir, "run"));
+  REQUIRE(r.history.size() == 2);
+  const auto lines = metrics_lines(dir.file("run"));
+  REQUIRE(lines.size() == 2);
+  for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr", "images_per_s", "seconds"})
+    CHECK(lines[1].contains(key));
+  CHECK(lines[1]["epoch"] == 2);
+  CHECK(lines[0]["train_loss"].get<double>() == doctest::Approx(r.history[0].train_loss));
+  CHECK(std::isfinite(lines[1]["test_loss"].get<double>()));
+  std::ifstream csv(fs::path(dir.file("run")) / "metrics.csv");
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header == "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds");
+
+  const nlohmann::json config = nlohmann::json::parse(std::ifstream(fs::path(dir.file("run")) / "config.json"));
+  CHECK(config["model"] == "small_cnn");
+  CHECK(config["optimizer_options"]["sgd_lr"] == 0.1);  // the paper's AdaBayes settings, resolved
+  CHECK(config["optimizer_options"]["batch_size"] == 16);
+  CHECK(config.contains("git_commit"));
+  CHECK(config.contains("fluxion_version"));
+
+  // best.safetensors holds the model alone, with PyTorch's keys; eval reads it.
+  nn::ModelOptions o;
+  o.in_channels = 3;
+  o.image_size = 32;
+  nn::ModulePtr model = nn::make_model("small_cnn", o);
+  train::load_model_weights(dir.file("run/best.safetensors"), *model);
+  train::load_model_weights(dir.file("run/last.safetensors"), *model);
+  CHECK(load_safetensors(dir.file("run/best.safetensors")).tensors.count("conv1.weight") == 1);
+}
+
+TEST_CASE("trainer: 4 epochs equal 2 epochs resumed for 2 more, bit for bit") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  train::TrainConfig whole = small_run(dir, "whole");
+  whole.epochs = 4;
+  whole.schedule = "step:2:0.5";  // the lr changes across the resume point
+  quiet_run(whole);
+
+  train::TrainConfig first = whole;
+  first.out_dir = dir.file("split");
+  first.epochs = 2;
+  quiet_run(first);
+  train::TrainConfig rest = train::read_run_config(dir.file("split"));
+  rest.epochs = 4;
+  const train::TrainResult resumed = quiet_run(rest, true);
+  CHECK(resumed.history.size() == 2);
+  CHECK(resumed.history.front().epoch == 3);
+
+  const TensorMap a = load_safetensors(dir.file("whole/last.safetensors")).tensors;
+  const TensorMap b = load_safetensors(dir.file("split/last.safetensors")).tensors;
+  REQUIRE(a.size() == b.size());
+  for (const auto& [name, t] : a) {
+    CAPTURE(name);
+    REQUIRE(b.count(name) == 1);
+    CHECK(t.to_vector<double>() == b.at(name).to_vector<double>());  // exact
+  }
+  const auto la = metrics_lines(dir.file("whole")), lb = metrics_lines(dir.file("split"));
+  REQUIRE(la.size() == 4);
+  REQUIRE(lb.size() == 4);
+  for (std::size_t e = 0; e < 4; ++e)
+    for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr"}) {
+      CAPTURE(e);
+      CAPTURE(key);
+      CHECK(la[e][key] == lb[e][key]);
+    }
+  // Resuming a finished run without more epochs says so.
+  CHECK(error_of([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") != std::string::npos);
+}
+
+TEST_CASE("trainer: a NaN loss stops the run naming epoch and batch, and keeps the last checkpoint") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  train::TrainConfig c = small_run(dir, "diverge");
+  c.optimizer = "sgd";
+  c.epochs = 3;
+  c.schedule = "step:1:1e30";  // epoch 2 runs at lr 1e29
+  std::string after_epoch_1;
+  std::ostringstream sink;
+  train::TrainOptions options;
+  options.log = &sink;
+  options.on_epoch = [&](const train::EpochMetrics& m) {
+    if (m.epoch == 1) {
+      std::ifstream in(dir.file("diverge/last.safetensors"), std::ios::binary);
+      after_epoch_1.assign(std::istreambuf_iterator<char>(in), {});
+    }
+  };
+  std::string message;
+  try {
+    train::run_training(c, options);
+  } catch (const train::TrainingDiverged& e) {
+    message = e.what();
+  }
+  CHECK(message.find("at epoch 2, batch ") != std::string::npos);
+  CHECK(message.find("(after epoch 1) is intact") != std::string::npos);
+  std::ifstream in(dir.file("diverge/last.safetensors"), std::ios::binary);
+  const std::string now(std::istreambuf_iterator<char>(in), {});
+  CHECK(!after_epoch_1.empty());
+  CHECK(now == after_epoch_1);
+  CHECK(metrics_lines(dir.file("diverge")).size() == 1);
+}
+
+TEST_CASE("trainer: bad configurations are refused with an InputError naming the field") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 4);
+  train::TrainConfig good = small_run(dir, "bad");
+  auto with = [&](auto change) {
+    train::TrainConfig c = good;
+    change(c);
+    return error_of([&] { quiet_run(c); });
+  };
+  CHECK(with([](auto& c) { c.model = "resnet19"; }).find("--model: unknown model 'resnet19'") != std::string::npos);
+  CHECK(with([](auto& c) { c.epochs = 0; }).find("--epochs") != std::string::npos);
+  CHECK(with([](auto& c) { c.optimizer = "lion"; }).find("known optimizers: sgd") != std::string::npos);
+  CHECK(with([](auto& c) { c.schedule = "step:x:0.1"; }).find("--schedule 'step:x:0.1'") != std::string::npos);
+  CHECK(with([](auto& c) { c.optimizer_options["momentum"] = 0.9; c.optimizer = "adam"; }).find("momentum") !=
+        std::string::npos);
+  CHECK(with([&](auto& c) { c.data_dir = dir.file("nowhere"); }).find("nowhere") != std::string::npos);
+  CHECK(with([](auto& c) { c.data_dir = ""; }).find("--data-dir") != std::string::npos);
+
+  // Config files: unreadable, not JSON, an unknown key, a wrong type.
+  CHECK(error_of([&] { train::read_config_file(dir.file("missing.json"), good); }).find("cannot read") !=
+        std::string::npos);
+  std::ofstream(dir.file("broken.json")) << "{\"epochs\": ";
+  CHECK(error_of([&] { train::read_config_file(dir.file("broken.json"), good); }).find("not valid JSON") !=
+        std::string::npos);
+  std::ofstream(dir.file("unknown.json")) << "{\"epoch\": 3}";
+  CHECK(error_of([&] { train::read_config_file(dir.file("unknown.json"), good); }).find("unknown key \"epoch\"") !=
+        std::string::npos);
+  std::ofstream(dir.file("typed.json")) << "{\"epochs\": \"three\"}";
+  CHECK(error_of([&] { train::read_config_file(dir.file("typed.json"), good); }).find("\"epochs\" must be an integer") !=
+        std::string::npos);
+  std::ofstream(dir.file("ok.json")) << "{\"epochs\": 7, \"lr\": 0.01, \"betas\": [0.8, 0.99], \"model\": \"resnet20\"}";
+  const train::TrainConfig read = train::read_config_file(dir.file("ok.json"), good);
+  CHECK(read.epochs == 7);
+  CHECK(read.model == "resnet20");
+  CHECK(read.optimizer_options.at("lr") == 0.01);
+  CHECK(read.optimizer_options.at("beta1") == 0.8);
+  CHECK(read.batch_size == good.batch_size);  // keys not given keep the base's values
+
+  // A folder that already holds a run is not overwritten.
+  train::TrainConfig once = good;
+  once.epochs = 1;
+  quiet_run(once);
+  CHECK(error_of([&] { quiet_run(once); }).find("already holds a run") != std::string::npos);
+  CHECK(error_of([&] { train::read_run_config(dir.file("nothing")); }).find("no config.json") != std::string::npos);
+}

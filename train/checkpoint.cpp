@@ -1,0 +1,110 @@
+#include "train/checkpoint.h"
+
+#include "core/safetensors.h"
+#include "core/version.h"
+
+namespace fluxion::train {
+namespace {
+
+constexpr const char* kFormat = "fluxion-training-checkpoint-1";
+const std::string kModel = "model.", kOptimizer = "optimizer.";
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The tensors under `prefix`, with it removed.
+TensorMap under(const TensorMap& tensors, const std::string& prefix) {
+  TensorMap out;
+  for (const auto& [name, t] : tensors)
+    if (starts_with(name, prefix)) out.emplace(name.substr(prefix.size()), t);
+  return out;
+}
+
+std::string metadata_at(const SafetensorsFile& file, const std::string& key, const std::string& path) {
+  auto it = file.metadata.find(key);
+  FLUXION_CHECK_INPUT(it != file.metadata.end(), path, ": not a Fluxion training checkpoint (no \"", key,
+                      "\" in its metadata)");
+  return it->second;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,
+                     const CheckpointInfo& info) {
+  TensorMap tensors;
+  for (const auto& [name, t] : model.named_state()) tensors.emplace(kModel + name, t);
+  for (const auto& [name, t] : optimizer.state_dict()) tensors.emplace(kOptimizer + name, t);
+  char best[32];
+  std::snprintf(best, sizeof best, "%.17g", info.best_test_error);
+  save_safetensors(path, tensors,
+                   {{"format", kFormat},
+                    {"fluxion_version", version()},
+                    {"epochs_done", std::to_string(info.epochs_done)},
+                    {"best_test_error", best},
+                    {"config", info.config_json},
+                    {"generator_state", info.generator_state}});
+}
+
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer) {
+  SafetensorsFile file;
+  try {
+    file = load_safetensors(path);
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InputError(e.what());
+  }
+  FLUXION_CHECK_INPUT(metadata_at(file, "format", path) == kFormat, path, ": checkpoint format '",
+                      file.metadata.at("format"), "', expected '", kFormat, "'");
+  CheckpointInfo info;
+  try {
+    info.epochs_done = std::stoll(metadata_at(file, "epochs_done", path));
+    info.best_test_error = std::stod(metadata_at(file, "best_test_error", path));
+  } catch (const std::logic_error&) {
+    throw InputError(detail::concat(path, ": malformed epochs_done or best_test_error in the metadata"));
+  }
+  info.config_json = metadata_at(file, "config", path);
+  info.generator_state = metadata_at(file, "generator_state", path);
+  try {
+    model.load_state_dict(under(file.tensors, kModel), true, path);
+    optimizer.load_state_dict(under(file.tensors, kOptimizer), path);
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InputError(e.what());
+  }
+  return info;
+}
+
+void save_model(const std::string& path, const nn::Module& model, const std::string& config_json) {
+  save_safetensors(path, model.state_dict(), {{"fluxion_version", version()}, {"config", config_json}});
+}
+
+std::string read_config_json(const std::string& path) {
+  SafetensorsFile file;
+  try {
+    file = load_safetensors(path);
+  } catch (const Error& e) {
+    throw InputError(e.what());
+  }
+  auto it = file.metadata.find("config");
+  FLUXION_CHECK_INPUT(it != file.metadata.end(), path,
+                      ": no training configuration in its metadata (was it written by fluxion train?)");
+  return it->second;
+}
+
+void load_model_weights(const std::string& path, nn::Module& model) {
+  SafetensorsFile file;
+  try {
+    file = load_safetensors(path);
+  } catch (const Error& e) {
+    throw InputError(e.what());
+  }
+  const bool training_checkpoint = file.metadata.count("format") > 0;
+  try {
+    model.load_state_dict(training_checkpoint ? under(file.tensors, kModel) : file.tensors, true, path);
+  } catch (const Error& e) {
+    throw InputError(e.what());
+  }
+}
+
+}  // namespace fluxion::train

@@ -1,0 +1,241 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+
+#include "autograd/ops.h"
+#include "core/atomic_file.h"
+#include "core/parallel.h"
+#include "core/version.h"
+#include "data/datasets.h"
+#include "layers/models/registry.h"
+#include "optim/make_optimizer.h"
+#include "train/checkpoint.h"
+#include "train/progress.h"
+
+namespace fluxion::train {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Appends one epoch to metrics.jsonl and metrics.csv (with a header line when new).
+void append_metrics(const fs::path& dir, const EpochMetrics& m) {
+  const nlohmann::json line = {{"epoch", m.epoch},           {"train_loss", m.train_loss},
+                               {"train_error", m.train_error}, {"test_loss", m.test_loss},
+                               {"test_error", m.test_error},   {"lr", m.lr},
+                               {"images_per_s", m.images_per_s}, {"seconds", m.seconds}};
+  std::ofstream(dir / "metrics.jsonl", std::ios::app) << line.dump() << "\n";
+  const bool fresh = !fs::exists(dir / "metrics.csv");
+  std::ofstream csv(dir / "metrics.csv", std::ios::app);
+  if (fresh) csv << "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds\n";
+  char row[512];
+  std::snprintf(row, sizeof row, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g\n", static_cast<long long>(m.epoch),
+                m.train_loss, m.train_error, m.test_loss, m.test_error, m.lr, m.images_per_s, m.seconds);
+  csv << row;
+}
+
+// Keeps only the first `epochs` lines of the metrics files (a resumed run
+// rewrites the epochs after its checkpoint, if an interrupted run got further).
+void truncate_metrics(const fs::path& dir, std::int64_t epochs) {
+  for (const char* name : {"metrics.jsonl", "metrics.csv"}) {
+    const fs::path path = dir / name;
+    if (!fs::exists(path)) continue;
+    std::ifstream in(path);
+    std::string kept, line;
+    const std::int64_t keep = epochs + (std::string(name) == "metrics.csv" ? 1 : 0);
+    for (std::int64_t i = 0; i < keep && std::getline(in, line); ++i) kept += line + "\n";
+    in.close();
+    write_file_atomically(path.string(), kept, "fluxion train");
+  }
+}
+
+nlohmann::json run_record(const TrainConfig& config) {
+  nlohmann::json j = to_json(config);
+  j["optimizer_options"] = resolved_optimizer_options(config);
+  j["fluxion_version"] = version();
+  j["git_commit"] = git_commit();
+  j["blas"] = blas_backend();
+  j["threads"] = config.threads;
+  return j;
+}
+
+}  // namespace
+
+EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  double loss_sum = 0;
+  std::int64_t seen = 0, wrong = 0;
+  std::vector<std::int64_t> correct(static_cast<std::size_t>(num_classes)), total(correct.size());
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    const Tensor logits = model.forward(batch->images);
+    loss_sum += cross_entropy(logits, batch->labels, Reduction::sum).item();
+    const std::vector<std::int64_t> predicted = argmax(logits, 1).to_vector<std::int64_t>();
+    const std::vector<std::int64_t> labels = batch->labels.to_vector<std::int64_t>();
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const auto label = static_cast<std::size_t>(labels[i]);
+      ++total[label];
+      if (predicted[i] == labels[i]) ++correct[label];
+      else ++wrong;
+    }
+    seen += static_cast<std::int64_t>(labels.size());
+  }
+  model.train(was_training);
+  EvalResult r;
+  r.loss = loss_sum / static_cast<double>(seen);
+  r.error = static_cast<double>(wrong) / static_cast<double>(seen);
+  for (std::size_t k = 0; k < correct.size(); ++k)
+    r.class_accuracy.push_back(total[k] > 0 ? static_cast<double>(correct[k]) / static_cast<double>(total[k])
+                                            : std::numeric_limits<double>::quiet_NaN());
+  return r;
+}
+
+TrainConfig read_run_config(const std::string& out_dir) {
+  const fs::path path = fs::path(out_dir) / "config.json";
+  FLUXION_CHECK_INPUT(fs::exists(path), "--resume ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
+  std::ifstream in(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(detail::concat(path.string(), ": not valid JSON: ", e.what()));
+  }
+  // Keys that record the build, not the run.
+  for (const char* key : {"fluxion_version", "git_commit", "blas"}) j.erase(key);
+  return from_json(j, TrainConfig(), path.string());
+}
+
+TrainResult run_training(TrainConfig config, const TrainOptions& options) {
+  validate(config);
+  std::ostream& log = options.log ? *options.log : std::cout;
+  if (config.threads > 0) set_num_threads(config.threads);
+  const fs::path out(config.out_dir);
+  const fs::path last = out / "last.safetensors", best = out / "best.safetensors";
+  if (options.resume) {
+    FLUXION_CHECK_INPUT(fs::exists(last), "--resume ", out.string(), ": no last.safetensors there to resume from");
+  } else {
+    FLUXION_CHECK_INPUT(!fs::exists(last), "--out ", out.string(),
+                        " already holds a run (last.safetensors); continue it with --resume ", out.string(),
+                        " or choose another --out");
+  }
+  fs::create_directories(out);
+
+  // Data.
+  const data::DatasetInfo& info = data::dataset_info(config.dataset);
+  auto train_set = std::make_shared<data::Dataset>(data::load_dataset(config.dataset, config.data_dir, true));
+  if (config.subset > 0) train_set->keep_first(config.subset);
+  auto test_set = std::make_shared<const data::Dataset>(data::load_dataset(config.dataset, config.data_dir, false));
+  const bool augment = config.augment == -1 ? config.dataset.rfind("cifar", 0) == 0 : config.augment == 1;
+  const auto base = data::LoaderOptions()
+                        .batch_size(config.batch_size)
+                        .mean(info.mean)
+                        .std(info.std)
+                        .seed(config.seed)
+                        .workers(config.workers);
+  data::DataLoader train_loader(train_set, data::LoaderOptions(base).shuffle(true).augment(augment));
+  data::DataLoader test_loader(test_set, data::LoaderOptions(base).shuffle(false));
+
+  // Model, optimizer, schedule: seeded, so a run is reproducible.
+  manual_seed(config.seed);
+  nn::ModelOptions model_options;
+  model_options.num_classes = info.num_classes;
+  model_options.in_channels = info.channels;
+  model_options.image_size = info.height;
+  nn::ModulePtr model = nn::make_model(config.model, model_options);
+  auto optimizer = optim::make_optimizer(config.optimizer, model->parameters(), resolved_optimizer_options(config));
+  optim::LRScheduler scheduler(*optimizer, parse_schedule(config.schedule, config.epochs));
+
+  const std::string record = run_record(config).dump(2);
+  TrainResult result;
+  result.out_dir = out.string();
+  std::int64_t start = 0;
+  if (options.resume) {
+    const CheckpointInfo saved = load_checkpoint(last.string(), *model, *optimizer);
+    start = saved.epochs_done;
+    result.best_test_error = saved.best_test_error;
+    default_generator().set_state(saved.generator_state);
+    scheduler.set_last_epoch(start);
+    truncate_metrics(out, start);
+    FLUXION_CHECK_INPUT(start < config.epochs, "--resume ", out.string(), ": the run already did ", start, " of ",
+                        config.epochs, " epochs; pass a larger --epochs to train further");
+    log << "resuming " << out.string() << " after epoch " << start << "\n";
+  } else {
+    for (const char* name : {"metrics.jsonl", "metrics.csv"}) fs::remove(out / name);
+  }
+  write_file_atomically((out / "config.json").string(), record + "\n", "fluxion train");
+
+  log << "fluxion train: " << config.model << " (" << model->num_parameters() << " parameters) on "
+      << config.dataset << " (" << train_set->size() << " training, " << test_set->size() << " test images), "
+      << config.optimizer << ", " << config.epochs << " epochs of batch " << config.batch_size << ", "
+      << get_num_threads() << " threads\n";
+  Progress progress(log, config.epochs, train_loader.batches_per_epoch());
+
+  for (std::int64_t epoch = start; epoch < config.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.lr = optimizer->lr();
+    model->train();
+    train_loader.start_epoch(epoch);
+    double loss_sum = 0;
+    std::int64_t seen = 0, wrong = 0;
+    while (auto batch = train_loader.next()) {
+      optimizer->zero_grad();
+      const Tensor logits = model->forward(batch->images);
+      const Tensor loss = cross_entropy(logits, batch->labels);
+      const double value = loss.item();
+      if (!std::isfinite(value))
+        throw TrainingDiverged(detail::concat(
+            "the loss became ", value, " at epoch ", epoch + 1, ", batch ", batch->index + 1, "; stopping. ",
+            epoch == 0 ? std::string("No checkpoint was written yet.")
+                                         : detail::concat(last.string(), " (after epoch ", epoch, ") is intact."),
+            " Try a lower --lr."));
+      loss.backward();
+      optimizer->step();
+      const auto count = batch->labels.size(0);
+      loss_sum += value * static_cast<double>(count);
+      wrong += count - static_cast<std::int64_t>(eq(argmax(logits, 1), batch->labels).sum().item());
+      seen += count;
+      progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
+      if (options.on_batch) options.on_batch(epoch + 1, batch->index + 1, value);
+    }
+    m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
+    m.train_loss = loss_sum / static_cast<double>(seen);
+    m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);
+    const EvalResult test = evaluate(*model, test_loader, info.num_classes);
+    m.test_loss = test.loss;
+    m.test_error = test.error;
+    scheduler.step();
+    m.seconds = seconds_since(t0);
+
+    if (m.test_error < result.best_test_error) {
+      result.best_test_error = m.test_error;
+      save_model(best.string(), *model, record);
+    }
+    CheckpointInfo info_out;
+    info_out.epochs_done = epoch + 1;
+    info_out.best_test_error = result.best_test_error;
+    info_out.config_json = record;
+    info_out.generator_state = default_generator().state();
+    save_checkpoint(last.string(), *model, *optimizer, info_out);
+    append_metrics(out, m);
+    progress.epoch(m);
+    result.history.push_back(m);
+    if (options.on_epoch) options.on_epoch(m);
+  }
+  return result;
+}
+
+}  // namespace fluxion::train

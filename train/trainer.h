@@ -1,0 +1,69 @@
+// The training loop behind `fluxion train`, callable from any program:
+// builds the model, data, optimizer and schedule a TrainConfig names, trains
+// epoch by epoch, evaluates on the test split after each, and writes into
+// config.out_dir:
+//   config.json        the resolved configuration, git commit and versions
+//   metrics.jsonl/.csv one line per epoch (see EpochMetrics)
+//   last.safetensors   everything needed to resume, after every epoch
+//   best.safetensors   the model with the lowest test error so far (PyTorch keys)
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "data/loader.h"
+#include "layers/module.h"
+#include "train/config.h"
+
+namespace fluxion::train {
+
+struct EpochMetrics {
+  std::int64_t epoch = 0;  // 1-based
+  double train_loss = 0, train_error = 0;  // errors are fractions in [0, 1]
+  double test_loss = 0, test_error = 0;
+  double lr = 0;            // the (first group's) lr used during the epoch
+  double images_per_s = 0;  // training images per second
+  double seconds = 0;       // the epoch's wall time, evaluation included
+};
+
+// A NaN or infinite loss: the run stops before writing anything of the
+// diverged epoch; the last checkpoint stays as it was.
+struct TrainingDiverged : Error {
+  using Error::Error;
+};
+
+struct TrainOptions {
+  bool resume = false;            // continue the run in config.out_dir from last.safetensors
+  std::ostream* log = nullptr;    // progress and per-epoch lines; nullptr: std::cout
+  // Called after each epoch's checkpoint is written, and after each training
+  // batch (epoch and batch counted from 1), e.g. to stop or inspect a run.
+  std::function<void(const EpochMetrics&)> on_epoch;
+  std::function<void(std::int64_t epoch, std::int64_t batch, double loss)> on_batch;
+};
+
+struct TrainResult {
+  std::vector<EpochMetrics> history;  // the epochs this call ran
+  double best_test_error = 1.0;
+  std::string out_dir;
+};
+
+// Throws InputError for a bad configuration or data, TrainingDiverged on a
+// NaN or infinite loss.
+TrainResult run_training(TrainConfig config, const TrainOptions& options = {});
+
+// The configuration recorded in OUT/config.json, for --resume.
+TrainConfig read_run_config(const std::string& out_dir);
+
+struct EvalResult {
+  double loss = 0, error = 0;
+  std::vector<double> class_accuracy;  // per class, NaN for a class with no images
+};
+// Mean cross-entropy, error rate and per-class accuracy over one pass of
+// `loader` in evaluation mode, without a graph.
+EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes);
+
+}  // namespace fluxion::train
