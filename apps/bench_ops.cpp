@@ -90,6 +90,7 @@ void add_bench_command(CLI::App& app) {
   bench->require_subcommand(0, 1);  // none: `bench --model NAME` (bench_model.cpp)
   add_bench_ops_command(bench);
   add_bench_optim_command(bench);
+  add_bench_loader_command(bench);
   add_bench_model_options(bench);
 }
 
