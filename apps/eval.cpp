@@ -22,8 +22,8 @@ struct EvalFlags {
 
 void run(const EvalFlags& f) {
   if (f.threads > 0) set_num_threads(f.threads);
-  train::TrainConfig c = train::from_json(nlohmann::json::parse(train::read_config_json(f.checkpoint), nullptr, false),
-                                          train::TrainConfig(), f.checkpoint + " (its configuration)");
+  train::TrainConfig c = train::from_run_record(
+      nlohmann::json::parse(train::read_config_json(f.checkpoint), nullptr, false), f.checkpoint + " (its configuration)");
   if (!f.dataset.empty()) c.dataset = f.dataset;
   if (!f.data_dir.empty()) c.data_dir = f.data_dir;
   const data::DatasetInfo& info = data::dataset_info(c.dataset);

@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "train/checkpoint.h"
+#include "data/datasets.h"
 #include "train/trainer.h"
 
 using namespace fluxion;
@@ -230,4 +231,15 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   quiet_run(once);
   CHECK(error_of([&] { quiet_run(once); }).find("already holds a run") != std::string::npos);
   CHECK(error_of([&] { train::read_run_config(dir.file("nothing")); }).find("no config.json") != std::string::npos);
+}
+
+// Writes the files tests/cli_test.sh trains on, when CTest's entry
+// cli_write_cifar_files sets FLUXION_CLI_DIR; otherwise only checks that
+// the generator writes what the reader accepts.
+TEST_CASE("cli fixtures - generated CIFAR-10 files") {
+  test::TempDir scratch;
+  const char* env = std::getenv("FLUXION_CLI_DIR");
+  const fs::path dir = env != nullptr && *env != '\0' ? fs::path(env) : scratch.path;
+  write_cifar10(dir / "cifar", 16);
+  CHECK(data::load_dataset("cifar10", (dir / "cifar").string(), true).size() == 80);
 }

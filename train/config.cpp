@@ -188,6 +188,13 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
   return c;
 }
 
+TrainConfig from_run_record(const nlohmann::json& record, const std::string& source) {
+  nlohmann::json j = record;
+  if (j.is_object())
+    for (const char* key : {"fluxion_version", "git_commit", "blas"}) j.erase(key);
+  return from_json(j, TrainConfig(), source);
+}
+
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base) {
   std::ifstream in(path);
   FLUXION_CHECK_INPUT(in, "--config: cannot read '", path, "'");

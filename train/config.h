@@ -65,6 +65,10 @@ std::map<std::string, double> resolved_optimizer_options(const TrainConfig& conf
 // key on an unknown key or a value of the wrong type.
 nlohmann::json to_json(const TrainConfig& config);
 TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const std::string& source);
+// The configuration in a run's record (OUT/config.json, or a checkpoint's
+// metadata), which also names the build that made it (fluxion_version,
+// git_commit, blas: ignored here).
+TrainConfig from_run_record(const nlohmann::json& record, const std::string& source);
 // Reads a JSON config file (from_json over `base`).
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base);
 

@@ -112,9 +112,7 @@ TrainConfig read_run_config(const std::string& out_dir) {
   } catch (const nlohmann::json::exception& e) {
     throw InputError(detail::concat(path.string(), ": not valid JSON: ", e.what()));
   }
-  // Keys that record the build, not the run.
-  for (const char* key : {"fluxion_version", "git_commit", "blas"}) j.erase(key);
-  return from_json(j, TrainConfig(), path.string());
+  return from_run_record(j, path.string());
 }
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The fluxion command end to end (run by CTest, see tests/CMakeLists.txt):
+#   cli_test.sh FLUXION DIR
+# DIR/cifar holds small generated CIFAR-10 files (written by the doctest case
+# "cli fixtures - generated CIFAR-10 files"). Checks that train, eval, plot
+# and resume run, and the exit codes: 2 for bad input, 3 for a diverged run.
+set -uo pipefail
+fluxion=$1
+dir=$2
+failures=0
+
+expect() {  # expect CODE DESCRIPTION -- COMMAND...
+  local code=$1 what=$2
+  shift 3
+  "$@" >"$dir/last.log" 2>&1
+  local got=$?
+  if [[ $got -ne $code ]]; then
+    echo "FAIL: $what: exit $got, expected $code; output:"
+    cat "$dir/last.log"
+    failures=$((failures + 1))
+  else
+    echo "ok: $what (exit $got): $(tail -n 1 "$dir/last.log")"
+  fi
+}
+
+rm -rf "$dir/run" "$dir/nan"
+common=(--dataset cifar10 --data-dir "$dir/cifar" --batch-size 16 --threads 2)
+expect 0 "train on CIFAR-format files" -- "$fluxion" train "${common[@]}" --subset 48 --epochs 2 --out "$dir/run"
+expect 0 "eval the best checkpoint" -- "$fluxion" eval --checkpoint "$dir/run/best.safetensors" --data-dir "$dir/cifar"
+grep -q "per-class accuracy" "$dir/last.log" || { echo "FAIL: eval printed no per-class accuracy"; failures=$((failures + 1)); }
+expect 0 "plot the run" -- "$fluxion" plot "$dir/run" --out "$dir/run/curves.svg"
+[[ -s "$dir/run/curves.svg" ]] || { echo "FAIL: no SVG written"; failures=$((failures + 1)); }
+expect 0 "resume for one more epoch" -- "$fluxion" train --resume "$dir/run" --epochs 3
+[[ $(wc -l <"$dir/run/metrics.jsonl") -eq 3 ]] || { echo "FAIL: metrics.jsonl should have 3 epochs"; failures=$((failures + 1)); }
+
+expect 2 "epochs 0" -- "$fluxion" train "${common[@]}" --epochs 0
+expect 2 "unknown model" -- "$fluxion" train "${common[@]}" --model resnet19
+expect 2 "CIFAR without --data-dir" -- "$fluxion" train --dataset cifar10
+expect 2 "missing data folder" -- "$fluxion" train --dataset cifar10 --data-dir "$dir/nowhere"
+expect 2 "unreadable config" -- "$fluxion" train --config "$dir/no-such-config.json"
+expect 2 "an --out that holds a run" -- "$fluxion" train "${common[@]}" --subset 16 --out "$dir/run"
+expect 2 "changing the model on resume" -- "$fluxion" train --resume "$dir/run" --epochs 4 --model resnet20
+expect 2 "eval of a missing file" -- "$fluxion" eval --checkpoint "$dir/no-such.safetensors"
+expect 3 "a diverging run stops" -- "$fluxion" train "${common[@]}" --subset 48 --optimizer sgd --schedule step:1:1e30 \
+  --epochs 3 --out "$dir/nan"
+
+echo "$failures failure(s)"
+[[ $failures -eq 0 ]]
