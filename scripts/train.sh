@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)"
+cmake --build --preset release -j "$(nproc)" --target fluxion_cli
 out="runs/main-$(date +%Y%m%d-%H%M%S)"
 ./build/release/fluxion train --out "$out" "$@"
 ./build/release/fluxion plot "$out" --out "$out/curves.svg"

@@ -39,6 +39,8 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
                    {{"format", kFormat},
                     {"fluxion_version", version()},
                     {"epochs_done", std::to_string(info.epochs_done)},
+                    {"scheduler_step", std::to_string(info.epochs_done)},
+                    {"loader_position", "epoch " + std::to_string(info.epochs_done) + ", batch 0"},
                     {"best_test_error", best},
                     {"config", info.config_json},
                     {"generator_state", info.generator_state}});

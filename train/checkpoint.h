@@ -1,7 +1,9 @@
 // Training checkpoints: one safetensors file holding the model's state_dict
 // under "model.", the optimizer's under "optimizer.", and in its metadata
-// what else a resumed run needs: epochs done, the default generator's state,
-// the best test error so far and the run's configuration. Written atomically
+// what else a resumed run needs: epochs done (which is also the schedule's
+// step and the loader's position: checkpoints are taken between epochs, and
+// the loader's batches follow from seed, epoch and batch alone), the default
+// generator's state, the best test error so far and the run's configuration. Written atomically
 // (core/safetensors.h), so a crash leaves the previous checkpoint whole.
 #pragma once
 
@@ -14,7 +16,7 @@
 namespace fluxion::train {
 
 struct CheckpointInfo {
-  std::int64_t epochs_done = 0;
+  std::int64_t epochs_done = 0;  // the next epoch starts at its batch 0; the schedule has stepped this often
   double best_test_error = 1.0;
   std::string config_json;     // the run's configuration (train/config.h to_json)
   std::string generator_state; // default_generator().state()
