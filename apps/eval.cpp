@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "apps/commands.h"
 #include "core/parallel.h"
 #include "data/datasets.h"

@@ -1,5 +1,7 @@
 #include "train/config.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>

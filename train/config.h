@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the full header (it pulls in <cstring>) only where used
 
 #include "optim/schedule.h"
 

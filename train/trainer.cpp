@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <unistd.h>
 
 #include <chrono>
