@@ -21,12 +21,18 @@ struct TrainFlags {
   std::string augment = "auto", config_file, resume, preset;
 };
 
-// A fresh folder under runs/ named after the run (runs/NAME, runs/NAME-2, ...).
+// A fresh folder under runs/ named after the run (runs/NAME, runs/NAME-2,
+// ...), claimed by creating it, so two runs started at once never share one.
 std::string fresh_out_dir(const train::TrainConfig& c) {
   const std::string base = "runs/" + c.dataset + "-" + c.model + "-" + c.optimizer;
-  std::string dir = base;
-  for (int i = 2; std::filesystem::exists(dir); ++i) dir = base + "-" + std::to_string(i);
-  return dir;
+  std::error_code error;
+  std::filesystem::create_directories("runs", error);
+  FLUXION_CHECK_INPUT(!error, "cannot create the folder runs/ for the run: ", error.message());
+  for (int i = 1;; ++i) {
+    const std::string dir = i == 1 ? base : base + "-" + std::to_string(i);
+    if (std::filesystem::create_directory(dir, error)) return dir;
+    FLUXION_CHECK_INPUT(!error, "cannot create ", dir, ": ", error.message());
+  }
 }
 
 void run(CLI::App* cmd, const TrainFlags& f) {

@@ -26,7 +26,8 @@ constexpr std::int64_t kPad = 4;             // the paper's crop padding
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(std::move(options)) {
-  FLUXION_CHECK(dataset_ != nullptr && dataset_->size() > 0, "DataLoader: the dataset is empty");
+  FLUXION_CHECK(dataset_ != nullptr, "DataLoader: no dataset");
+  FLUXION_CHECK_INPUT(dataset_->size() > 0, "DataLoader: the dataset '", dataset_->name, "' has no images");
   FLUXION_CHECK(options_.batch_size() >= 1, "DataLoader: batch_size must be >= 1, got ", options_.batch_size());
   FLUXION_CHECK(options_.workers() >= 1 && options_.prefetch() >= 1,
                 "DataLoader: workers and prefetch must be >= 1, got ", options_.workers(), " and ",

@@ -146,7 +146,7 @@ TEST_CASE("loader: bad options are refused") {
   CHECK_THROWS_WITH_AS(DataLoader(d, LoaderOptions().batch_size(0)), doctest::Contains("batch_size"), Error);
   CHECK_THROWS_WITH_AS(DataLoader(d, LoaderOptions().mean({0.5f})), doctest::Contains("3 channel means"), Error);
   CHECK_THROWS_WITH_AS(DataLoader(d, LoaderOptions().std({1.0f, 0.0f, 1.0f})), doctest::Contains("> 0"), Error);
-  CHECK_THROWS_WITH_AS(DataLoader(std::make_shared<Dataset>(), LoaderOptions()), doctest::Contains("empty"), Error);
+  CHECK_THROWS_WITH_AS(DataLoader(std::make_shared<Dataset>(), LoaderOptions()), doctest::Contains("has no images"), InputError);
   DataLoader loader(d, LoaderOptions());
   CHECK_THROWS_WITH_AS(loader.next(), doctest::Contains("start_epoch"), Error);
   CHECK_THROWS_WITH_AS(loader.start_epoch(0, 5), doctest::Contains("outside"), Error);

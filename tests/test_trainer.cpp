@@ -225,6 +225,15 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   CHECK(read.optimizer_options.at("beta1") == 0.8);
   CHECK(read.batch_size == good.batch_size);  // keys not given keep the base's values
 
+  CHECK(with([](auto& c) { c.subset = 1000; }).find("--subset 1000 exceeds the 20 training images") !=
+        std::string::npos);
+  // A model whose layers do not fit the images is refused before training.
+  CHECK(with([](auto& c) { c.model = "densenet121"; c.dataset = "fashion-mnist"; c.data_dir = ""; })
+            .find("--model densenet121 does not fit fashion-mnist's 1x28x28 images") != std::string::npos);
+  std::ofstream(dir.file("negative.json")) << "{\"seed\": -1}";
+  CHECK(error_of([&] { train::read_config_file(dir.file("negative.json"), good); }).find("non-negative") !=
+        std::string::npos);
+
   // A folder that already holds a run is not overwritten.
   train::TrainConfig once = good;
   once.epochs = 1;
@@ -242,4 +251,24 @@ TEST_CASE("cli fixtures - generated CIFAR-10 files") {
   const fs::path dir = env != nullptr && *env != '\0' ? fs::path(env) : scratch.path;
   write_cifar10(dir / "cifar", 16);
   CHECK(data::load_dataset("cifar10", (dir / "cifar").string(), true).size() == 80);
+}
+
+TEST_CASE("trainer: checkpoints with damaged metadata, and PyTorch-made model files") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 4);
+  train::TrainConfig c = small_run(dir, "run");
+  c.epochs = 1;
+  quiet_run(c);
+  // Damage epochs_done: resuming names the file and the field.
+  const std::string last = dir.file("run/last.safetensors");
+  SafetensorsFile f = load_safetensors(last);
+  f.metadata["epochs_done"] = "1x";
+  save_safetensors(last, f.tensors, f.metadata);
+  c.epochs = 2;
+  const std::string e = error_of([&] { quiet_run(c, true); });
+  CHECK(e.find(last) != std::string::npos);
+  CHECK(e.find("epochs_done '1x'") != std::string::npos);
+  // A model file written by PyTorch (its writer puts format "pt" in the metadata) loads as plain weights.
+  nn::ModulePtr model = nn::make_model("resnet20", 10);
+  train::load_model_weights(FLUXION_FIXTURES_DIR "/layers/resnet20_torch_checkpoint.safetensors", *model);
 }

@@ -1,5 +1,6 @@
 #include "train/checkpoint.h"
 
+#include "core/random.h"
 #include "core/safetensors.h"
 #include "core/version.h"
 
@@ -58,14 +59,24 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
   FLUXION_CHECK_INPUT(metadata_at(file, "format", path) == kFormat, path, ": checkpoint format '",
                       file.metadata.at("format"), "', expected '", kFormat, "'");
   CheckpointInfo info;
+  const std::string epochs = metadata_at(file, "epochs_done", path), best = metadata_at(file, "best_test_error", path);
+  std::size_t used_epochs = 0, used_best = 0;
   try {
-    info.epochs_done = std::stoll(metadata_at(file, "epochs_done", path));
-    info.best_test_error = std::stod(metadata_at(file, "best_test_error", path));
+    info.epochs_done = std::stoll(epochs, &used_epochs);
+    info.best_test_error = std::stod(best, &used_best);
   } catch (const std::logic_error&) {
-    throw InputError(detail::concat(path, ": malformed epochs_done or best_test_error in the metadata"));
+    used_epochs = used_best = 0;
   }
+  FLUXION_CHECK_INPUT(used_epochs == epochs.size() && info.epochs_done >= 0 && used_best == best.size(), path,
+                      ": malformed metadata: epochs_done '", epochs, "' (expected a whole number >= 0), "
+                      "best_test_error '", best, "'");
   info.config_json = metadata_at(file, "config", path);
   info.generator_state = metadata_at(file, "generator_state", path);
+  try {
+    Generator().set_state(info.generator_state);  // parse it now, while the file can be named
+  } catch (const Error& e) {
+    throw InputError(detail::concat(path, ": malformed generator_state in the metadata: ", e.what()));
+  }
   try {
     model.load_state_dict(under(file.tensors, kModel), true, path);
     optimizer.load_state_dict(under(file.tensors, kOptimizer), path);
@@ -101,7 +112,8 @@ void load_model_weights(const std::string& path, nn::Module& model) {
   } catch (const Error& e) {
     throw InputError(e.what());
   }
-  const bool training_checkpoint = file.metadata.count("format") > 0;
+  const auto format = file.metadata.find("format");  // PyTorch's writer puts "pt" there
+  const bool training_checkpoint = format != file.metadata.end() && format->second == kFormat;
   try {
     model.load_state_dict(training_checkpoint ? under(file.tensors, kModel) : file.tensors, true, path);
   } catch (const Error& e) {

@@ -7,6 +7,7 @@
 // (core/safetensors.h), so a crash leaves the previous checkpoint whole.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -17,7 +18,7 @@ namespace fluxion::train {
 
 struct CheckpointInfo {
   std::int64_t epochs_done = 0;  // the next epoch starts at its batch 0; the schedule has stepped this often
-  double best_test_error = 1.0;
+  double best_test_error = INFINITY;  // none yet
   std::string config_json;     // the run's configuration (train/config.h to_json)
   std::string generator_state; // default_generator().state()
 };

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 #include <sstream>
 
 #include "core/error.h"
@@ -147,8 +149,22 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
     };
     auto text = [&](std::string& field) { value.is_string() ? void(field = value.get<std::string>()) : fail("a string"); };
     auto integer = [&](auto& field) {
+      using Field = std::remove_reference_t<decltype(field)>;
       if (!value.is_number_integer()) fail("an integer");
-      field = value.get<std::remove_reference_t<decltype(field)>>();
+      // Stored only if the field's type holds it: a negative seed or a huge
+      // thread count must not wrap into a valid-looking value.
+      if (value.is_number_unsigned()) {
+        const auto v = value.get<std::uint64_t>();
+        if (v > static_cast<std::uint64_t>(std::numeric_limits<Field>::max())) fail("an integer in range");
+        field = static_cast<Field>(v);
+      } else {
+        const auto v = value.get<std::int64_t>();
+        if (v < 0 && std::is_unsigned_v<Field>) fail("a non-negative integer");
+        if (std::is_signed_v<Field> && (v < static_cast<std::int64_t>(std::numeric_limits<Field>::min()) ||
+                                        v > static_cast<std::int64_t>(std::numeric_limits<Field>::max())))
+          fail("an integer in range");
+        field = static_cast<Field>(v);
+      }
     };
     auto number = [&]() {
       if (!value.is_number()) fail("a number");

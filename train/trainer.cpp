@@ -36,7 +36,9 @@ void append_metrics(const fs::path& dir, const EpochMetrics& m) {
                                {"train_error", m.train_error}, {"test_loss", m.test_loss},
                                {"test_error", m.test_error},   {"lr", m.lr},
                                {"images_per_s", m.images_per_s}, {"seconds", m.seconds}};
-  std::ofstream(dir / "metrics.jsonl", std::ios::app) << line.dump() << "\n";
+  std::ofstream jsonl(dir / "metrics.jsonl", std::ios::app);
+  jsonl << line.dump() << "\n";
+  FLUXION_CHECK_INPUT(jsonl.good(), "cannot append to ", (dir / "metrics.jsonl").string());
   const bool fresh = !fs::exists(dir / "metrics.csv");
   std::ofstream csv(dir / "metrics.csv", std::ios::app);
   if (fresh) csv << "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds\n";
@@ -44,6 +46,7 @@ void append_metrics(const fs::path& dir, const EpochMetrics& m) {
   std::snprintf(row, sizeof row, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g\n", static_cast<long long>(m.epoch),
                 m.train_loss, m.train_error, m.test_loss, m.test_error, m.lr, m.images_per_s, m.seconds);
   csv << row;
+  FLUXION_CHECK_INPUT(csv.good(), "cannot append to ", (dir / "metrics.csv").string());
 }
 
 // Keeps only the first `epochs` lines of the metrics files (a resumed run
@@ -121,6 +124,12 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   validate(config);
   std::ostream& log = options.log ? *options.log : std::cout;
   if (config.threads > 0) set_num_threads(config.threads);
+  // Recorded as used, so a resumed run takes the same thread count (the
+  // float sums' order, hence the bits, depend on it).
+  config.threads = get_num_threads();
+  // A bare "cosine" spans this run's epochs; recorded with them, so a resumed
+  // run that goes further keeps the original curve.
+  if (config.schedule == "cosine") config.schedule = "cosine:" + std::to_string(config.epochs);
   const fs::path out(config.out_dir);
   const fs::path last = out / "last.safetensors", best = out / "best.safetensors";
   if (options.resume) {
@@ -130,11 +139,15 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
                         " already holds a run (last.safetensors); continue it with --resume ", out.string(),
                         " or choose another --out");
   }
-  fs::create_directories(out);
+  std::error_code made;
+  fs::create_directories(out, made);
+  FLUXION_CHECK_INPUT(!made, "--out ", out.string(), ": cannot create the folder: ", made.message());
 
   // Data.
   const data::DatasetInfo& info = data::dataset_info(config.dataset);
   auto train_set = std::make_shared<data::Dataset>(data::load_dataset(config.dataset, config.data_dir, true));
+  FLUXION_CHECK_INPUT(config.subset <= train_set->size(), "--subset ", config.subset, " exceeds the ",
+                      train_set->size(), " training images of ", config.dataset);
   if (config.subset > 0) train_set->keep_first(config.subset);
   auto test_set = std::make_shared<const data::Dataset>(data::load_dataset(config.dataset, config.data_dir, false));
   const bool augment = config.augment == -1 ? config.dataset.rfind("cifar", 0) == 0 : config.augment == 1;
@@ -154,6 +167,15 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   model_options.in_channels = info.channels;
   model_options.image_size = info.height;
   nn::ModulePtr model = nn::make_model(config.model, model_options);
+  try {  // a model whose layers do not fit the images (DenseNet-121's 4x4 pool on 28x28) says so now
+    NoGradGuard no_grad;
+    model->eval();
+    model->forward(zeros({2, info.channels, info.height, info.width}));
+    model->train();
+  } catch (const Error& e) {
+    throw InputError(detail::concat("--model ", config.model, " does not fit ", config.dataset, "'s ", info.channels,
+                                    "x", info.height, "x", info.width, " images: ", e.what()));
+  }
   auto optimizer = optim::make_optimizer(config.optimizer, model->parameters(), resolved_optimizer_options(config));
   optim::LRScheduler scheduler(*optimizer, parse_schedule(config.schedule, config.epochs));
 
@@ -224,13 +246,15 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       result.best_test_error = m.test_error;
       save_model(best.string(), *model, record);
     }
+    // Metrics first: a crash between the two leaves an extra line that a
+    // resume drops (truncate_metrics), never a checkpoint without its line.
+    append_metrics(out, m);
     CheckpointInfo info_out;
     info_out.epochs_done = epoch + 1;
     info_out.best_test_error = result.best_test_error;
     info_out.config_json = record;
     info_out.generator_state = default_generator().state();
     save_checkpoint(last.string(), *model, *optimizer, info_out);
-    append_metrics(out, m);
     progress.epoch(m);
     result.history.push_back(m);
     if (options.on_epoch) options.on_epoch(m);

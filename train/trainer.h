@@ -8,6 +8,7 @@
 //   best.safetensors   the model with the lowest test error so far (PyTorch keys)
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <ostream>
@@ -47,7 +48,7 @@ struct TrainOptions {
 
 struct TrainResult {
   std::vector<EpochMetrics> history;  // the epochs this call ran
-  double best_test_error = 1.0;
+  double best_test_error = INFINITY;  // none yet
   std::string out_dir;
 };
 

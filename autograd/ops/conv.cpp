@@ -18,6 +18,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dP
                 "conv2d: groups, stride and dilation must be >= 1 and padding >= 0, got groups ", p.groups,
                 ", stride (", p.stride_h, ", ", p.stride_w, "), padding (", p.pad_h, ", ", p.pad_w, "), dilation (",
                 p.dilation_h, ", ", p.dilation_w, ")");
+  FLUXION_CHECK(weight.size(0) >= 1 && weight.size(1) >= 1 && weight.size(2) >= 1 && weight.size(3) >= 1,
+                "conv2d: every dimension of the weight must be >= 1, got ", to_string(weight.shape()));
   const std::int64_t channels = x.size(1), out_channels = weight.size(0);
   FLUXION_CHECK(out_channels % p.groups == 0 && channels % p.groups == 0, "conv2d: in_channels ", channels,
                 " and out_channels ", out_channels, " must both be divisible by groups = ", p.groups);

@@ -75,7 +75,7 @@ void im2col(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_t nb,
             const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, g.wo);
             const std::int64_t hi = std::clamp<std::int64_t>(g.w - col_off, lo, g.wo);
             std::fill(dst, dst + lo, T(0));
-            std::copy(src + lo + col_off, src + hi + col_off, dst + lo);
+            if (hi > lo) std::copy(src + lo + col_off, src + hi + col_off, dst + lo);
             std::fill(dst + hi, dst + g.wo, T(0));
           } else {
             for (std::int64_t ow = 0; ow < g.wo; ++ow) {

@@ -55,13 +55,14 @@ void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2
                                                ow * p.stride_w + p.kernel_w, 0}
                                       : window(pl, p, oh, ow);
             // Branch-free: with random data "v > best" is a coin toss the
-            // branch predictor loses half the time. The first NaN wins.
+            // branch predictor loses half the time. A NaN wins (the last one,
+            // as in PyTorch's CPU kernel).
             std::int64_t best_index = win.h0 * pl.w + win.w0;
             T best = plane[best_index];
             for (std::int64_t ih = win.h0; ih < win.h1; ++ih) {
               for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
                 const T v = plane[ih * pl.w + iw];
-                const bool take = (v > best) | ((v != v) & (best == best));
+                const bool take = (v > best) | (v != v);
                 best = take ? v : best;
                 best_index = take ? ih * pl.w + iw : best_index;
               }
