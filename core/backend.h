@@ -93,7 +93,8 @@ struct Backend {
                               const Tensor& grad_bias);
 
   // Max pooling: out [N, C, Ho, Wo] and the flat index (h * W + w) of each
-  // window's first maximum into int64 indices; NaN wins as in PyTorch.
+  // window's maximum into int64 indices (the first of equal maxima; a NaN
+  // wins, the last one, as in PyTorch's CPU kernel).
   void (*max_pool2d)(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p);
   // grad_x (zeroed first) [ indices ] += grad_out.
   void (*max_pool2d_backward)(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x);
