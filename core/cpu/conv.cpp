@@ -153,6 +153,16 @@ struct Scratch {
 // beats splitting every small GEMM over threads. With fewer chunks (a small
 // batch), chunks run in turn and each im2col and GEMM uses every thread.
 // finish(first_chunk, scratch) runs once per thread after its last chunk.
+// The chunk's `col` matrix for group grp: the input itself when the conv is
+// direct (1x1, stride 1, unpadded), else its im2col lowering in scratch.col.
+template <class T>
+const T* lowered(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp,
+                 Scratch& scratch) {
+  if (g.direct) return x + (n0 * g.c + grp * g.cg) * g.spatial;
+  im2col(x, g, n0, nb, grp, scratch.col.data<T>());
+  return scratch.col.data<T>();
+}
+
 // The buffers each thread needs; an empty shape means none.
 struct ScratchShapes {
   Shape col, matrix, dw;
@@ -189,13 +199,7 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
       const std::int64_t cols = nb * g.spatial;
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
-        const T* col;
-        if (g.direct) {
-          col = px + (n0 * g.c + grp * g.cg) * g.spatial;
-        } else {
-          im2col(px, g, n0, nb, grp, scratch.col.data<T>());
-          col = scratch.col.data<T>();
-        }
+        const T* col = lowered(px, g, n0, nb, grp, scratch);
         const T* w = pw + grp * g.og * g.k;
         if (nb == 1) {
           gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0),
@@ -253,13 +257,7 @@ void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weig
           dy = scratch.matrix.data<T>();
         }
         if (pdw) {
-          const T* col;
-          if (g.direct) {
-            col = px + (n0 * g.c + grp * g.cg) * g.spatial;
-          } else {
-            im2col(px, g, n0, nb, grp, scratch.col.data<T>());
-            col = scratch.col.data<T>();
-          }
+          const T* col = lowered(px, g, n0, nb, grp, scratch);
           gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1),
                   scratch.dw.data<T>() + grp * g.og * g.k, g.k);
         }
