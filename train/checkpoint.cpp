@@ -20,6 +20,17 @@ TensorMap under(const TensorMap& tensors, const std::string& prefix) {
   return out;
 }
 
+// The file, every problem with it reported as the user's (InputError).
+SafetensorsFile read_file(const std::string& path) {
+  try {
+    return load_safetensors(path);
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InputError(e.what());
+  }
+}
+
 std::string metadata_at(const SafetensorsFile& file, const std::string& key, const std::string& path) {
   auto it = file.metadata.find(key);
   FLUXION_CHECK_INPUT(it != file.metadata.end(), path, ": not a Fluxion training checkpoint (no \"", key,
@@ -48,14 +59,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
 }
 
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer) {
-  SafetensorsFile file;
-  try {
-    file = load_safetensors(path);
-  } catch (const InputError&) {
-    throw;
-  } catch (const Error& e) {
-    throw InputError(e.what());
-  }
+  const SafetensorsFile file = read_file(path);
   FLUXION_CHECK_INPUT(metadata_at(file, "format", path) == kFormat, path, ": checkpoint format '",
                       file.metadata.at("format"), "', expected '", kFormat, "'");
   CheckpointInfo info;
@@ -93,12 +97,7 @@ void save_model(const std::string& path, const nn::Module& model, const std::str
 }
 
 std::string read_config_json(const std::string& path) {
-  SafetensorsFile file;
-  try {
-    file = load_safetensors(path);
-  } catch (const Error& e) {
-    throw InputError(e.what());
-  }
+  const SafetensorsFile file = read_file(path);
   auto it = file.metadata.find("config");
   FLUXION_CHECK_INPUT(it != file.metadata.end(), path,
                       ": no training configuration in its metadata (was it written by fluxion train?)");
@@ -106,12 +105,7 @@ std::string read_config_json(const std::string& path) {
 }
 
 void load_model_weights(const std::string& path, nn::Module& model) {
-  SafetensorsFile file;
-  try {
-    file = load_safetensors(path);
-  } catch (const Error& e) {
-    throw InputError(e.what());
-  }
+  const SafetensorsFile file = read_file(path);
   const auto format = file.metadata.find("format");  // PyTorch's writer puts "pt" there
   const bool training_checkpoint = format != file.metadata.end() && format->second == kFormat;
   try {

@@ -213,16 +213,18 @@ TrainConfig from_run_record(const nlohmann::json& record, const std::string& sou
   return from_json(j, TrainConfig(), source);
 }
 
-TrainConfig read_config_file(const std::string& path, const TrainConfig& base) {
+nlohmann::json read_json_file(const std::string& path, const std::string& flag) {
   std::ifstream in(path);
-  FLUXION_CHECK_INPUT(in, "--config: cannot read '", path, "'");
-  nlohmann::json j;
+  FLUXION_CHECK_INPUT(in, flag, ": cannot read '", path, "'");
   try {
-    j = nlohmann::json::parse(in);
+    return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(detail::concat("--config '", path, "': not valid JSON: ", e.what()));
+    throw InputError(detail::concat(flag, " '", path, "': not valid JSON: ", e.what()));
   }
-  return from_json(j, base, path);
+}
+
+TrainConfig read_config_file(const std::string& path, const TrainConfig& base) {
+  return from_json(read_json_file(path, "--config"), base, path);
 }
 
 }  // namespace fluxion::train

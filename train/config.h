@@ -69,6 +69,9 @@ TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const
 // metadata), which also names the build that made it (fluxion_version,
 // git_commit, blas: ignored here).
 TrainConfig from_run_record(const nlohmann::json& record, const std::string& source);
+// The JSON in `path`; InputError naming `flag` (the option that named the
+// file) and the path when it cannot be read or parsed.
+nlohmann::json read_json_file(const std::string& path, const std::string& flag);
 // Reads a JSON config file (from_json over `base`).
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base);
 

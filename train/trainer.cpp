@@ -110,14 +110,7 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t nu
 TrainConfig read_run_config(const std::string& out_dir) {
   const fs::path path = fs::path(out_dir) / "config.json";
   FLUXION_CHECK_INPUT(fs::exists(path), "--resume ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
-  std::ifstream in(path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(detail::concat(path.string(), ": not valid JSON: ", e.what()));
-  }
-  return from_run_record(j, path.string());
+  return from_run_record(read_json_file(path.string(), "--resume"), path.string());
 }
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {
