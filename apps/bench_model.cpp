@@ -3,7 +3,9 @@
 // (momentum 0.9, weight decay 5e-4), on random CIFAR-shaped input, after
 // warm-up steps. Each step is timed on its own; the figure is the batch size
 // over the median step time. With --eval, the forward pass alone in eval mode
-// under NoGradGuard (the evaluation throughput).
+// under NoGradGuard (the evaluation throughput). With --profile, the timed
+// steps also record where their time goes (core/profiler.h) and a table of
+// the ops, engine, optimizer and allocation follows, per step.
 //
 // scripts/bench_torch.py runs the same step in PyTorch, with the same model
 // definition (scripts/torch_models.py) and thread count, and prints its last
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "core/profiler.h"
 #include "fluxion.h"
 
 namespace fluxion::apps {
@@ -33,6 +36,7 @@ struct BenchModelOptions {
   std::string device = "cpu";
   std::int64_t classes = 10;
   bool eval = false;
+  bool profile = false;
 };
 
 double peak_rss_mib() {
@@ -47,6 +51,25 @@ double median(std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
   const std::size_t n = samples.size();
   return n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+}
+
+// The profile of the timed steps, per step: each scope's exclusive time,
+// its calls and its share of the mean step; what no scope covered is
+// "outside any scope" (the clock reads and the loop itself).
+void print_profile(const std::vector<double>& samples, int steps) {
+  double total = 0.0;
+  for (double s : samples) total += s;
+  const double per_step = total / steps;
+  std::printf("\nprofile: exclusive wall time per step (mean of %d steps, %.1f ms)\n", steps, per_step * 1e3);
+  std::printf("%-34s %10s %9s %7s\n", "scope", "ms/step", "calls", "share");
+  double covered = 0.0;
+  for (const profiler::Entry& e : profiler::entries()) {
+    covered += e.seconds;
+    std::printf("%-34s %10.2f %9.1f %6.1f%%\n", e.name.c_str(), e.seconds / steps * 1e3,
+                static_cast<double>(e.calls) / steps, 100.0 * e.seconds / total);
+  }
+  std::printf("%-34s %10.2f %9s %6.1f%%\n\n", "outside any scope", (total - covered) / steps * 1e3, "",
+              100.0 * (total - covered) / total);
 }
 
 void run_bench_model(const BenchModelOptions& o) {
@@ -87,15 +110,36 @@ void run_bench_model(const BenchModelOptions& o) {
     const auto t0 = clock::now();
     if (o.eval) {
       NoGradGuard no_grad;
-      Tensor logits = model->forward(input);
+      Tensor logits;
+      {
+        profiler::Scope scope("forward (other ops)");
+        logits = model->forward(input);
+      }
       const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
       loss_value = cross_entropy(logits, target).item();
       return seconds;
     }
-    optimizer.zero_grad();
-    Tensor loss = cross_entropy(model->forward(input), target);
-    loss.backward();
-    optimizer.step();
+    {
+      profiler::Scope scope("zero_grad");
+      optimizer.zero_grad();
+    }
+    Tensor logits, loss;
+    {
+      profiler::Scope scope("forward (other ops)");
+      logits = model->forward(input);
+    }
+    {
+      profiler::Scope scope("cross_entropy forward");
+      loss = cross_entropy(logits, target);
+    }
+    {
+      profiler::Scope scope("backward (engine, other ops)");
+      loss.backward();
+    }
+    {
+      profiler::Scope scope("optimizer step");
+      optimizer.step();
+    }
     const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
     loss_value = loss.item();
     return seconds;
@@ -107,10 +151,15 @@ void run_bench_model(const BenchModelOptions& o) {
   }
   std::vector<double> samples;
   bool finite = true;
+  if (o.profile) profiler::start();
   for (int i = 0; i < o.steps; ++i) {
     samples.push_back(step());
     finite = finite && std::isfinite(loss_value);
     std::printf("step    %2d  %9.1f ms  loss %.4f\n", i + 1, samples.back() * 1e3, loss_value);
+  }
+  if (o.profile) {
+    profiler::stop();
+    print_profile(samples, o.steps);
   }
   const double mid = median(samples);
   const auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
@@ -151,6 +200,7 @@ void add_bench_model_options(CLI::App* bench) {
       bench->add_option("--classes", options->classes, "Classes the model predicts")
           ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
       bench->add_flag("--eval", options->eval, "Time the forward pass alone, in eval mode without gradients"),
+      bench->add_flag("--profile", options->profile, "Print where the timed steps' time goes (ops, engine, optimizer)"),
   };
   for (CLI::Option* option : model_options) {
     option->needs(model);

@@ -8,6 +8,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/backend.h"
+#include "core/profiler.h"
 
 namespace fluxion {
 namespace {
@@ -51,6 +52,7 @@ bool exclusively_owned(const Tensor& grad) {
 }
 
 void accumulate_into_leaf(TensorImpl& leaf, Tensor grad) {
+  profiler::Scope scope("gradient accumulation");
   if (!leaf.grad) {
     // Later accumulations write into grad in place, so it must not share
     // memory with anything else: keep it if it is ours alone, else copy.
@@ -94,6 +96,8 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     pending.erase(it);
     TensorList input_grads;
     try {
+      // The name string is only built when this thread is profiling.
+      profiler::Scope scope(profiler::recording() ? node->name + " backward" : std::string());
       input_grads = node->backward(grad);
     } catch (const Error& e) {
       throw Error(detail::concat("backward of '", node->name, "': ", e.what()));
@@ -110,7 +114,10 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
         accumulate_into_leaf(*edge.leaf, std::move(g));
       } else {
         auto [slot, inserted] = pending.try_emplace(edge.node.get(), g);
-        if (!inserted) slot->second = slot->second + g;
+        if (!inserted) {
+          profiler::Scope scope("gradient accumulation");
+          slot->second = slot->second + g;
+        }
       }
     }
     if (!retain_graph) node->release();

@@ -72,10 +72,11 @@ struct Backend {
   // out [N, O, Ho, Wo] = conv2d(x [N, C, H, W], weight [O, C / groups, kh, kw])
   // + bias [O] (bias may be undefined).
   void (*conv2d)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p);
-  // Gradients of conv2d with respect to its input and weight (each output may
-  // be undefined: not needed). Both are overwritten, not accumulated into.
-  void (*conv2d_backward)(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& grad_x,
-                          const Tensor& grad_weight, Conv2dParams p);
+  // Gradient of conv2d with respect to its input (overwritten). x's shape is
+  // grad_x's.
+  void (*conv2d_backward_input)(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x, Conv2dParams p);
+  // Gradient of conv2d with respect to its weight (overwritten).
+  void (*conv2d_backward_weight)(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight, Conv2dParams p);
 
   // Training-mode batch normalisation of x [N, C, S] (S = H * W, or 1) over
   // N and S per channel: writes out, the batch mean and 1 / sqrt(var + eps)

@@ -6,6 +6,7 @@ namespace fluxion {
 using namespace ops_detail;
 
 Tensor relu(const Tensor& a) {
+  profiler::Scope scope("relu forward");
   Tensor out = unary_forward(UnaryOp::relu, a);
   record(out, "relu", {a}, [saved = save(out.detach())](const Tensor& g) -> TensorList {
     const Tensor& y = saved.get();

@@ -61,6 +61,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   const Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
   Tensor out = empty(x.shape(), x.options());
   Tensor mean = empty({x.size(1)}, x.options()), invstd = empty({x.size(1)}, x.options());
+  profiler::Scope scope("batch_norm forward");
   backend(x.device()).batch_norm(xc, wc, bc, running_mean, running_var, momentum, eps, out, mean, invstd);
   if (running_mean.defined()) {
     running_mean.storage()->bump_version();

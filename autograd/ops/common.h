@@ -3,6 +3,7 @@
 
 #include "autograd/ops.h"
 #include "core/backend.h"
+#include "core/profiler.h"
 
 namespace fluxion::ops_detail {
 

@@ -39,16 +39,27 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dP
   const Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
   const Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
   Tensor out = empty({x.size(0), out_channels, ho, wo}, x.options());
-  backend(x.device()).conv2d(xc, wc, bc, out, p);
+  {
+    profiler::Scope scope("conv2d forward");
+    backend(x.device()).conv2d(xc, wc, bc, out, p);
+  }
 
   record(out, "conv2d", {x, weight, bias},
          [sx = save(xc), sw = save(wc), p, need_x = x.requires_grad(), need_w = weight.requires_grad(),
           need_b = bias.defined() && bias.requires_grad()](const Tensor& g) -> TensorList {
            const Tensor &x = sx.get(), &w = sw.get();
            const Tensor gc = g.contiguous();
-           Tensor gx = need_x ? empty(x.shape(), x.options()) : Tensor();
-           Tensor gw = need_w ? empty(w.shape(), w.options()) : Tensor();
-           if (need_x || need_w) backend(x.device()).conv2d_backward(gc, x, w, gx, gw, p);
+           Tensor gx, gw;
+           if (need_x) {
+             gx = empty(x.shape(), x.options());
+             profiler::Scope scope("conv2d backward-input");
+             backend(x.device()).conv2d_backward_input(gc, w, gx, p);
+           }
+           if (need_w) {
+             gw = empty(w.shape(), w.options());
+             profiler::Scope scope("conv2d backward-weight");
+             backend(x.device()).conv2d_backward_weight(gc, x, gw, p);
+           }
            return {gx, gw, need_b ? sum(gc, {0, 2, 3}) : Tensor()};
          });
   return out;

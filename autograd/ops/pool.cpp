@@ -30,7 +30,10 @@ Tensor max_pool2d(const Tensor& x, Pool2dParams p) {
   Tensor out = empty(pooled_shape(x, p, "max_pool2d"), x.options());
   Tensor indices = empty(out.shape(), kInt64);
   const Tensor xc = x.detach().contiguous();
-  backend(x.device()).max_pool2d(xc, out, indices, p);
+  {
+    profiler::Scope scope("max_pool2d forward");
+    backend(x.device()).max_pool2d(xc, out, indices, p);
+  }
   record(out, "max_pool2d", {x}, [indices, in_shape = x.shape()](const Tensor& g) -> TensorList {
     Tensor gx = empty(in_shape, g.options());
     backend(g.device()).max_pool2d_backward(g.contiguous(), indices, gx);
@@ -41,7 +44,10 @@ Tensor max_pool2d(const Tensor& x, Pool2dParams p) {
 
 Tensor avg_pool2d(const Tensor& x, Pool2dParams p) {
   Tensor out = empty(pooled_shape(x, p, "avg_pool2d"), x.options());
-  backend(x.device()).avg_pool2d(x.detach().contiguous(), out, p);
+  {
+    profiler::Scope scope("avg_pool2d forward");
+    backend(x.device()).avg_pool2d(x.detach().contiguous(), out, p);
+  }
   record(out, "avg_pool2d", {x}, [p, in_shape = x.shape()](const Tensor& g) -> TensorList {
     Tensor gx = empty(in_shape, g.options());
     backend(g.device()).avg_pool2d_backward(g.contiguous(), gx, p);

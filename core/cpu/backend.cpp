@@ -2,6 +2,7 @@
 #include <new>
 
 #include "core/caching_allocator.h"
+#include "core/profiler.h"
 #include "core/cpu/kernels.h"
 
 namespace fluxion::cpu {
@@ -34,8 +35,14 @@ CachingAllocator& allocator() {
   return *instance;
 }
 
-void* allocate(std::size_t nbytes) { return allocator().allocate(nbytes); }
-void deallocate(void* ptr, std::size_t nbytes) { allocator().deallocate(ptr, nbytes); }
+void* allocate(std::size_t nbytes) {
+  profiler::Scope scope("allocation");
+  return allocator().allocate(nbytes);
+}
+void deallocate(void* ptr, std::size_t nbytes) {
+  profiler::Scope scope("allocation");
+  allocator().deallocate(ptr, nbytes);
+}
 void empty_cache() { allocator().empty_cache(); }
 
 }  // namespace
@@ -58,7 +65,8 @@ const Backend& backend() {
       .gather = gather,
       .scatter_add = scatter_add,
       .conv2d = conv2d,
-      .conv2d_backward = conv2d_backward,
+      .conv2d_backward_input = conv2d_backward_input,
+      .conv2d_backward_weight = conv2d_backward_weight,
       .batch_norm = batch_norm,
       .batch_norm_backward = batch_norm_backward,
       .max_pool2d = max_pool2d,

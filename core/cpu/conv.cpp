@@ -163,6 +163,16 @@ const T* lowered(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_
   return scratch.col.data<T>();
 }
 
+// The chunk's output gradient for group grp as a GEMM operand [og, nb * spatial]:
+// the NCHW tensor itself for a single sample, else gathered into scratch.matrix.
+template <class T>
+const T* chunk_matrix(const T* dy, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp,
+                      Scratch& scratch) {
+  if (nb == 1) return dy + (n0 * g.o + grp * g.og) * g.spatial;
+  nchw_to_chunk(dy, g, n0, nb, grp, scratch.matrix.data<T>());
+  return scratch.matrix.data<T>();
+}
+
 // The buffers each thread needs; an empty shape means none.
 struct ScratchShapes {
   Shape col, matrix, dw;
@@ -224,62 +234,69 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
   });
 }
 
-void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& grad_x,
-                     const Tensor& grad_weight, Conv2dParams p) {
-  visit_floating(x.dtype(), "conv2d_backward", [&]<class T>() {
-    const ConvGeometry g = geometry(x, weight, grad_out, p, sizeof(T));
-    const T* px = x.data<T>();
+void conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x, Conv2dParams p) {
+  visit_floating(grad_x.dtype(), "conv2d_backward_input", [&]<class T>() {
+    const ConvGeometry g = geometry(grad_x, weight, grad_out, p, sizeof(T));
     const T* pw = weight.data<T>();
     const T* pdy = grad_out.data<T>();
-    T* pdx = grad_x.defined() ? grad_x.data<T>() : nullptr;
-    T* pdw = grad_weight.defined() ? grad_weight.data<T>() : nullptr;
-    if (pdw) std::fill(pdw, pdw + grad_weight.numel(), T(0));
+    T* pdx = grad_x.data<T>();
     if (g.n == 0 || g.spatial == 0 || g.k == 0) {
-      if (pdx) std::fill(pdx, pdx + grad_x.numel(), T(0));
+      std::fill(pdx, pdx + grad_x.numel(), T(0));
       return;
     }
+    ScratchShapes buffers;
+    buffers.options = grad_x.options();
+    if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
+    if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
+    auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
+      const std::int64_t cols = nb * g.spatial;
+      // col2im adds into this chunk's input gradient (a direct conv's GEMM writes it).
+      if (!g.direct) std::fill(pdx + n0 * g.c * g.h * g.w, pdx + (n0 + nb) * g.c * g.h * g.w, T(0));
+      for (std::int64_t grp = 0; grp < p.groups; ++grp) {
+        const T* dy = chunk_matrix(pdy, g, n0, nb, grp, scratch);
+        const T* w = pw + grp * g.og * g.k;
+        if (g.direct) {  // dcol is the input gradient itself
+          gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0),
+                  pdx + (n0 * g.c + grp * g.cg) * g.spatial, cols);
+        } else {
+          T* dcol = scratch.col.data<T>();
+          gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0), dcol, cols);
+          col2im(dcol, g, n0, nb, grp, pdx);
+        }
+      }
+    };
+    for_each_chunk(g, buffers, body, [](std::int64_t, Scratch&) {});
+  });
+}
+
+void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight, Conv2dParams p) {
+  visit_floating(x.dtype(), "conv2d_backward_weight", [&]<class T>() {
+    const ConvGeometry g = geometry(x, grad_weight, grad_out, p, sizeof(T));
+    const T* px = x.data<T>();
+    const T* pdy = grad_out.data<T>();
+    T* pdw = grad_weight.data<T>();
+    std::fill(pdw, pdw + grad_weight.numel(), T(0));
+    if (g.n == 0 || g.spatial == 0 || g.k == 0) return;
     ScratchShapes buffers;
     buffers.options = x.options();
     if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
     if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
-    if (pdw) buffers.dw = weight.shape();
-    std::mutex dw_mutex;
+    buffers.dw = grad_weight.shape();
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
       const std::int64_t cols = nb * g.spatial;
-      // This chunk's input gradient is written by col2im's adds (or one GEMM when direct).
-      if (pdx && !g.direct) std::fill(pdx + n0 * g.c * g.h * g.w, pdx + (n0 + nb) * g.c * g.h * g.w, T(0));
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
-        const T* dy;
-        if (nb == 1) {
-          dy = pdy + (n0 * g.o + grp * g.og) * g.spatial;
-        } else {
-          nchw_to_chunk(pdy, g, n0, nb, grp, scratch.matrix.data<T>());
-          dy = scratch.matrix.data<T>();
-        }
-        if (pdw) {
-          const T* col = lowered(px, g, n0, nb, grp, scratch);
-          gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1),
-                  scratch.dw.data<T>() + grp * g.og * g.k, g.k);
-        }
-        if (pdx) {
-          const T* w = pw + grp * g.og * g.k;
-          if (g.direct) {  // dcol is the input gradient itself
-            gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0),
-                    pdx + (n0 * g.c + grp * g.cg) * g.spatial, cols);
-          } else {
-            T* dcol = scratch.col.data<T>();
-            gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0), dcol, cols);
-            col2im(dcol, g, n0, nb, grp, pdx);
-          }
-        }
+        const T* dy = chunk_matrix(pdy, g, n0, nb, grp, scratch);
+        const T* col = lowered(px, g, n0, nb, grp, scratch);
+        gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1),
+                scratch.dw.data<T>() + grp * g.og * g.k, g.k);
       }
     };
     // Each thread's share of the weight gradient, by its first chunk; summed
     // in chunk order afterwards so the result does not depend on which
     // thread finishes first (a resumed run must repeat a run bit for bit).
+    std::mutex dw_mutex;
     std::map<std::int64_t, Tensor> partials;
     auto finish = [&](std::int64_t first_chunk, Scratch& scratch) {
-      if (!pdw) return;
       std::lock_guard<std::mutex> lock(dw_mutex);
       partials.emplace(first_chunk, scratch.dw);
     };

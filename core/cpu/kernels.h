@@ -21,8 +21,10 @@ void gather(const Tensor& src, std::int64_t dim, const Tensor& index, const Tens
 void scatter_add(const Tensor& dst, std::int64_t dim, const Tensor& index, const Tensor& src);  // index.cpp
 
 void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p);  // conv.cpp
-void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& grad_x,
-                     const Tensor& grad_weight, Conv2dParams p);                                      // conv.cpp
+void conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x,
+                           Conv2dParams p);                                                          // conv.cpp
+void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight,
+                            Conv2dParams p);                                                         // conv.cpp
 void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                 const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
                 const Tensor& invstd);                                                               // batch_norm.cpp

@@ -1,0 +1,62 @@
+#include "core/profiler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+namespace fluxion::profiler {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Frame {
+  std::map<std::string, Entry, std::less<>>::iterator entry;
+  Clock::time_point begin;
+  double nested_seconds = 0.0;  // time of the scopes opened inside this one
+};
+
+// Only the recording thread touches these, so no lock is needed.
+std::map<std::string, Entry, std::less<>> totals;
+std::vector<Frame> stack;
+
+}  // namespace
+
+namespace detail {
+
+thread_local bool recording_here = false;
+
+void enter(std::string_view name) {
+  auto it = totals.find(name);
+  if (it == totals.end()) it = totals.emplace(std::string(name), Entry{std::string(name), 0.0, 0}).first;
+  stack.push_back(Frame{it, Clock::now(), 0.0});
+}
+
+void leave() {
+  const Frame frame = stack.back();
+  stack.pop_back();
+  const double seconds = std::chrono::duration<double>(Clock::now() - frame.begin).count();
+  frame.entry->second.seconds += seconds - frame.nested_seconds;
+  frame.entry->second.calls += 1;
+  if (!stack.empty()) stack.back().nested_seconds += seconds;
+}
+
+}  // namespace detail
+
+void start() {
+  totals.clear();
+  stack.clear();
+  detail::recording_here = true;
+}
+
+void stop() { detail::recording_here = false; }
+
+bool recording() { return detail::recording_here; }
+
+std::vector<Entry> entries() {
+  std::vector<Entry> out;
+  for (const auto& [name, entry] : totals) out.push_back(entry);
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.seconds > b.seconds; });
+  return out;
+}
+
+}  // namespace fluxion::profiler

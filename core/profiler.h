@@ -1,0 +1,62 @@
+// Where a step's time goes: named, nested wall-clock scopes on one thread.
+//
+//   profiler::start();            // on the thread that runs the step
+//   ... forward, backward, step ...
+//   profiler::stop();
+//   for (const auto& e : profiler::entries()) ...   // name, seconds, calls
+//
+// Ops, the autograd engine, the optimizers and the allocator open scopes
+// ("conv2d forward", "batch_norm backward", "allocation", ...). Each entry's
+// time is exclusive: a scope's time minus the scopes nested in it, so the
+// entries add up to the time spent inside outermost scopes. Only the thread
+// that called start() records (kernels fan out to worker threads inside a
+// scope, and their time is that scope's wall time); elsewhere, and when the
+// profiler is off, a Scope costs one thread-local flag test.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fluxion::profiler {
+
+struct Entry {
+  std::string name;
+  double seconds = 0.0;  // exclusive wall time
+  std::int64_t calls = 0;
+};
+
+// Clears the entries and records scopes opened on this thread from now on.
+void start();
+// Stops recording; the entries stay until the next start().
+void stop();
+// True on the thread that called start(), until stop().
+bool recording();
+// What was recorded, most time first.
+std::vector<Entry> entries();
+
+namespace detail {
+extern thread_local bool recording_here;
+void enter(std::string_view name);
+void leave();
+}  // namespace detail
+
+// Times the enclosing block under `name` when this thread records. The name
+// is copied, so a temporary string is fine.
+class Scope {
+ public:
+  explicit Scope(std::string_view name) : active_(detail::recording_here) {
+    if (active_) detail::enter(name);
+  }
+  ~Scope() {
+    if (active_) detail::leave();
+  }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  bool active_;
+};
+
+}  // namespace fluxion::profiler
