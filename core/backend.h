@@ -18,7 +18,10 @@
 
 namespace fluxion {
 
-enum class BinaryOp { add, sub, mul, div, maximum, minimum, eq, ne, lt, le, gt, ge };
+// relu_grad is relu's backward in one pass, PyTorch's threshold_backward: 0
+// where b <= 0, else a (a the output gradient, b relu's output; a NaN output
+// passes the gradient through).
+enum class BinaryOp { add, sub, mul, div, maximum, minimum, eq, ne, lt, le, gt, ge, relu_grad };
 enum class UnaryOp { neg, exp, log, sqrt, abs, sign, relu, sigmoid, tanh, pow, clamp };
 
 // Scalar arguments of parameterised unary ops: pow uses a as the exponent;

@@ -288,3 +288,13 @@ TEST_CASE("elementwise: large tensors give the same results with 1 and 2 threads
       CHECK(two[2][static_cast<std::size_t>(i * 1200 + j)] ==
             mv[static_cast<std::size_t>(j * 1100 + i)] + mv[static_cast<std::size_t>(j * 1100)]);
 }
+
+TEST_CASE("relu backward passes the gradient where the output is positive, as PyTorch's threshold_backward") {
+  // 0 at 0 and below; a NaN output (relu(NaN) is NaN) passes the gradient on.
+  Tensor x = tensor({-2.0, 0.0, 3.0, NAN}, kFloat32).requires_grad_();
+  Tensor y = relu(x);
+  y.backward(tensor({10.0, 20.0, 30.0, 40.0}, kFloat32));
+  const std::vector<double> g = values(x.grad());
+  CHECK(g == std::vector<double>{0.0, 0.0, 30.0, 40.0});
+  CHECK(std::isnan(values(y)[3]));
+}

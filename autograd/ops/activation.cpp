@@ -9,8 +9,8 @@ Tensor relu(const Tensor& a) {
   profiler::Scope scope("relu forward");
   Tensor out = unary_forward(UnaryOp::relu, a);
   record(out, "relu", {a}, [saved = save(out.detach())](const Tensor& g) -> TensorList {
-    const Tensor& y = saved.get();
-    return {g * gt(y, scalar_like(y, 0.0))};  // gradient 0 at 0, as in PyTorch
+    // One pass; the gradient is 0 at 0, as in PyTorch.
+    return {binary_forward(BinaryOp::relu_grad, g, saved.get(), "relu backward")};
   });
   return out;
 }

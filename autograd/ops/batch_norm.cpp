@@ -44,11 +44,14 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   if (!training) {
     FLUXION_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running statistics "
                                           "(track_running_stats = true)");
-    Tensor scale = per_channel((running_var + eps).pow(-0.5), x);  // 1 / sqrt(var + eps)
-    Tensor y = (x - per_channel(running_mean, x)) * scale;
-    if (weight.defined()) y = y * per_channel(weight, x);
-    if (bias.defined()) y = y + per_channel(bias, x);
-    return y;
+    // y = x * scale + shift with per-channel scale = weight / sqrt(var + eps)
+    // and shift = bias - mean * scale: two passes over x, the rest on [C].
+    profiler::Scope scope("batch_norm forward (eval)");
+    Tensor scale = (running_var + eps).pow(-0.5);
+    if (weight.defined()) scale = scale * weight;
+    Tensor shift = -running_mean * scale;
+    if (bias.defined()) shift = shift + bias;
+    return x * per_channel(scale, x) + per_channel(shift, x);
   }
 
   const std::int64_t per_channel_count = x.numel() / std::max<std::int64_t>(x.size(1), 1);

@@ -115,6 +115,7 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
       case BinaryOp::le: return map2<T>(a, b, out, [](T x, T y) { return T(x <= y); });
       case BinaryOp::gt: return map2<T>(a, b, out, [](T x, T y) { return T(x > y); });
       case BinaryOp::ge: return map2<T>(a, b, out, [](T x, T y) { return T(x >= y); });
+      case BinaryOp::relu_grad: return map2<T>(a, b, out, [](T g, T y) { return y <= T(0) ? T(0) : g; });
     }
   });
 }
