@@ -197,6 +197,28 @@ void for_each_chunk(const ConvGeometry& g, const ScratchShapes& shapes, const Bo
 
 void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p) {
   if (out.numel() == 0) return;
+  if (winograd_applies(x.size(1), weight.size(0), weight, p)) {
+    winograd_conv2d(x, weight, out, p);
+  } else {
+    conv2d_im2col(x, weight, out, p);
+  }
+  if (!bias.defined()) return;
+  visit_floating(x.dtype(), "conv2d", [&]<class T>() {
+    const std::int64_t n = out.size(0), o = out.size(1), spatial = out.size(2) * out.size(3);
+    const T* pb = bias.data<T>();
+    T* py = out.data<T>();
+    parallel_for(0, n * o, 16, [&](std::int64_t i0, std::int64_t i1) {
+      for (std::int64_t i = i0; i < i1; ++i) {
+        T* row = py + i * spatial;
+        const T b = pb[i % o];
+        for (std::int64_t j = 0; j < spatial; ++j) row[j] += b;
+      }
+    });
+  });
+}
+
+void conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& out, Conv2dParams p) {
+  if (out.numel() == 0) return;
   visit_floating(x.dtype(), "conv2d", [&]<class T>() {
     const ConvGeometry g = geometry(x, weight, out, p, sizeof(T));
     const T* px = x.data<T>();
@@ -221,20 +243,19 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
       }
     };
     for_each_chunk(g, buffers, body, [](std::int64_t, Scratch&) {});
-    if (bias.defined()) {
-      const T* pb = bias.data<T>();
-      parallel_for(0, g.n * g.o, 16, [&](std::int64_t i0, std::int64_t i1) {
-        for (std::int64_t i = i0; i < i1; ++i) {
-          T* row = py + i * g.spatial;
-          const T b = pb[i % g.o];
-          for (std::int64_t j = 0; j < g.spatial; ++j) row[j] += b;
-        }
-      });
-    }
   });
 }
 
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x, Conv2dParams p) {
+  if (grad_x.numel() > 0 && grad_out.numel() > 0 && winograd_applies(grad_x.size(1), weight.size(0), weight, p)) {
+    winograd_conv2d_backward_input(grad_out, weight, grad_x, p);
+  } else {
+    conv2d_backward_input_im2col(grad_out, weight, grad_x, p);
+  }
+}
+
+void conv2d_backward_input_im2col(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x,
+                                  Conv2dParams p) {
   visit_floating(grad_x.dtype(), "conv2d_backward_input", [&]<class T>() {
     const ConvGeometry g = geometry(grad_x, weight, grad_out, p, sizeof(T));
     const T* pw = weight.data<T>();
@@ -270,6 +291,15 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const T
 }
 
 void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight, Conv2dParams p) {
+  if (x.numel() > 0 && grad_out.numel() > 0 && winograd_applies(x.size(1), grad_weight.size(0), grad_weight, p)) {
+    winograd_conv2d_backward_weight(grad_out, x, grad_weight, p);
+  } else {
+    conv2d_backward_weight_im2col(grad_out, x, grad_weight, p);
+  }
+}
+
+void conv2d_backward_weight_im2col(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight,
+                                   Conv2dParams p) {
   visit_floating(x.dtype(), "conv2d_backward_weight", [&]<class T>() {
     const ConvGeometry g = geometry(x, grad_weight, grad_out, p, sizeof(T));
     const T* px = x.data<T>();
