@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "core/backend.h"
 #include "core/profiler.h"
 #include "fluxion.h"
 
@@ -151,6 +152,8 @@ void run_bench_model(const BenchModelOptions& o) {
   }
   std::vector<double> samples;
   bool finite = true;
+  const Backend& device_backend = backend(kCPU);
+  device_backend.reset_peak_memory_stats();
   if (o.profile) profiler::start();
   for (int i = 0; i < o.steps; ++i) {
     samples.push_back(step());
@@ -166,6 +169,10 @@ void run_bench_model(const BenchModelOptions& o) {
   std::printf("median step %.1f ms (min %.1f, max %.1f) over %d steps after %d warm-up\n", mid * 1e3, *lo * 1e3,
               *hi * 1e3, o.steps, o.warmup);
   if (!finite) std::printf("warning: the loss was not finite\n");
+  const CachingAllocator::Stats memory = device_backend.memory_stats();
+  std::printf("peak tensor memory %.1f MiB in blocks of 1 MiB and more (%.1f MiB cached for reuse at the end)\n",
+              static_cast<double>(memory.peak_in_use_bytes) / (1 << 20),
+              static_cast<double>(memory.cached_bytes) / (1 << 20));
   std::printf("peak RSS %.1f MiB (at start: %.1f MiB)\n", peak_rss_mib(), rss_at_start);
   std::printf("%s batch %lld threads %d: %.1f img/s\n", o.model.c_str(), static_cast<long long>(batch), threads,
               static_cast<double>(batch) / mid);

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/caching_allocator.h"
 #include "core/tensor.h"
 #include "core/window.h"
 
@@ -39,6 +40,10 @@ struct Backend {
   void (*deallocate)(void* ptr, std::size_t nbytes);
   // Returns memory the backend caches for reuse to the system.
   void (*empty_cache)();
+  // The caching allocator's figures (blocks of 1 MiB and more), and a reset
+  // of its peak.
+  CachingAllocator::Stats (*memory_stats)();
+  void (*reset_peak_memory_stats)();
 
   // out[...] = value, converted to out's dtype.
   void (*fill)(const Tensor& out, double value);

@@ -1,5 +1,6 @@
 #include "core/caching_allocator.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <new>
 
@@ -25,15 +26,19 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
   const std::size_t size = rounded(nbytes);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_blocks_.find(size);
-    if (it != free_blocks_.end() && !it->second.empty()) {
-      void* ptr = it->second.back();
-      it->second.pop_back();
-      stats_.cached_bytes -= size;
+    auto it = free_blocks_.lower_bound(size);
+    if (it != free_blocks_.end() &&
+        static_cast<double>(it->first) <= static_cast<double>(size) * (1.0 + options_.max_waste)) {
+      const auto [block_size, ptr] = *it;
+      free_blocks_.erase(it);
+      block_sizes_.emplace(ptr, block_size);
+      stats_.cached_bytes -= block_size;
       ++stats_.hits;
+      note_in_use_locked(block_size);
       return ptr;
     }
     ++stats_.misses;
+    release_smaller_locked(size);
   }
   void* ptr = raw_allocate_(size);
   if (ptr == nullptr) {
@@ -42,6 +47,9 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
     ptr = raw_allocate_(size);
     if (ptr == nullptr) throw std::bad_alloc();
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  block_sizes_.emplace(ptr, size);
+  note_in_use_locked(size);
   return ptr;
 }
 
@@ -51,15 +59,51 @@ void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
     raw_free_(ptr);
     return;
   }
-  const std::size_t size = rounded(nbytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto found = block_sizes_.find(ptr);
+  const std::size_t size = found != block_sizes_.end() ? found->second : rounded(nbytes);
+  if (found != block_sizes_.end()) {
+    block_sizes_.erase(found);
+    stats_.in_use_bytes -= size;
+  }
   if (size > options_.max_cached_bytes) {  // could never be cached: keep what is
     raw_free_(ptr);
     return;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stats_.cached_bytes + size > options_.max_cached_bytes) empty_cache_locked();
-  free_blocks_[size].push_back(ptr);
+  if (stats_.cached_bytes + size > options_.max_cached_bytes) trim_locked(options_.max_cached_bytes - size);
+  free_blocks_.emplace(size, ptr);
   stats_.cached_bytes += size;
+}
+
+void CachingAllocator::note_in_use_locked(std::size_t size) {
+  stats_.in_use_bytes += size;
+  stats_.peak_in_use_bytes = std::max(stats_.peak_in_use_bytes, stats_.in_use_bytes);
+}
+
+void CachingAllocator::reset_peak() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.peak_in_use_bytes = stats_.in_use_bytes;
+}
+
+void CachingAllocator::release_smaller_locked(std::size_t size) {
+  std::size_t released = 0;
+  auto it = free_blocks_.lower_bound(size);
+  while (released < size && it != free_blocks_.begin()) {
+    --it;
+    raw_free_(it->second);
+    released += it->first;
+    stats_.cached_bytes -= it->first;
+    it = free_blocks_.erase(it);
+  }
+}
+
+void CachingAllocator::trim_locked(std::size_t limit) {
+  while (stats_.cached_bytes > limit && !free_blocks_.empty()) {
+    auto largest = std::prev(free_blocks_.end());
+    raw_free_(largest->second);
+    stats_.cached_bytes -= largest->first;
+    free_blocks_.erase(largest);
+  }
 }
 
 void CachingAllocator::empty_cache() {
@@ -67,12 +111,7 @@ void CachingAllocator::empty_cache() {
   empty_cache_locked();
 }
 
-void CachingAllocator::empty_cache_locked() {
-  for (auto& [size, blocks] : free_blocks_)
-    for (void* ptr : blocks) raw_free_(ptr);
-  free_blocks_.clear();
-  stats_.cached_bytes = 0;
-}
+void CachingAllocator::empty_cache_locked() { trim_locked(0); }
 
 CachingAllocator::Stats CachingAllocator::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -54,7 +54,7 @@ TEST_CASE("caching allocator: a freed block is reused for the same rounded size"
   CHECK(live.empty());  // the destructor returned the cached blocks
 }
 
-TEST_CASE("caching allocator: small blocks bypass the cache, the cap empties it, empty_cache frees all") {
+TEST_CASE("caching allocator: small blocks bypass the cache, the cap releases the largest blocks first") {
   live.clear();
   raw_allocations = 0;
   CachingAllocator cache(counting_allocate, counting_free, small_options());
@@ -64,16 +64,52 @@ TEST_CASE("caching allocator: small blocks bypass the cache, the cap empties it,
   CHECK(live.empty());
 
   void* a = cache.allocate(4096);
-  void* b = cache.allocate(4096);
+  void* b = cache.allocate(3072);
   void* c = cache.allocate(2048);
   cache.deallocate(a, 4096);
-  cache.deallocate(b, 4096);
-  CHECK(cache.stats().cached_bytes == 8192);
-  cache.deallocate(c, 2048);  // 8192 + 2048 > 8192: the cache is emptied first
-  CHECK(cache.stats().cached_bytes == 2048);
-  CHECK(live.size() == 1);
+  cache.deallocate(b, 3072);
+  CHECK(cache.stats().cached_bytes == 7168);
+  cache.deallocate(c, 2048);  // 7168 + 2048 > 8192: the largest cached block (a) goes first
+  CHECK(cache.stats().cached_bytes == 3072 + 2048);
+  CHECK(live.size() == 2);
+  CHECK(live.count(a) == 0);
   cache.empty_cache();
   CHECK(cache.stats().cached_bytes == 0);
   CHECK(live.empty());
   CHECK(cache.allocate(0) == nullptr);
+}
+
+TEST_CASE("caching allocator: best fit within max_waste, the block's own size on return, in-use peak") {
+  live.clear();
+  raw_allocations = 0;
+  CachingAllocator::Options options = small_options();
+  options.max_waste = 0.5;
+  CachingAllocator cache(counting_allocate, counting_free, options);
+  void* big = cache.allocate(3072);
+  void* bigger = cache.allocate(4096);
+  CHECK(cache.stats().in_use_bytes == 7168);
+  cache.deallocate(big, 3072);
+  cache.deallocate(bigger, 4096);
+  CHECK(cache.stats().peak_in_use_bytes == 7168);
+  CHECK(cache.stats().in_use_bytes == 0);
+
+  // 2048 fits into the 3072 block (50% above it), the smallest that fits.
+  void* x = cache.allocate(2048);
+  CHECK(x == big);
+  CHECK(cache.stats().cached_bytes == 4096);
+  CHECK(cache.stats().in_use_bytes == 3072);  // the whole block is in use
+  // 1024 would waste more than half of either block: fresh memory.
+  void* y = cache.allocate(1024);
+  CHECK(y != bigger);
+  CHECK(raw_allocations == 3);
+  cache.reset_peak();
+  CHECK(cache.stats().peak_in_use_bytes == 3072 + 1024);
+  // Freed with the size it was asked for, the block returns as 3072 bytes.
+  cache.deallocate(x, 2048);
+  cache.deallocate(y, 1024);
+  CHECK(cache.stats().cached_bytes == 4096 + 3072 + 1024);
+  CHECK(cache.allocate(3000) == big);
+  cache.deallocate(big, 3000);
+  cache.empty_cache();
+  CHECK(live.empty());
 }

@@ -44,6 +44,8 @@ void deallocate(void* ptr, std::size_t nbytes) {
   allocator().deallocate(ptr, nbytes);
 }
 void empty_cache() { allocator().empty_cache(); }
+CachingAllocator::Stats memory_stats() { return allocator().stats(); }
+void reset_peak_memory_stats() { allocator().reset_peak(); }
 
 }  // namespace
 
@@ -53,6 +55,8 @@ const Backend& backend() {
       .allocate = allocate,
       .deallocate = deallocate,
       .empty_cache = empty_cache,
+      .memory_stats = memory_stats,
+      .reset_peak_memory_stats = reset_peak_memory_stats,
       .fill = fill,
       .copy = copy,
       .binary = binary,
