@@ -48,7 +48,7 @@ WinogradGeometry geometry(std::int64_t n, std::int64_t c, std::int64_t h, std::i
   g.ph = 2 * g.tiles_h + 2, g.pw = 2 * g.tiles_w + 2;
   // Enough tiles per chunk for GEMMs that run near peak, while V and M (16
   // values per tile for each input and output channel) stay a few MiB.
-  constexpr std::int64_t kTargetTiles = 512;
+  constexpr std::int64_t kTargetTiles = 256;
   constexpr std::int64_t kMaxBytes = 16 << 20;
   const std::int64_t by_tiles = (kTargetTiles + g.tiles - 1) / g.tiles;
   const std::int64_t by_bytes = kMaxBytes / std::max<std::int64_t>(1, 16 * (c + o) * g.tiles * std::int64_t(elem));
