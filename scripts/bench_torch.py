@@ -12,7 +12,7 @@ time, and the same last line:
 --eval times the forward pass alone in eval mode under torch.no_grad().
 It also prints the model's forward FLOPs per image (convolutions and linear
 layers, 2 flops per multiply-add; a training step is counted as 3x that),
-which scripts/bench_models.sh turns into a share of the sgemm peak.
+which scripts/compare_torch.sh turns into a share of the sgemm peak.
 Not needed to build or test Fluxion (Debian's python3-torch).
 """
 import argparse

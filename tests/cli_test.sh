@@ -2,8 +2,9 @@
 # The fluxion command end to end (run by CTest, see tests/CMakeLists.txt):
 #   cli_test.sh FLUXION DIR
 # DIR/cifar holds small generated CIFAR-10 files (written by the doctest case
-# "cli fixtures - generated CIFAR-10 files"). Checks that train, eval, plot
-# and resume run, and the exit codes: 2 for bad input, 3 for a diverged run.
+# "cli fixtures - generated CIFAR-10 files"). Checks that train, eval, plot,
+# resume and bench --profile run, and the exit codes: 2 for bad input, 3 for
+# a diverged run.
 set -uo pipefail
 fluxion=$1
 dir=$2
@@ -32,6 +33,14 @@ expect 0 "plot the run" -- "$fluxion" plot "$dir/run" --out "$dir/run/curves.svg
 [[ -s "$dir/run/curves.svg" ]] || { echo "FAIL: no SVG written"; failures=$((failures + 1)); }
 expect 0 "resume for one more epoch" -- "$fluxion" train --resume "$dir/run" --epochs 3
 [[ $(wc -l <"$dir/run/metrics.jsonl") -eq 3 ]] || { echo "FAIL: metrics.jsonl should have 3 epochs"; failures=$((failures + 1)); }
+
+expect 0 "bench a model's step with --profile" -- "$fluxion" bench --model resnet20 --batch-size 4 --steps 2 --warmup 0 \
+  --threads 2 --profile
+for scope in "conv2d forward" "conv2d backward-input" "conv2d backward-weight" "batch_norm backward" "optimizer step"; do
+  grep -q "^$scope " "$dir/last.log" || { echo "FAIL: the profile has no '$scope' row"; failures=$((failures + 1)); }
+done
+grep -q "^peak tensor memory" "$dir/last.log" || { echo "FAIL: bench printed no peak tensor memory"; failures=$((failures + 1)); }
+expect 2 "bench of an unknown model" -- "$fluxion" bench --model resnet19
 
 expect 2 "epochs 0" -- "$fluxion" train "${common[@]}" --epochs 0
 expect 2 "unknown model" -- "$fluxion" train "${common[@]}" --model resnet19

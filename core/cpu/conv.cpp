@@ -10,6 +10,11 @@
 // The batch is lowered in chunks so `col` stays a few MiB (a whole-batch
 // im2col of a first-stage ResNet conv is 300 MB) while each GEMM still has
 // enough columns (~1024) to run near peak when the images are small.
+//
+// The three kernels the backend table names (conv2d, conv2d_backward_input,
+// conv2d_backward_weight) send 3x3 stride-1 convs with 16+ channels to
+// Winograd's algorithm instead (core/cpu/winograd.cpp); this path is the
+// reference, and the one every other conv takes.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -179,6 +184,15 @@ struct ScratchShapes {
   TensorOptions options;
 };
 
+// col for a lowered chunk, matrix for a chunk of several samples.
+ScratchShapes chunk_buffers(const ConvGeometry& g, const TensorOptions& options) {
+  ScratchShapes shapes;
+  shapes.options = options;
+  if (!g.direct) shapes.col = {g.k, g.chunk * g.spatial};
+  if (g.chunk > 1) shapes.matrix = {g.og, g.chunk * g.spatial};
+  return shapes;
+}
+
 template <class Body, class Finish>
 void for_each_chunk(const ConvGeometry& g, const ScratchShapes& shapes, const Body& body, const Finish& finish) {
   const std::int64_t chunks = (g.n + g.chunk - 1) / g.chunk;
@@ -224,10 +238,7 @@ void conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& out, Con
     const T* px = x.data<T>();
     const T* pw = weight.data<T>();
     T* py = out.data<T>();
-    ScratchShapes buffers;
-    buffers.options = x.options();
-    if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
-    if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
+    const ScratchShapes buffers = chunk_buffers(g, x.options());
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
       const std::int64_t cols = nb * g.spatial;
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
@@ -265,10 +276,7 @@ void conv2d_backward_input_im2col(const Tensor& grad_out, const Tensor& weight, 
       std::fill(pdx, pdx + grad_x.numel(), T(0));
       return;
     }
-    ScratchShapes buffers;
-    buffers.options = grad_x.options();
-    if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
-    if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
+    const ScratchShapes buffers = chunk_buffers(g, grad_x.options());
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
       const std::int64_t cols = nb * g.spatial;
       // col2im adds into this chunk's input gradient (a direct conv's GEMM writes it).
@@ -307,10 +315,7 @@ void conv2d_backward_weight_im2col(const Tensor& grad_out, const Tensor& x, cons
     T* pdw = grad_weight.data<T>();
     std::fill(pdw, pdw + grad_weight.numel(), T(0));
     if (g.n == 0 || g.spatial == 0 || g.k == 0) return;
-    ScratchShapes buffers;
-    buffers.options = x.options();
-    if (!g.direct) buffers.col = {g.k, g.chunk * g.spatial};
-    if (g.chunk > 1) buffers.matrix = {g.og, g.chunk * g.spatial};
+    ScratchShapes buffers = chunk_buffers(g, x.options());
     buffers.dw = grad_weight.shape();
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
       const std::int64_t cols = nb * g.spatial;
