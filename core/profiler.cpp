@@ -19,11 +19,11 @@ struct Frame {
 std::map<std::string, Entry, std::less<>> totals;
 std::vector<Frame> stack;
 
+thread_local bool recording_here = false;
+
 }  // namespace
 
 namespace detail {
-
-thread_local bool recording_here = false;
 
 void enter(std::string_view name) {
   auto it = totals.find(name);
@@ -45,12 +45,12 @@ void leave() {
 void start() {
   totals.clear();
   stack.clear();
-  detail::recording_here = true;
+  recording_here = true;
 }
 
-void stop() { detail::recording_here = false; }
+void stop() { recording_here = false; }
 
-bool recording() { return detail::recording_here; }
+bool recording() { return recording_here; }
 
 std::vector<Entry> entries() {
   std::vector<Entry> out;

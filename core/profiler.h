@@ -11,7 +11,7 @@
 // entries add up to the time spent inside outermost scopes. Only the thread
 // that called start() records (kernels fan out to worker threads inside a
 // scope, and their time is that scope's wall time); elsewhere, and when the
-// profiler is off, a Scope costs one thread-local flag test.
+// profiler is off, a Scope costs one call that reads a thread-local flag.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +37,6 @@ bool recording();
 std::vector<Entry> entries();
 
 namespace detail {
-extern thread_local bool recording_here;
 void enter(std::string_view name);
 void leave();
 }  // namespace detail
@@ -46,7 +45,7 @@ void leave();
 // is copied, so a temporary string is fine.
 class Scope {
  public:
-  explicit Scope(std::string_view name) : active_(detail::recording_here) {
+  explicit Scope(std::string_view name) : active_(recording()) {
     if (active_) detail::enter(name);
   }
   ~Scope() {
