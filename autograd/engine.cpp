@@ -6,6 +6,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "autograd/trace.h"
 #include "autograd/ops.h"
 #include "core/backend.h"
 #include "core/profiler.h"
@@ -104,6 +105,7 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     }
     FLUXION_CHECK(input_grads.size() == node->inputs.size(), "backward of '", node->name, "' returned ",
                   input_grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    if (const trace::BackwardHook* hook = trace::backward_hook()) (*hook)(*node, grad, input_grads);
     for (std::size_t i = 0; i < input_grads.size(); ++i) {
       const Edge& edge = node->inputs[i];
       Tensor& g = input_grads[i];

@@ -1,4 +1,5 @@
 #include "autograd/node.h"
+#include "autograd/trace.h"
 
 #include "autograd/grad_mode.h"
 
@@ -42,6 +43,7 @@ void record(const Tensor& out, const char* name, const TensorList& inputs, Backw
   if (!should_record(inputs)) return;
   auto node = std::make_shared<Node>();
   node->name = name;
+  node->scope = trace::current_scope();
   node->backward = std::move(backward);
   for (const auto& t : inputs) {
     Edge edge;

@@ -55,6 +55,7 @@ struct Edge {
 
 struct Node {
   std::string name;               // the op, for error messages and graph views
+  std::string scope;              // the module whose forward recorded it, when traced (autograd/trace.h)
   std::vector<Edge> inputs;       // one per op input
   std::vector<Shape> input_shapes;  // each input gradient must have this shape
   BackwardFn backward;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/random.h"
+#include "layers/forward_trace.h"
 #include "layers/module.h"
 
 namespace fluxion::nn {
@@ -37,7 +38,10 @@ class Flatten : public Module {
 
 class Identity : public Module {
  public:
-  Tensor forward(const Tensor& x) override { return x; }
+  Tensor forward(const Tensor& x) override {
+    ForwardScope scope(*this, x);
+    return scope.output(x);
+  }
   std::string type_name() const override { return "Identity"; }
 };
 

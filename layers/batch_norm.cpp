@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "autograd/ops.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 
@@ -24,6 +25,7 @@ BatchNorm::BatchNorm(BatchNormOptions opts, const char* name) : options(opts) {
 }
 
 Tensor BatchNorm::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   check_input(x);
   FLUXION_CHECK(x.size(1) == options.num_features(), type_name(), ": input shape ", to_string(x.shape()), " has ",
                 x.size(1), " channels, expected num_features = ", options.num_features());
@@ -33,7 +35,8 @@ Tensor BatchNorm::forward(const Tensor& x) {
     num_batches_tracked.add_(1.0);
   }
   // With batch statistics the op also moves the running ones (when tracked).
-  return batch_norm(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(), options.eps());
+  return scope.output(
+      batch_norm(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(), options.eps()));
 }
 
 std::string BatchNorm::extra_repr() const {

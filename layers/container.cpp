@@ -1,5 +1,7 @@
 #include "layers/container.h"
 
+#include "layers/forward_trace.h"
+
 namespace fluxion::nn {
 namespace {
 const ModulePtr& child_at(const Module& m, std::size_t i) {
@@ -18,9 +20,10 @@ void Sequential::push_back(ModulePtr module) { register_module(std::to_string(si
 const ModulePtr& Sequential::operator[](std::size_t i) const { return child_at(*this, i); }
 
 Tensor Sequential::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = x;
   for (const auto& [_, child] : named_children()) out = child->forward(out);
-  return out;
+  return scope.output(out);
 }
 
 ModuleList::ModuleList(std::initializer_list<ModulePtr> modules) {

@@ -2,6 +2,7 @@
 
 #include "autograd/ops.h"
 #include "layers/init.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 
@@ -25,12 +26,13 @@ Conv2d::Conv2d(Conv2dOptions opts) : options(opts) {
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Conv2dParams p;
   p.stride_h = options.stride().h, p.stride_w = options.stride().w;
   p.pad_h = options.padding().h, p.pad_w = options.padding().w;
   p.dilation_h = options.dilation().h, p.dilation_w = options.dilation().w;
   p.groups = options.groups();
-  return conv2d(x, weight, bias, p);
+  return scope.output(conv2d(x, weight, bias, p));
 }
 
 std::string Conv2d::extra_repr() const {
@@ -42,6 +44,11 @@ std::string Conv2d::extra_repr() const {
   if (o.groups() != 1) s += ", groups=" + std::to_string(o.groups());
   if (!o.bias()) s += ", bias=False";
   return s;
+}
+
+std::int64_t Conv2d::multiply_adds(const Tensor& input, const Tensor& output) const {
+  (void)input;
+  return output.numel() * weight.size(1) * weight.size(2) * weight.size(3);
 }
 
 }  // namespace fluxion::nn

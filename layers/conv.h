@@ -27,6 +27,8 @@ class Conv2d : public Module {
   explicit Conv2d(Conv2dOptions options);
   // x [N, in_channels, H, W] -> [N, out_channels, Ho, Wo]
   Tensor forward(const Tensor& x) override;
+  // Every output element is a dot product over C/groups x kH x kW inputs.
+  std::int64_t multiply_adds(const Tensor& input, const Tensor& output) const override;
   std::string type_name() const override { return "Conv2d"; }
   std::string extra_repr() const override;
 

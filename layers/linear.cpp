@@ -2,6 +2,7 @@
 
 #include "autograd/ops.h"
 #include "layers/init.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 
@@ -14,11 +15,19 @@ Linear::Linear(LinearOptions opts) : options(opts) {
   init::default_linear_init(weight, bias);
 }
 
-Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
+  return scope.output(linear(x, weight, bias));
+}
 
 std::string Linear::extra_repr() const {
   return "in_features=" + std::to_string(options.in_features()) +
          ", out_features=" + std::to_string(options.out_features()) + ", bias=" + (options.bias() ? "True" : "False");
+}
+
+std::int64_t Linear::multiply_adds(const Tensor& input, const Tensor& output) const {
+  (void)input;
+  return output.numel() * options.in_features();
 }
 
 }  // namespace fluxion::nn

@@ -21,6 +21,8 @@ class Linear : public Module {
   Linear(std::int64_t in_features, std::int64_t out_features) : Linear(LinearOptions(in_features, out_features)) {}
   // x [..., in_features] -> [..., out_features]
   Tensor forward(const Tensor& x) override;
+  // in_features per output element.
+  std::int64_t multiply_adds(const Tensor& input, const Tensor& output) const override;
   std::string type_name() const override { return "Linear"; }
   std::string extra_repr() const override;
 

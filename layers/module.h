@@ -38,6 +38,16 @@ class Module {
   virtual Tensor forward(const Tensor& input);
   Tensor operator()(const Tensor& input) { return forward(input); }
 
+  // Multiply-adds this module's own computation did for one forward call
+  // that mapped `input` to `output` (children not included), for model
+  // summaries. Only layers dominated by products report them: Conv2d and
+  // Linear; 0 for the rest.
+  virtual std::int64_t multiply_adds(const Tensor& input, const Tensor& output) const {
+    (void)input;
+    (void)output;
+    return 0;
+  }
+
   // PyTorch's class name ("Conv2d") and the arguments it prints beside it.
   virtual std::string type_name() const = 0;
   virtual std::string extra_repr() const { return ""; }

@@ -1,6 +1,7 @@
 #include "layers/pooling.h"
 
 #include "autograd/ops.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 namespace {
@@ -24,7 +25,9 @@ std::string repr(Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode) {
 }  // namespace
 
 Tensor MaxPool2d::forward(const Tensor& x) {
-  return max_pool2d(x, params(options.kernel_size(), options.stride(), options.padding(), options.ceil_mode()));
+  ForwardScope scope(*this, x);
+  const Pool2dParams p = params(options.kernel_size(), options.stride(), options.padding(), options.ceil_mode());
+  return scope.output(max_pool2d(x, p));
 }
 
 std::string MaxPool2d::extra_repr() const {
@@ -32,9 +35,10 @@ std::string MaxPool2d::extra_repr() const {
 }
 
 Tensor AvgPool2d::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Pool2dParams p = params(options.kernel_size(), options.stride(), options.padding(), options.ceil_mode());
   p.count_include_pad = options.count_include_pad();
-  return avg_pool2d(x, p);
+  return scope.output(avg_pool2d(x, p));
 }
 
 std::string AvgPool2d::extra_repr() const {
@@ -42,6 +46,9 @@ std::string AvgPool2d::extra_repr() const {
          ", count_include_pad=" + (options.count_include_pad() ? "True" : "False");
 }
 
-Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return adaptive_avg_pool2d(x, output_size.h, output_size.w); }
+Tensor AdaptiveAvgPool2d::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
+  return scope.output(adaptive_avg_pool2d(x, output_size.h, output_size.w));
+}
 
 }  // namespace fluxion::nn

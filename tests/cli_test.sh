@@ -3,8 +3,8 @@
 #   cli_test.sh FLUXION DIR
 # DIR/cifar holds small generated CIFAR-10 files (written by the doctest case
 # "cli fixtures - generated CIFAR-10 files"). Checks that train, eval, plot,
-# resume and bench --profile run, and the exit codes: 2 for bad input, 3 for
-# a diverged run.
+# resume, bench --profile, summary and graph run, and the exit codes: 2 for
+# bad input, 3 for a diverged run.
 set -uo pipefail
 fluxion=$1
 dir=$2
@@ -41,6 +41,15 @@ for scope in "conv2d forward" "conv2d backward-input" "conv2d backward-weight" "
 done
 grep -q "^peak tensor memory" "$dir/last.log" || { echo "FAIL: bench printed no peak tensor memory"; failures=$((failures + 1)); }
 expect 2 "bench of an unknown model" -- "$fluxion" bench --model resnet19
+
+expect 0 "summary of a model" -- "$fluxion" summary --model resnet20 --depth 1
+grep -q "^Total parameters: 269,722$" "$dir/last.log" || { echo "FAIL: summary total"; failures=$((failures + 1)); }
+expect 0 "graph of a model as DOT" -- "$fluxion" graph --model small_cnn --out "$dir/graph.dot"
+grep -q "^digraph autograd" "$dir/graph.dot" || { echo "FAIL: no DOT written"; failures=$((failures + 1)); }
+expect 0 "graph collapsed by module" -- "$fluxion" graph --model resnet20 --collapse 1 --out "$dir/graph.svg"
+[[ -s "$dir/graph.dot" ]] || { echo "FAIL: no DOT beside the SVG"; failures=$((failures + 1)); }
+expect 2 "summary with a malformed --input" -- "$fluxion" summary --model resnet20 --input 3x32
+expect 2 "graph to an unknown file type" -- "$fluxion" graph --model resnet20 --out "$dir/graph.png"
 
 expect 2 "epochs 0" -- "$fluxion" train "${common[@]}" --epochs 0
 expect 2 "unknown model" -- "$fluxion" train "${common[@]}" --model resnet19

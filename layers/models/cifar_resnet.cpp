@@ -1,6 +1,7 @@
 #include "layers/models/cifar_resnet.h"
 
 #include "autograd/ops.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 
@@ -27,13 +28,14 @@ CifarBasicBlock::CifarBasicBlock(std::int64_t in_planes, std::int64_t planes, st
 }
 
 Tensor CifarBasicBlock::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = relu(bn1->forward(conv1->forward(x)));
   out = bn2->forward(conv2->forward(out));
-  if (!pad_shortcut) return relu(out + shortcut->forward(x));
+  if (!pad_shortcut) return scope.output(relu(out + shortcut->forward(x)));
   // Option A: every second pixel, with zero channels on both sides.
   Tensor sub = x.slice(2, 0, x.size(2), 2).slice(3, 0, x.size(3), 2);  // [N, C, H/2, W/2]
   Tensor pad = zeros({sub.size(0), pad_channels, sub.size(2), sub.size(3)}, sub.options().requires_grad(false));
-  return relu(out + cat({pad, sub, pad}, 1));
+  return scope.output(relu(out + cat({pad, sub, pad}, 1)));
 }
 
 CifarResNet::CifarResNet(std::int64_t depth, std::int64_t num_classes, std::int64_t in_channels, Shortcut option) {
@@ -61,10 +63,11 @@ CifarResNet::CifarResNet(std::int64_t depth, std::int64_t num_classes, std::int6
 }
 
 Tensor CifarResNet::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = relu(bn1->forward(conv1->forward(x)));                        // [N, 16, H, W]
   out = layer3->forward(layer2->forward(layer1->forward(out)));              // [N, 64, H/4, W/4]
   out = adaptive_avg_pool2d(out, 1, 1);                                      // [N, 64, 1, 1]
-  return linear->forward(out.flatten(1));
+  return scope.output(linear->forward(out.flatten(1)));
 }
 
 }  // namespace fluxion::nn

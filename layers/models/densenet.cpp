@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 namespace {
@@ -23,9 +24,10 @@ DenseBottleneck::DenseBottleneck(std::int64_t in_planes, std::int64_t growth_rat
 }
 
 Tensor DenseBottleneck::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = conv1->forward(relu(bn1->forward(x)));  // [N, 4k, H, W]
   out = conv2->forward(relu(bn2->forward(out)));       // [N, k, H, W]
-  return cat({out, x}, 1);                             // new features first, as kuangliu's code
+  return scope.output(cat({out, x}, 1));                             // new features first, as kuangliu's code
 }
 
 DenseTransition::DenseTransition(std::int64_t in_planes, std::int64_t out_planes) {
@@ -34,7 +36,8 @@ DenseTransition::DenseTransition(std::int64_t in_planes, std::int64_t out_planes
 }
 
 Tensor DenseTransition::forward(const Tensor& x) {
-  return avg_pool2d(conv->forward(relu(bn->forward(x))), square_pool(2));
+  ForwardScope scope(*this, x);
+  return scope.output(avg_pool2d(conv->forward(relu(bn->forward(x))), square_pool(2)));
 }
 
 DenseNet::DenseNet(std::array<std::int64_t, 4> layers, std::int64_t growth_rate, std::int64_t num_classes,
@@ -72,13 +75,14 @@ DenseNet::DenseNet(std::array<std::int64_t, 4> layers, std::int64_t growth_rate,
 }
 
 Tensor DenseNet::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = conv1->forward(x);                              // [N, 2k, 32, 32]
   out = trans1->forward(dense1->forward(out));                 // 16x16
   out = trans2->forward(dense2->forward(out));                 // 8x8
   out = trans3->forward(dense3->forward(out));                 // 4x4
   out = dense4->forward(out);
   out = avg_pool2d(relu(bn->forward(out)), square_pool(4));    // [N, C, 1, 1]
-  return linear->forward(out.flatten(1));
+  return scope.output(linear->forward(out.flatten(1)));
 }
 
 std::shared_ptr<DenseNet> densenet121(std::int64_t num_classes, std::int64_t in_channels) {

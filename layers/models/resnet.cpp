@@ -1,6 +1,7 @@
 #include "layers/models/resnet.h"
 
 #include "autograd/ops.h"
+#include "layers/forward_trace.h"
 
 namespace fluxion::nn {
 namespace {
@@ -22,9 +23,10 @@ BasicBlock::BasicBlock(std::int64_t in_planes, std::int64_t planes, std::int64_t
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = relu(bn1->forward(conv1->forward(x)));
   out = bn2->forward(conv2->forward(out));
-  return relu(out + shortcut->forward(x));  // an empty Sequential is the identity
+  return scope.output(relu(out + shortcut->forward(x)));  // an empty Sequential is the identity
 }
 
 ResNet::ResNet(std::array<std::int64_t, 4> blocks, std::int64_t num_classes, std::int64_t in_channels) {
@@ -49,12 +51,13 @@ ResNet::ResNet(std::array<std::int64_t, 4> blocks, std::int64_t num_classes, std
 }
 
 Tensor ResNet::forward(const Tensor& x) {
+  ForwardScope scope(*this, x);
   Tensor out = relu(bn1->forward(conv1->forward(x)));                                     // [N, 64, 32, 32]
   out = layer4->forward(layer3->forward(layer2->forward(layer1->forward(out))));          // [N, 512, 4, 4]
   Pool2dParams pool;
   pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 4;
   out = avg_pool2d(out, pool);                                                            // [N, 512, 1, 1]
-  return linear->forward(out.flatten(1));                                                 // [N, classes]
+  return scope.output(linear->forward(out.flatten(1)));                                                 // [N, classes]
 }
 
 std::shared_ptr<ResNet> resnet18(std::int64_t num_classes, std::int64_t in_channels) {
