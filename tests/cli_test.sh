@@ -3,8 +3,9 @@
 #   cli_test.sh FLUXION DIR
 # DIR/cifar holds small generated CIFAR-10 files (written by the doctest case
 # "cli fixtures - generated CIFAR-10 files"). Checks that train, eval, plot,
-# resume, bench --profile, summary and graph run, and the exit codes: 2 for
-# bad input, 3 for a diverged run.
+# resume, bench --profile, summary, graph and step --explain (on the
+# installed Fashion-MNIST) run, and the exit codes: 2 for bad input, 3 for a
+# diverged run.
 set -uo pipefail
 fluxion=$1
 dir=$2
@@ -48,8 +49,13 @@ expect 0 "graph of a model as DOT" -- "$fluxion" graph --model small_cnn --out "
 grep -q "^digraph autograd" "$dir/graph.dot" || { echo "FAIL: no DOT written"; failures=$((failures + 1)); }
 expect 0 "graph collapsed by module" -- "$fluxion" graph --model resnet20 --collapse 1 --out "$dir/graph.svg"
 [[ -s "$dir/graph.dot" ]] || { echo "FAIL: no DOT beside the SVG"; failures=$((failures + 1)); }
+expect 0 "one explained step on Fashion-MNIST" -- "$fluxion" step --model small_cnn --batch-size 8 --explain
+for part in "1. The batch" "2. Forward" "3. Loss" "4. Backward" "5. Optimizer step" "median sigma^2_post"; do
+  grep -qF "$part" "$dir/last.log" || { echo "FAIL: step --explain printed no '$part'"; failures=$((failures + 1)); }
+done
 expect 2 "summary with a malformed --input" -- "$fluxion" summary --model resnet20 --input 3x32
 expect 2 "graph to an unknown file type" -- "$fluxion" graph --model resnet20 --out "$dir/graph.png"
+expect 2 "step with an unknown optimizer" -- "$fluxion" step --model resnet20 --optimizer sgdd
 
 expect 2 "epochs 0" -- "$fluxion" train "${common[@]}" --epochs 0
 expect 2 "unknown model" -- "$fluxion" train "${common[@]}" --model resnet19
