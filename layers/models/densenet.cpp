@@ -27,7 +27,7 @@ Tensor DenseBottleneck::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
   Tensor out = conv1->forward(relu(bn1->forward(x)));  // [N, 4k, H, W]
   out = conv2->forward(relu(bn2->forward(out)));       // [N, k, H, W]
-  return scope.output(cat({out, x}, 1));               // new features first, as kuangliu's code
+  return scope.output(cat({out, x}, 1));                             // new features first, as kuangliu's code
 }
 
 DenseTransition::DenseTransition(std::int64_t in_planes, std::int64_t out_planes) {
@@ -81,9 +81,7 @@ Tensor DenseNet::forward(const Tensor& x) {
   out = trans2->forward(dense2->forward(out));                 // 8x8
   out = trans3->forward(dense3->forward(out));                 // 4x4
   out = dense4->forward(out);
-  // kuangliu's avg_pool2d(4) on 32x32 inputs; adaptive, so 28x28 inputs
-  // (Fashion-MNIST, final map 3x3) work too.
-  out = adaptive_avg_pool2d(relu(bn->forward(out)), 1, 1);     // [N, C, 1, 1]
+  out = avg_pool2d(relu(bn->forward(out)), square_pool(4));    // [N, C, 1, 1]
   return scope.output(linear->forward(out.flatten(1)));
 }
 

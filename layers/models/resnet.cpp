@@ -57,7 +57,7 @@ Tensor ResNet::forward(const Tensor& x) {
   Pool2dParams pool;
   pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 4;
   out = avg_pool2d(out, pool);                                                            // [N, 512, 1, 1]
-  return scope.output(linear->forward(out.flatten(1)));                                   // [N, classes]
+  return scope.output(linear->forward(out.flatten(1)));                                                 // [N, classes]
 }
 
 std::shared_ptr<ResNet> resnet18(std::int64_t num_classes, std::int64_t in_channels) {
