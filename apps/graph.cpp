@@ -3,8 +3,10 @@
 // rendered to SVG by Graphviz's `dot` program when it is installed (Debian's
 // graphviz package); without it the DOT file is written and the command to
 // render it printed.
+#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
+
+#include <cerrno>
 
 #include <iostream>
 #include <memory>
@@ -31,17 +33,25 @@ bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Runs `dot -Tsvg dot_path -o svg_path`; false when the program is missing or fails.
-bool render_svg(const std::string& dot_path, const std::string& svg_path) {
-  const pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    execlp("dot", "dot", "-Tsvg", dot_path.c_str(), "-o", svg_path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);  // not installed
-  }
+extern "C" char** environ;
+
+// Runs `dot -Tsvg dot_path -o svg_path` (posix_spawnp: safe beside the
+// OpenMP threads, unlike fork + exec). Returns "" on success, else why not.
+std::string render_svg(const std::string& dot_path, const std::string& svg_path) {
+  std::string program = "dot", format = "-Tsvg", out_flag = "-o", in = dot_path, out = svg_path;
+  char* argv[] = {program.data(), format.data(), in.data(), out_flag.data(), out.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "dot", nullptr, nullptr, argv, environ);
+  if (spawned != 0) return "Graphviz's dot could not be started (install Debian's graphviz package)";
   int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return false;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return "waiting for Graphviz's dot failed";
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    return "Graphviz's dot could not be started (install Debian's graphviz package)";
+  }
+  return "Graphviz's dot failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
 }
 
 void run_graph(const GraphOptions& opt) {
@@ -70,12 +80,12 @@ void run_graph(const GraphOptions& opt) {
             << ", " << stats.leaf_nodes << " parameters and inputs, " << stats.edges << " edges; wrote " << dot_path
             << "\n";
   if (!svg) return;
-  if (render_svg(dot_path, opt.out)) {
+  const std::string failure = render_svg(dot_path, opt.out);
+  if (failure.empty()) {
     std::cout << "fluxion graph: wrote " << opt.out << "\n";
   } else {
-    std::cout << "fluxion graph: could not run Graphviz's dot (install Debian's graphviz package); render the DOT "
-                 "file with: dot -Tsvg "
-              << dot_path << " -o " << opt.out << "\n";
+    std::cout << "fluxion graph: " << failure << "; render the DOT file with: dot -Tsvg " << dot_path << " -o "
+              << opt.out << "\n";
   }
 }
 

@@ -29,14 +29,6 @@ std::string escaped(const std::string& text) {
   return out;
 }
 
-// "text" as a DOT id, escaped.
-std::string quoted(const std::string& text) {
-  std::string out(1, '"');
-  out += escaped(text);
-  out += '"';
-  return out;
-}
-
 // The group of a scope at `depth`: its first `depth` dotted parts.
 std::string group_of(const std::string& scope, int depth) {
   std::size_t end = 0;
@@ -78,13 +70,16 @@ std::string graph_to_dot(const Tensor& output, const std::unordered_map<const Te
 
   const bool collapse = options.collapse_depth > 0;
   // The DOT id of each op node: its own, or its group's.
-  std::map<std::string, std::size_t> group_ops;
+  // Groups get ids of their own (grp0, grp1, ...), so a module named like
+  // another node ("output") cannot merge with it; the path is the label.
+  std::map<std::string, std::pair<std::string, std::size_t>> groups;  // path -> (id, ops)
   std::vector<std::string> id(nodes.size());
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (collapse && !nodes[i]->scope.empty()) {
       const std::string group = group_of(nodes[i]->scope, options.collapse_depth);
-      id[i] = quoted(group);
-      ++group_ops[group];
+      const auto it = groups.try_emplace(group, "grp" + std::to_string(groups.size()), 0).first;
+      id[i] = it->second.first;
+      ++it->second.second;
     } else {
       id[i] = "op" + std::to_string(i);
       const std::string& scope = nodes[i]->scope;
@@ -93,8 +88,9 @@ std::string graph_to_dot(const Tensor& output, const std::unordered_map<const Te
       ++counts.op_nodes;
     }
   }
-  for (const auto& [group, ops] : group_ops) {
-    dot << "  " << quoted(group) << " [shape=box, style=rounded, label=\"" << escaped(group) << "\\n" << ops
+  for (const auto& [group, entry] : groups) {
+    const auto& [group_id, ops] = entry;
+    dot << "  " << group_id << " [shape=box, style=rounded, label=\"" << escaped(group) << "\\n" << ops
         << (ops == 1 ? " op" : " ops") << "\"];\n";
     ++counts.op_nodes;
   }

@@ -38,7 +38,7 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
       return ptr;
     }
     ++stats_.misses;
-    release_smaller_locked(size);
+    release_for_miss_locked(size);
   }
   void* ptr = raw_allocate_(size);
   if (ptr == nullptr) {
@@ -85,8 +85,9 @@ void CachingAllocator::reset_peak() {
   stats_.peak_in_use_bytes = stats_.in_use_bytes;
 }
 
-void CachingAllocator::release_smaller_locked(std::size_t size) {
+void CachingAllocator::release_for_miss_locked(std::size_t size) {
   std::size_t released = 0;
+  // First the blocks too small for this request, the largest of them first...
   auto it = free_blocks_.lower_bound(size);
   while (released < size && it != free_blocks_.begin()) {
     --it;
@@ -94,6 +95,17 @@ void CachingAllocator::release_smaller_locked(std::size_t size) {
     released += it->first;
     stats_.cached_bytes -= it->first;
     it = free_blocks_.erase(it);
+  }
+  // ...then, if that was not enough, those too large to be served (the best
+  // fit failed, so every remaining block is), the largest first: otherwise a
+  // program that moves to smaller tensors (evaluation after training) would
+  // keep its old blocks for ever.
+  while (released < size && !free_blocks_.empty()) {
+    auto largest = std::prev(free_blocks_.end());
+    raw_free_(largest->second);
+    released += largest->first;
+    stats_.cached_bytes -= largest->first;
+    free_blocks_.erase(largest);
   }
 }
 

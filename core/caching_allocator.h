@@ -7,10 +7,10 @@
 // served by the smallest cached block that fits, if it is at most
 // `max_waste` larger (a model whose tensors grow layer by layer, as
 // DenseNet's concatenations do, then reuses its blocks instead of holding
-// idle ones of every size). On a miss, cached blocks too small for the
-// request are released (largest first) until as many bytes as it asks for
-// have gone back, so the cache never holds much more than the program's own
-// peak: memory in use plus cached stays near the peak in use. When the
+// idle ones of every size). On a miss, cached blocks are released until as
+// many bytes as it asks for have gone back (first those too small for it,
+// then those too large), so memory in use plus cached grows on a miss only
+// when the cache is empty: it stays near the program's peak in use. When the
 // cached bytes would exceed `max_cached_bytes`, the largest go first.
 //
 // Measured on DenseNet-121's training step (batch 128, whose tensors are
@@ -66,9 +66,12 @@ class CachingAllocator {
  private:
   std::size_t rounded(std::size_t nbytes) const;
   void empty_cache_locked();
+  // Releases the largest cached blocks until at most `limit` bytes remain.
   void trim_locked(std::size_t limit);
   void note_in_use_locked(std::size_t size);
-  void release_smaller_locked(std::size_t size);  // releases the largest cached blocks until at most limit bytes remain
+  // On a miss: releases cached blocks (those too small first) until `size`
+  // bytes have gone back, or the cache is empty.
+  void release_for_miss_locked(std::size_t size);
 
   RawAllocate raw_allocate_;
   RawFree raw_free_;

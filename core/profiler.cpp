@@ -4,6 +4,8 @@
 #include <chrono>
 #include <map>
 
+#include "core/error.h"
+
 namespace fluxion::profiler {
 namespace {
 
@@ -15,9 +17,9 @@ struct Frame {
   double nested_seconds = 0.0;  // time of the scopes opened inside this one
 };
 
-// Only the recording thread touches these, so no lock is needed.
-std::map<std::string, Entry, std::less<>> totals;
-std::vector<Frame> stack;
+// Each thread records its own (only the thread that called start() does).
+thread_local std::map<std::string, Entry, std::less<>> totals;
+thread_local std::vector<Frame> stack;
 
 thread_local bool recording_here = false;
 
@@ -32,6 +34,7 @@ void enter(std::string_view name) {
 }
 
 void leave() {
+  if (stack.empty()) return;
   const Frame frame = stack.back();
   stack.pop_back();
   const double seconds = std::chrono::duration<double>(Clock::now() - frame.begin).count();
@@ -43,6 +46,7 @@ void leave() {
 }  // namespace detail
 
 void start() {
+  FLUXION_CHECK(stack.empty(), "profiler::start: a profiled scope is still open on this thread");
   totals.clear();
   stack.clear();
   recording_here = true;

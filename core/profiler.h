@@ -27,13 +27,14 @@ struct Entry {
   std::int64_t calls = 0;
 };
 
-// Clears the entries and records scopes opened on this thread from now on.
+// Clears this thread's entries and records the scopes it opens from now on.
+// Throws if a recorded scope is still open.
 void start();
 // Stops recording; the entries stay until the next start().
 void stop();
 // True on the thread that called start(), until stop().
 bool recording();
-// What was recorded, most time first.
+// What this thread recorded, most time first.
 std::vector<Entry> entries();
 
 namespace detail {

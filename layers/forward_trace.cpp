@@ -42,9 +42,10 @@ ForwardScope::ForwardScope(const Module& module, const Tensor& input) {
   if (t == nullptr) return;
   const auto it = t->paths.find(&module);
   std::string path = it != t->paths.end() ? it->second : module.type_name();
-  active_ = new Active{ForwardCall{module, path, t->depth, input}, trace::ScopeGuard(path)};
+  std::unique_ptr<Active> active(new Active{ForwardCall{module, path, t->depth, input}, trace::ScopeGuard(path)});
+  t->observer->enter(active->call);  // if it throws, nothing is left changed
+  active_ = active.release();
   ++t->depth;
-  t->observer->enter(active_->call);
 }
 
 ForwardScope::~ForwardScope() {

@@ -32,6 +32,7 @@ class SummaryObserver : public ForwardObserver {
     SummaryRow& row = rows[open_.back()];
     open_.pop_back();
     row.output_shape = output.shape();
+    row.new_memory = !(call.input.defined() && output.defined() && output.storage() == call.input.storage());
     row.multiply_adds += call.module.multiply_adds(call.input, output);
     if (!open_.empty()) rows[open_.back()].multiply_adds += row.multiply_adds;
   }
@@ -69,17 +70,23 @@ ModelSummary summarize(Module& model, const Shape& input_shape, DType dtype) {
   s.input_shape = input_shape;
   const Tensor input = zeros(input_shape, TensorOptions().dtype(dtype));
   SummaryObserver observer;
-  const bool was_training = model.is_training();
+  // eval() sets every module; each gets its own flag back (a frozen
+  // batchnorm may be in eval mode inside a training model).
+  std::vector<std::pair<Module*, bool>> modes{{&model, model.is_training()}};
+  for (const auto& [_, m] : model.named_modules()) modes.emplace_back(m.get(), m->is_training());
+  auto restore = [&modes] {
+    for (auto& [m, training] : modes) m->train(training);
+  };
   model.eval();
   try {
     NoGradGuard no_grad;
     TraceForward trace(model, observer);
     model.forward(input);
   } catch (...) {
-    model.train(was_training);
+    restore();
     throw;
   }
-  model.train(was_training);
+  restore();
   s.rows = std::move(observer.rows);
 
   const std::int64_t elem = static_cast<std::int64_t>(element_size(dtype));
@@ -91,7 +98,7 @@ ModelSummary summarize(Module& model, const Shape& input_shape, DType dtype) {
   s.input_bytes = input.numel() * elem;
   for (const SummaryRow& row : s.rows) {
     if (row.depth == 0) s.forward_multiply_adds += row.multiply_adds;
-    if (row.leaf) s.activation_bytes += numel(row.output_shape) * elem;
+    if (row.leaf && row.new_memory) s.activation_bytes += numel(row.output_shape) * elem;
   }
   s.backward_multiply_adds = 2 * s.forward_multiply_adds;
   return s;
@@ -128,7 +135,8 @@ std::string format_summary(const ModelSummary& s, int max_depth) {
       << " (input and weight gradients: 2x the forward)\n";
   out << rule << "\n";
   out << "Input size (MiB): " << mib(s.input_bytes) << "\n";
-  out << "Activations kept for backward (MiB): " << mib(s.activation_bytes) << " (every leaf module's output)\n";
+  out << "Activations kept for backward (MiB): " << mib(s.activation_bytes)
+      << " (every leaf module's output that is new memory)\n";
   out << "Parameters (MiB): " << mib(s.parameter_bytes) << "\n";
   out << "Estimated total (MiB): " << mib(s.input_bytes + s.activation_bytes + s.parameter_bytes) << "\n";
   out << rule << "\n";

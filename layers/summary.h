@@ -24,6 +24,7 @@ struct SummaryRow {
   std::int64_t parameters = 0;     // of the module and everything under it
   std::int64_t multiply_adds = 0;  // of this call, children included
   bool leaf = false;               // a module without children
+  bool new_memory = true;          // false when the output shares the input's storage (a view, an identity)
 };
 
 struct ModelSummary {
@@ -37,12 +38,12 @@ struct ModelSummary {
   // Conv2d and Linear each cost as much as its forward, so twice the forward.
   std::int64_t backward_multiply_adds = 0;
   std::int64_t input_bytes = 0;
-  std::int64_t activation_bytes = 0;  // every leaf module's output for the batch
+  std::int64_t activation_bytes = 0;  // every leaf module's output for the batch that is new memory
   std::int64_t parameter_bytes = 0;
 };
 
 // Runs model.forward on zeros of `input_shape` (with the batch dimension) in
-// eval mode without gradients, so running statistics do not move; the
+// eval mode without gradients, so running statistics do not move; every
 // module's training flag is restored afterwards.
 ModelSummary summarize(Module& model, const Shape& input_shape, DType dtype = kFloat32);
 

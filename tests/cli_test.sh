@@ -56,6 +56,7 @@ done
 expect 2 "summary with a malformed --input" -- "$fluxion" summary --model resnet20 --input 3x32
 expect 2 "graph to an unknown file type" -- "$fluxion" graph --model resnet20 --out "$dir/graph.png"
 expect 2 "step with an unknown optimizer" -- "$fluxion" step --model resnet20 --optimizer sgdd
+expect 2 "step with a model that does not fit the images" -- "$fluxion" step --model densenet121 --batch-size 2
 
 expect 2 "epochs 0" -- "$fluxion" train "${common[@]}" --epochs 0
 expect 2 "unknown model" -- "$fluxion" train "${common[@]}" --model resnet19

@@ -59,6 +59,10 @@ TEST_CASE("profiler: nested scopes record exclusive time, and only while recordi
 
   profiler::start();  // a new start clears the old entries
   CHECK(profiler::entries().empty());
+  {
+    profiler::Scope open("open");
+    CHECK_THROWS_WITH_AS(profiler::start(), doctest::Contains("still open"), Error);
+  }
   profiler::stop();
 }
 

@@ -1,6 +1,7 @@
 // Winograd F(2x2, 3x3) convolution (core/cpu/winograd.cpp) against the
 // im2col + GEMM reference: the forward and both gradients, over sizes
-// with odd edges (tiles hanging over the output), paddings 0 to 2, batches
+// with odd edges (tiles hanging over the output), paddings 0 to 2 (also
+// different along height and width), a one-row input, batches
 // smaller and larger than a chunk, float64 and float32.
 #include <cmath>
 
@@ -24,29 +25,31 @@ double scaled_error(const Tensor& a, const Tensor& b) {
 }
 
 struct Case {
-  std::int64_t n, c, o, h, w, pad;
+  std::int64_t n, c, o, h, w, pad_h, pad_w;
 };
 
 }  // namespace
 
 TEST_CASE("winograd conv2d and its gradients equal im2col's") {
   const std::vector<Case> cases{
-      {2, 16, 16, 8, 8, 1},   {3, 16, 24, 7, 9, 1}, {1, 32, 16, 5, 5, 0}, {2, 16, 16, 6, 5, 2},
-      {5, 24, 32, 4, 4, 1},   {130, 16, 16, 4, 4, 1},  // more samples than one chunk
-      {2, 64, 48, 16, 16, 1}, {1, 16, 16, 3, 3, 1},
+      {2, 16, 16, 8, 8, 1, 1},   {3, 16, 24, 7, 9, 1, 1}, {1, 32, 16, 5, 5, 0, 0}, {2, 16, 16, 6, 5, 2, 2},
+      {5, 24, 32, 4, 4, 1, 1},   {130, 16, 16, 4, 4, 1, 1},  // more samples than one chunk
+      {2, 64, 48, 16, 16, 1, 1}, {1, 16, 16, 3, 3, 1, 1},
+      {2, 16, 16, 5, 7, 0, 2},   {1, 16, 24, 1, 6, 1, 0}, {3, 16, 16, 4, 9, 2, 1},  // uneven padding, one row
   };
   for (const DType dtype : {kFloat64, kFloat32}) {
     const double tol = dtype == kFloat64 ? 1e-12 : 2e-5;
     for (const Case& k : cases) {
       CAPTURE(dtype);
-      INFO("n ", k.n, " c ", k.c, " o ", k.o, " h ", k.h, " w ", k.w, " pad ", k.pad);
+      INFO("n ", k.n, " c ", k.c, " o ", k.o, " h ", k.h, " w ", k.w, " pad ", k.pad_h, ", ", k.pad_w);
       manual_seed(7);
       Conv2dParams p;
-      p.pad_h = p.pad_w = k.pad;
+      p.pad_h = k.pad_h;
+      p.pad_w = k.pad_w;
       const Tensor x = randn({k.n, k.c, k.h, k.w}, TensorOptions().dtype(dtype));
       const Tensor w = randn({k.o, k.c, 3, 3}, TensorOptions().dtype(dtype));
       REQUIRE(cpu::winograd_applies(k.c, k.o, w, p));
-      const std::int64_t ho = k.h + 2 * k.pad - 2, wo = k.w + 2 * k.pad - 2;
+      const std::int64_t ho = k.h + 2 * k.pad_h - 2, wo = k.w + 2 * k.pad_w - 2;
       Tensor ref = empty({k.n, k.o, ho, wo}, x.options()), out = empty_like(ref);
       cpu::conv2d_im2col(x, w, ref, p);
       cpu::winograd_conv2d(x, w, out, p);

@@ -27,7 +27,7 @@ Tensor DenseBottleneck::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
   Tensor out = conv1->forward(relu(bn1->forward(x)));  // [N, 4k, H, W]
   out = conv2->forward(relu(bn2->forward(out)));       // [N, k, H, W]
-  return scope.output(cat({out, x}, 1));                             // new features first, as kuangliu's code
+  return scope.output(cat({out, x}, 1));               // new features first, as kuangliu's code
 }
 
 DenseTransition::DenseTransition(std::int64_t in_planes, std::int64_t out_planes) {
