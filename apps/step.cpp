@@ -164,20 +164,7 @@ void run_step(const StepOptions& o) {
   FLUXION_CHECK_INPUT(first.has_value(), o.dataset, ": the training split has no images to make a batch from");
   const data::Batch& batch = *first;
 
-  nn::ModelOptions model_options;
-  model_options.num_classes = info.num_classes;
-  model_options.in_channels = info.channels;
-  model_options.image_size = info.height;
-  nn::ModulePtr model = nn::make_model(o.model, model_options);
-  try {  // as the trainer: a model whose layers do not fit the images says so (DenseNet-121 on 28x28)
-    NoGradGuard no_grad;
-    model->eval();
-    model->forward(zeros({1, info.channels, info.height, info.width}));
-  } catch (const Error& e) {
-    throw InputError(detail::concat("--model ", o.model, " does not fit ", o.dataset, "'s ", info.channels, "x",
-                                    info.height, "x", info.width, " images: ", e.what()));
-  }
-  model->train();
+  nn::ModulePtr model = train::make_model_for(o.model, info);
   std::map<std::string, double> optimizer_options;
   if (o.lr > 0) optimizer_options["lr"] = o.lr;
   if (o.optimizer == "adabayes" || o.optimizer == "adabayes-fp")

@@ -107,6 +107,24 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t nu
   return r;
 }
 
+nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& info) {
+  nn::ModelOptions model_options;
+  model_options.num_classes = info.num_classes;
+  model_options.in_channels = info.channels;
+  model_options.image_size = info.height;
+  nn::ModulePtr model = nn::make_model(name, model_options);
+  try {
+    NoGradGuard no_grad;
+    model->eval();
+    model->forward(zeros({2, info.channels, info.height, info.width}));
+  } catch (const Error& e) {
+    throw InputError(detail::concat("--model ", name, " does not fit ", info.name, "'s ", info.channels, "x",
+                                    info.height, "x", info.width, " images: ", e.what()));
+  }
+  model->train();
+  return model;
+}
+
 TrainConfig read_run_config(const std::string& out_dir) {
   const fs::path path = fs::path(out_dir) / "config.json";
   FLUXION_CHECK_INPUT(fs::exists(path), "--resume ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
@@ -155,20 +173,7 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
 
   // Model, optimizer, schedule: seeded, so a run is reproducible.
   manual_seed(config.seed);
-  nn::ModelOptions model_options;
-  model_options.num_classes = info.num_classes;
-  model_options.in_channels = info.channels;
-  model_options.image_size = info.height;
-  nn::ModulePtr model = nn::make_model(config.model, model_options);
-  try {  // a model whose layers do not fit the images (DenseNet-121's 4x4 pool on 28x28) says so now
-    NoGradGuard no_grad;
-    model->eval();
-    model->forward(zeros({2, info.channels, info.height, info.width}));
-    model->train();
-  } catch (const Error& e) {
-    throw InputError(detail::concat("--model ", config.model, " does not fit ", config.dataset, "'s ", info.channels,
-                                    "x", info.height, "x", info.width, " images: ", e.what()));
-  }
+  nn::ModulePtr model = make_model_for(config.model, info);
   auto optimizer = optim::make_optimizer(config.optimizer, model->parameters(), resolved_optimizer_options(config));
   optim::LRScheduler scheduler(*optimizer, parse_schedule(config.schedule, config.epochs));
 

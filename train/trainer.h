@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "data/datasets.h"
 #include "data/loader.h"
 #include "layers/module.h"
 #include "train/config.h"
@@ -55,6 +56,12 @@ struct TrainResult {
 // Throws InputError for a bad configuration or data, TrainingDiverged on a
 // NaN or infinite loss.
 TrainResult run_training(TrainConfig config, const TrainOptions& options = {});
+
+// Model `name` built for dataset `info`'s images and classes, in train
+// mode. A model whose layers do not fit those images (DenseNet-121's 4x4
+// pool on 28x28) is refused now, with an InputError naming both, rather
+// than failing mid-step.
+nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& info);
 
 // The configuration recorded in OUT/config.json, for --resume.
 TrainConfig read_run_config(const std::string& out_dir);
