@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/fused.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -37,28 +38,7 @@ double AdaBayes::prior_variance(const AdaBayesOptions& o, std::size_t group) con
 
 namespace {
 
-// The moments of the summed-loss gradient g = batch_size x (mean-loss grad),
-// which is what the paper's g is: <g> and <g^2> before bias correction.
-struct Moments {
-  double b1, b2, batch;
-  template <class T>
-  T observe(T& m, T& v, T mean_grad) const {
-    const T g = T(batch) * mean_grad;
-    m = T(b1) * m + T(1.0 - b1) * g;
-    v = T(b2) * v + T(1.0 - b2) * g * g;
-    return g;
-  }
-};
-
-// The fixed point of Eqs. 17b and 18a (Eq. 21; Algorithm 2, line 11), as a
-// precision: 1 / sigma2_post = 1 / (2 sigma^2) + sqrt(1 / (4 sigma^4) + <g^2> / eta^2).
-// V is the element type with S = V (the fused update, in the parameter's own
-// precision) or a Tensor with S = double (the inspection API).
-template <class V, class S>
-V fixed_point_precision(const V& mean_square, S sigma2, S eta) {
-  using std::sqrt;
-  return sqrt(mean_square * (S(1) / (eta * eta)) + S(0.25) / (sigma2 * sigma2)) + S(0.5) / sigma2;
-}
+using rules::fixed_point_precision;
 
 }  // namespace
 
@@ -82,14 +62,8 @@ void AdaBayes::step() {
     Tensor& v = buffer(s, "exp_avg_sq", p);
     // Starts at the prior variance sigma^2 (at the initial lr, as the reference).
     Tensor& posterior = buffer(s, "posterior_variance", p, o.sgd_lr() / o.batch_size());
-    const Moments moments{o.beta1(), o.beta2(), o.batch_size()};
-    for_each_element("AdaBayes", [=](auto& w, auto& mean_grad, auto& m, auto& v, auto& post) {
-      using T = std::remove_reference_t<decltype(w)>;
-      const T g = moments.observe(m, v, mean_grad);
-      const T prior = T(keep) * post + T(add);         // Eq. 17b
-      post = T(1) / (T(1) / prior + g * g);             // Eq. 18a
-      w = T(shrink) * (w - post * (m / T(correction1)));  // Eqs. 19b, 19a (descent on the loss)
-    }, p, grad, m, v, posterior);
+    const rules::AdaBayes rule{{o.beta1(), o.beta2(), o.batch_size()}, keep, add, shrink, correction1};
+    for_each_element("AdaBayes", rule, p, grad, m, v, posterior);
   });
 }
 
@@ -105,14 +79,9 @@ void AdaBayesFP::step() {
     const double shrink = 1.0 - o.weight_decay();
     Tensor& m = buffer(s, "exp_avg", p);
     Tensor& v = buffer(s, "exp_avg_sq", p);
-    const Moments moments{o.beta1(), o.beta2(), o.batch_size()};
-    for_each_element("AdaBayes-FP", [=](auto& w, auto& mean_grad, auto& m, auto& v) {
-      using T = std::remove_reference_t<decltype(w)>;
-      moments.observe(m, v, mean_grad);
-      const T mean_square = v / T(correction2) + T(o.eps());
-      const T precision = fixed_point_precision(mean_square, T(sigma2), T(eta));
-      w = T(shrink) * (w - (m / T(correction1)) / precision);
-    }, p, grad, m, v);
+    const rules::AdaBayesFP rule{{o.beta1(), o.beta2(), o.batch_size()}, correction1, correction2, o.eps(),
+                                 sigma2, eta, shrink};
+    for_each_element("AdaBayes-FP", rule, p, grad, m, v);
   });
 }
 

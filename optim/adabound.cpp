@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/fused.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -43,22 +44,13 @@ void AdaBound::step() {
     const double final_lr = o.final_lr() * o.lr() / initial_lrs_[group];
     const double lower = final_lr * (1.0 - 1.0 / (o.gamma() * static_cast<double>(t) + 1.0));
     const double upper = final_lr * (1.0 + 1.0 / (o.gamma() * static_cast<double>(t)));
-    auto update = [=, b1 = o.beta1(), b2 = o.beta2(), eps = o.eps(), wd = o.weight_decay()](
-                      auto& w, auto& g_in, auto& m, auto& v, auto& v_max) {
-      using T = std::remove_reference_t<decltype(w)>;
-      const T g = g_in + T(wd) * w;
-      m = T(b1) * m + T(1.0 - b1) * g;
-      v = T(b2) * v + T(1.0 - b2) * g * g;
-      v_max = std::max(v_max, v);
-      const T rate = std::clamp(T(step_size) / (std::sqrt(v_max) + T(eps)), T(lower), T(upper));
-      w -= rate * m;
-    };
     if (o.amsbound()) {
-      for_each_element("AMSBound", update, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
+      const rules::AdaBound<true> rule{o.weight_decay(), o.beta1(), o.beta2(), o.eps(), step_size, lower, upper};
+      for_each_element("AMSBound", rule, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
     } else {
-      // The "maximum" is v itself. A separate 4-tensor pass, because the
-      // same tensor passed twice defeats the compiler's vectorisation.
-      for_each_element("AdaBound", [&](auto& w, auto& g, auto& m, auto& v) { update(w, g, m, v, v); }, p, grad, m, v);
+      // The "maximum" is v itself: a 4-tensor pass (see Adam).
+      const rules::AdaBound<false> rule{o.weight_decay(), o.beta1(), o.beta2(), o.eps(), step_size, lower, upper};
+      for_each_element("AdaBound", rule, p, grad, m, v);
     }
   });
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/fused.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -28,12 +29,7 @@ void Adagrad::step() {
     Tensor& sum = buffer(s, "sum", p, o.initial_accumulator_value());
     // g += wd w;  sum += g^2;  w -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)
     const double clr = o.lr() / (1.0 + static_cast<double>(t - 1) * o.lr_decay());
-    for_each_element("Adagrad", [clr, wd = o.weight_decay(), eps = o.eps()](auto& w, auto& g_in, auto& sum) {
-      using T = std::remove_reference_t<decltype(w)>;
-      const T g = g_in + T(wd) * w;
-      sum += g * g;
-      w -= T(clr) * g / (std::sqrt(sum) + T(eps));
-    }, p, grad, sum);
+    for_each_element("Adagrad", rules::Adagrad{clr, o.weight_decay(), o.eps()}, p, grad, sum);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/fused.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -27,22 +28,15 @@ void adam_step(Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& 
   const double correction2_sqrt = std::sqrt(1.0 - std::pow(o.beta2(), t));
   Tensor& m = buffer(s, "exp_avg", p);
   Tensor& v = buffer(s, "exp_avg_sq", p);
-  auto update = [=, b1 = o.beta1(), b2 = o.beta2(), eps = o.eps(), shrink = 1.0 - o.lr() * decoupled](
-                    auto& w, auto& g_in, auto& m, auto& v, auto& v_max) {
-    using T = std::remove_reference_t<decltype(w)>;
-    const T g = g_in + T(l2) * w;
-    w *= T(shrink);
-    m = T(b1) * m + T(1.0 - b1) * g;
-    v = T(b2) * v + T(1.0 - b2) * g * g;
-    v_max = std::max(v_max, v);
-    w -= T(step_size) * m / (std::sqrt(v_max) / T(correction2_sqrt) + T(eps));
-  };
+  const double shrink = 1.0 - o.lr() * decoupled;
   if (o.amsgrad()) {
-    for_each_element("Adam", update, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
+    const rules::Adam<true> rule{l2, shrink, o.beta1(), o.beta2(), step_size, correction2_sqrt, o.eps()};
+    for_each_element("Adam", rule, p, grad, m, v, buffer(s, "max_exp_avg_sq", p));
   } else {
-    // Without AMSGrad the "maximum" is v itself. A separate 4-tensor pass,
-    // because the same tensor passed twice defeats the compiler's vectorisation.
-    for_each_element("Adam", [&](auto& w, auto& g, auto& m, auto& v) { update(w, g, m, v, v); }, p, grad, m, v);
+    // A 4-tensor pass: the same tensor passed twice (v as its own maximum)
+    // would defeat the compiler's vectorisation.
+    const rules::Adam<false> rule{l2, shrink, o.beta1(), o.beta2(), step_size, correction2_sqrt, o.eps()};
+    for_each_element("Adam", rule, p, grad, m, v);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "optim/sgd.h"
 
 #include "core/fused.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -25,22 +26,13 @@ void SGD::step() {
   for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const SGDOptions& o, std::size_t) {
     const bool first = s.step++ == 0;
     if (o.momentum() == 0.0) {
-      for_each_element("SGD", [lr = o.lr(), wd = o.weight_decay()](auto& w, auto& g) {
-        using T = std::remove_reference_t<decltype(w)>;
-        const T d = g + T(wd) * w;
-        w -= T(lr) * d;
-      }, p, grad);
+      for_each_element("SGD", rules::Sgd{o.lr(), o.weight_decay()}, p, grad);
       return;
     }
     // The buffer starts as the first step's gradient, undamped (as PyTorch).
     Tensor& velocity = buffer(s, "momentum_buffer", p);
-    for_each_element("SGD", [lr = o.lr(), wd = o.weight_decay(), mu = o.momentum(), damp = o.dampening(),
-                             nesterov = o.nesterov(), first](auto& w, auto& g, auto& v) {
-      using T = std::remove_reference_t<decltype(w)>;
-      const T d = g + T(wd) * w;
-      v = first ? d : T(mu) * v + T(1.0 - damp) * d;
-      w -= T(lr) * (nesterov ? d + T(mu) * v : v);
-    }, p, grad, velocity);
+    const rules::SgdMomentum rule{o.lr(), o.weight_decay(), o.momentum(), o.dampening(), o.nesterov(), first};
+    for_each_element("SGD", rule, p, grad, velocity);
   });
 }
 
