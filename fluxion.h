@@ -4,6 +4,7 @@
 #include "autograd/gradcheck.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "core/cuda.h"
 #include "core/factory.h"
 #include "core/parallel.h"
 #include "core/random.h"

@@ -22,6 +22,7 @@
 
 #include "apps/commands.h"
 #include "core/backend.h"
+#include "core/cuda.h"
 #include "core/profiler.h"
 #include "fluxion.h"
 
@@ -89,9 +90,15 @@ void run_bench_model(const BenchModelOptions& o) {
   }
   const std::int64_t batch = o.batch_size;
   const std::int64_t side = model_options.image_size;
+  const Device device = parse_device(o.device, "--device");
   nn::ModulePtr model = nn::make_model(o.model, model_options);
-  const Tensor input = randn({batch, model_options.in_channels, side, side});
-  const Tensor target = randint(0, o.classes, {batch});
+  model->to(device);
+  const Tensor input = randn({batch, model_options.in_channels, side, side}, device);
+  const Tensor target = randint(0, o.classes, {batch}, TensorOptions(kInt64).device(device));
+  // GPU work is queued asynchronously: a step ends when the device is done.
+  auto finish = [&] {
+    if (device.is_cuda()) cuda::synchronize(device.index);
+  };
 
   optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4));
   model->train(!o.eval);
@@ -116,6 +123,7 @@ void run_bench_model(const BenchModelOptions& o) {
         profiler::Scope scope("forward (other ops)");
         logits = model->forward(input);
       }
+      finish();
       const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
       loss_value = cross_entropy(logits, target).item();
       return seconds;
@@ -141,6 +149,7 @@ void run_bench_model(const BenchModelOptions& o) {
       profiler::Scope scope("optimizer step");
       optimizer.step();
     }
+    finish();
     const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
     loss_value = loss.item();
     return seconds;
@@ -152,8 +161,8 @@ void run_bench_model(const BenchModelOptions& o) {
   }
   std::vector<double> samples;
   bool finite = true;
-  const Backend& device_backend = backend(kCPU);
-  device_backend.reset_peak_memory_stats();
+  const Backend& device_backend = backend(device);
+  device_backend.reset_peak_memory_stats(device.index);
   if (o.profile) profiler::start();
   for (int i = 0; i < o.steps; ++i) {
     samples.push_back(step());
@@ -169,25 +178,32 @@ void run_bench_model(const BenchModelOptions& o) {
   std::printf("median step %.1f ms (min %.1f, max %.1f) over %d steps after %d warm-up\n", mid * 1e3, *lo * 1e3,
               *hi * 1e3, o.steps, o.warmup);
   if (!finite) std::printf("warning: the loss was not finite\n");
-  const CachingAllocator::Stats memory = device_backend.memory_stats();
-  std::printf("peak tensor memory %.1f MiB in blocks of 1 MiB and more (%.1f MiB cached for reuse at the end)\n",
+  const CachingAllocator::Stats memory = device_backend.memory_stats(device.index);
+  std::printf("peak tensor memory on %s %.1f MiB%s (%.1f MiB cached for reuse at the end)\n", o.device.c_str(),
               static_cast<double>(memory.peak_in_use_bytes) / (1 << 20),
+              device.is_cpu() ? " in blocks of 1 MiB and more" : "",
               static_cast<double>(memory.cached_bytes) / (1 << 20));
   std::printf("peak RSS %.1f MiB (at start: %.1f MiB)\n", peak_rss_mib(), rss_at_start);
   std::printf("%s batch %lld threads %d: %.1f img/s\n", o.model.c_str(), static_cast<long long>(batch), threads,
               static_cast<double>(batch) / mid);
 }
 
-// --device: "cpu" only, until the model path has a CUDA backend.
-CLI::Validator cpu_only() {
+// --device: cpu, cuda or cuda:N, and a GPU that exists.
+CLI::Validator device_validator() {
   return CLI::Validator(
-      [](std::string& device) -> std::string {
-        if (device == "cpu") return "";
-        return "device '" + device + "' is not supported yet, only cpu: " +
-               (cuda_enabled() ? "this build is configured with CUDA, but has no CUDA kernels yet"
-                               : "this build has no CUDA support");
+      [](std::string& text) -> std::string {
+        try {
+          const Device device = parse_device(text, "--device");
+          if (device.is_cuda() && device.index >= cuda::device_count())
+            return "device '" + text + "' is not available: " +
+                   (cuda_enabled() ? std::to_string(cuda::device_count()) + " CUDA device(s) visible"
+                                   : std::string("this build has no CUDA support"));
+          return "";
+        } catch (const InputError& e) {
+          return e.what();
+        }
       },
-      "cpu");
+      "cpu|cuda|cuda:N");
 }
 
 }  // namespace
@@ -203,7 +219,7 @@ void add_bench_model_options(CLI::App* bench) {
       bench->add_option("--threads", options->threads, "Threads for BLAS and Fluxion")->check(CLI::Range(1, 4096)),
       bench->add_option("--steps", options->steps, "Timed steps")->check(CLI::Range(1, 1000000)),
       bench->add_option("--warmup", options->warmup, "Untimed steps before them")->check(CLI::Range(0, 1000000)),
-      bench->add_option("--device", options->device, "Where to run")->check(cpu_only()),
+      bench->add_option("--device", options->device, "Where to run")->check(device_validator()),
       bench->add_option("--classes", options->classes, "Classes the model predicts")
           ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
       bench->add_flag("--eval", options->eval, "Time the forward pass alone, in eval mode without gradients"),

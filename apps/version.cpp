@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "apps/commands.h"
+#include "core/cuda.h"
 #include "core/parallel.h"
 #include "core/version.h"
 
@@ -13,9 +14,8 @@ void add_version_command(CLI::App& app) {
     std::cout << "fluxion " << version() << "\n"
               << "blas: " << blas_backend() << "\n"
               << "threads: " << get_num_threads() << "\n"
-              << "cuda: "
-              << (cuda_enabled() ? "on (toolkit found at configure time; no CUDA kernels in this version yet)" : "off")
-              << "\n";
+              << "cuda: " << (cuda_enabled() ? "on" : "off (configured without the CUDA toolkit)") << "\n";
+    if (cuda_enabled()) std::cout << "cuda devices: " << cuda::device_count() << "\n";
   });
 }
 

@@ -111,6 +111,7 @@ Tensor expand(const Tensor& a, const Shape& shape);
 Tensor contiguous(const Tensor& a);
 Tensor clone(const Tensor& a);
 Tensor to_dtype(const Tensor& a, DType dtype);
+Tensor to_device(const Tensor& a, Device device);
 
 // --- joining (autograd/ops/join.cpp) ---------------------------------------------
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);

@@ -7,6 +7,7 @@ namespace fluxion {
 Tensor Tensor::contiguous() const { return fluxion::contiguous(*this); }
 Tensor Tensor::clone() const { return fluxion::clone(*this); }
 Tensor Tensor::to(DType dtype) const { return to_dtype(*this, dtype); }
+Tensor Tensor::to(Device device) const { return to_device(*this, device); }
 
 Tensor Tensor::view(const Shape& shape) const { return fluxion::view(*this, shape); }
 Tensor Tensor::reshape(const Shape& shape) const { return fluxion::reshape(*this, shape); }

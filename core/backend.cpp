@@ -1,17 +1,48 @@
 #include "core/backend.h"
 
 #include "core/cpu/kernels.h"
+#if FLUXION_WITH_CUDA
+#include "core/cuda/kernels.h"
+#endif
 
 namespace fluxion {
 
 const Backend& backend(Device device) {
   // Built on first use rather than by static registration, so that linking
   // the static library never silently drops a backend.
+#if FLUXION_WITH_CUDA
+  static const Backend* const table[kNumDeviceTypes] = {&cpu::backend(), &cuda::backend()};
+#else
   static const Backend* const table[kNumDeviceTypes] = {&cpu::backend(), nullptr};
+#endif
   const Backend* b = table[static_cast<int>(device.type)];
   FLUXION_CHECK(b != nullptr, "no backend for device ", device,
                 ": this build of Fluxion was configured without it (see FLUXION_CUDA)");
   return *b;
+}
+
+void copy_between_devices(const Tensor& src, const Tensor& dst) {
+  if (src.device() == dst.device()) return backend(dst.device()).copy(src, dst);
+  // Bring src to dst's device as it is laid out in dst's dtype (a contiguous
+  // copy on src's side), then let dst's backend broadcast and scatter it.
+  // Each staging copy is skipped when the tensor already has that form.
+  Tensor staged = src;
+  if (!src.is_contiguous() || src.dtype() != dst.dtype()) {
+    staged = empty(src.shape(), TensorOptions(dst.dtype()).device(src.device()));
+    backend(src.device()).copy(src, staged);
+  }
+  const bool direct = dst.is_contiguous() && dst.shape() == src.shape();
+  Tensor arrived = direct ? dst : empty(src.shape(), TensorOptions(dst.dtype()).device(dst.device()));
+  if (src.device().is_cpu()) {
+    backend(dst.device()).copy_from_cpu(staged, arrived);
+  } else if (dst.device().is_cpu()) {
+    backend(src.device()).copy_to_cpu(staged, arrived);
+  } else {  // GPU to GPU: through the host (rare, and never on a training step)
+    Tensor host = empty(src.shape(), TensorOptions(dst.dtype()));
+    backend(src.device()).copy_to_cpu(staged, host);
+    backend(dst.device()).copy_from_cpu(host, arrived);
+  }
+  if (!direct) backend(dst.device()).copy(arrived, dst);
 }
 
 }  // namespace fluxion

@@ -35,15 +35,23 @@ struct UnaryParams {
 struct Backend {
   const char* name;
 
-  // Memory for tensors. deallocate gets the size that allocate was given.
-  void* (*allocate)(std::size_t nbytes);
-  void (*deallocate)(void* ptr, std::size_t nbytes);
-  // Returns memory the backend caches for reuse to the system.
+  // Memory for tensors on device `index` of this type. deallocate gets the
+  // size and index that allocate was given.
+  void* (*allocate)(std::size_t nbytes, int index);
+  void (*deallocate)(void* ptr, std::size_t nbytes, int index);
+  // Returns memory the backend caches for reuse to the system (every device).
   void (*empty_cache)();
-  // The caching allocator's figures (blocks of 1 MiB and more), and a reset
-  // of its peak.
-  CachingAllocator::Stats (*memory_stats)();
-  void (*reset_peak_memory_stats)();
+  // The caching allocator's figures for device `index` (on the CPU, blocks of
+  // 1 MiB and more; on a GPU, every block), and a reset of its peak.
+  CachingAllocator::Stats (*memory_stats)(int index);
+  void (*reset_peak_memory_stats)(int index);
+
+  // Copies between CPU memory and this device's: src and dst contiguous, the
+  // same dtype and element count (copy_between_devices arranges that). On the
+  // CPU backend both are plain memcpy. copy_to_cpu returns when dst holds the
+  // values; copy_from_cpu once src may be changed or freed.
+  void (*copy_from_cpu)(const Tensor& src, const Tensor& dst);
+  void (*copy_to_cpu)(const Tensor& src, const Tensor& dst);
 
   // out[...] = value, converted to out's dtype.
   void (*fill)(const Tensor& out, double value);
@@ -114,5 +122,10 @@ struct Backend {
 
 // The backend for a device; throws if that device type has none compiled in.
 const Backend& backend(Device device);
+
+// dst = src where the two may live on different devices: src broadcasts to
+// dst's shape and converts to its dtype, as Backend::copy. Goes through a
+// contiguous staging copy on whichever side needs one.
+void copy_between_devices(const Tensor& src, const Tensor& dst);
 
 }  // namespace fluxion

@@ -1,8 +1,9 @@
-// Where a tensor's memory lives. CPU now; the CUDA backend adds kernels for
-// DeviceType::cuda without touching the ops that dispatch to them.
+// Where a tensor's memory lives: the CPU, or CUDA device `index`. Ops
+// dispatch on the device type (core/backend.h); the index picks the GPU.
 #pragma once
 
 #include <ostream>
+#include <string>
 
 namespace fluxion {
 
@@ -13,12 +14,20 @@ struct Device {
   DeviceType type = DeviceType::cpu;
   int index = 0;
 
+  static constexpr Device cpu() { return Device{DeviceType::cpu, 0}; }
+  static constexpr Device cuda(int index = 0) { return Device{DeviceType::cuda, index}; }
+
   bool is_cpu() const { return type == DeviceType::cpu; }
   bool is_cuda() const { return type == DeviceType::cuda; }
   bool operator==(const Device&) const = default;
 };
 
 inline constexpr Device kCPU{DeviceType::cpu, 0};
+
+// "cpu", "cuda" (device 0) or "cuda:N"; throws InputError naming `what`
+// (e.g. "--device") on anything else. Syntax only: whether that GPU exists
+// is checked where it is first used.
+Device parse_device(const std::string& text, const char* what = "device");
 
 inline std::ostream& operator<<(std::ostream& out, Device device) {
   if (device.is_cpu()) return out << "cpu";

@@ -11,7 +11,8 @@ namespace {
 
 // Runs `make(i)` for every element, in order, into a CPU buffer of dtype T,
 // then moves the result to its device. Random factories use this so that a
-// seed gives the same values whatever the thread count.
+// seed gives the same values whatever the thread count, and the same on a GPU
+// as on the CPU.
 template <class Make>
 Tensor generate(const Shape& shape, TensorOptions options, Make make) {
   Tensor host = empty(shape, TensorOptions(options.dtype()));
@@ -19,10 +20,13 @@ Tensor generate(const Shape& shape, TensorOptions options, Make make) {
     T* p = host.data<T>();
     for (std::int64_t i = 0, n = host.numel(); i < n; ++i) p[i] = static_cast<T>(make(i));
   });
-  FLUXION_CHECK(options.device().is_cpu(), "factories create CPU tensors only in this build; got device ",
-                options.device());
-  if (options.requires_grad()) host.requires_grad_(true);
-  return host;
+  Tensor t = host;
+  if (!options.device().is_cpu()) {
+    t = empty(shape, TensorOptions(options.dtype()).device(options.device()));
+    copy_between_devices(host, t);
+  }
+  if (options.requires_grad()) t.requires_grad_(true);
+  return t;
 }
 
 }  // namespace
@@ -98,10 +102,9 @@ template <class T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device) {
   FLUXION_CHECK(static_cast<std::int64_t>(values.size()) == numel(shape), "from_vector: ", values.size(),
                 " values cannot fill shape ", to_string(shape), " (", numel(shape), " elements)");
-  FLUXION_CHECK(device.is_cpu(), "from_vector: CPU only in this build, got ", device);
   Tensor t = empty(shape, TensorOptions(dtype_of<T>::value));
   if (!values.empty()) std::memcpy(t.data<T>(), values.data(), values.size() * sizeof(T));
-  return t;
+  return device.is_cpu() ? t : t.to(device);
 }
 template Tensor from_vector<float>(const std::vector<float>&, const Shape&, Device);
 template Tensor from_vector<double>(const std::vector<double>&, const Shape&, Device);

@@ -1,11 +1,12 @@
 // One pass over several same-shaped tensors, element by element: the engine
 // of every optimizer's fused update. rule(a[i], b[i], ...) receives references
 // of the tensors' element type, so an update reads and writes each state
-// tensor exactly once per step, on all threads. The rules themselves are
-// plain per-element functions (optim/*.cpp), so a CUDA kernel can apply the
-// same rule later.
+// tensor exactly once per step. On the CPU the pass runs on all threads; on
+// a GPU it is one kernel (core/cuda/fused.cuh) running the very same rule,
+// which is why rules are plain structs (optim/rules.h), not lambdas.
 #pragma once
 
+#include <array>
 #include <tuple>
 
 #include "core/parallel.h"
@@ -13,16 +14,35 @@
 
 namespace fluxion {
 
-// Requires: all tensors contiguous, CPU, the same floating dtype and the same
-// number of elements. Throws naming `op` otherwise.
+namespace cuda {
+// The GPU pass: rule over n elements of N tensors of `dtype` on `device`.
+// Declared for every rule, defined for those optim/fused_rules.cu
+// instantiates (a rule missing there fails at link time, not at run time).
+template <class Rule, int N>
+void for_each_element(const Rule& rule, std::int64_t n, DType dtype, int device, std::array<void*, N> data);
+}  // namespace cuda
+
+// Requires: all tensors contiguous, on one device, the same floating dtype
+// and the same number of elements. Throws naming `op` otherwise.
 template <class Rule, class... Rest>
 void for_each_element(const char* op, const Rule& rule, const Tensor& first, const Rest&... rest) {
   const std::int64_t n = first.numel();
   for (const Tensor* t : {&first, &rest...}) {
-    FLUXION_CHECK(t->device().is_cpu(), op, ": fused updates run on the CPU only in this build, got ", t->device());
+    FLUXION_CHECK(t->device() == first.device(), op, ": tensors on ", first.device(), " and ", t->device());
     FLUXION_CHECK(t->is_contiguous(), op, ": fused updates need contiguous tensors");
     FLUXION_CHECK(t->dtype() == first.dtype(), op, ": dtype mismatch: ", first.dtype(), " and ", t->dtype());
     FLUXION_CHECK(t->numel() == n, op, ": tensors of ", n, " and ", t->numel(), " elements");
+  }
+  if (first.device().is_cuda()) {
+#if FLUXION_WITH_CUDA
+    visit_floating(first.dtype(), op, [&]<class T>() {});  // the same dtype check as the CPU path
+    constexpr int kCount = 1 + static_cast<int>(sizeof...(Rest));
+    cuda::for_each_element<Rule, kCount>(rule, n, first.dtype(), first.device().index,
+                                         std::array<void*, kCount>{first.raw_data(), rest.raw_data()...});
+    return;
+#else
+    throw Error(detail::concat(op, ": this build of Fluxion has no CUDA support"));
+#endif
   }
   visit_floating(first.dtype(), op, [&]<class T>() {
     auto pointers = std::make_tuple(first.data<T>(), rest.template data<T>()...);

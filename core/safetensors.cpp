@@ -118,11 +118,8 @@ void read_all(int fd, void* data, std::size_t size, std::uint64_t offset, const 
 void check_savable(const std::string& path, const TensorMap& tensors) {
   FLUXION_CHECK(!tensors.contains(kMetadataKey), "save_safetensors: '", path, "': '", kMetadataKey,
                 "' is reserved for the metadata and cannot name a tensor");
-  for (const auto& [name, t] : tensors) {
+  for (const auto& [name, t] : tensors)
     FLUXION_CHECK(t.defined(), "save_safetensors: '", path, "': tensor '", name, "' is undefined");
-    FLUXION_CHECK(t.device().is_cpu(), "save_safetensors: '", path, "': tensor '", name, "' is on ", t.device(),
-                  "; only CPU tensors can be saved");
-  }
 }
 
 // The JSON header, padded with spaces so the data starts 8-byte aligned (as
@@ -330,7 +327,8 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   tmp.write(&length, kLengthBytes);
   tmp.write(header.data(), header.size());
   for (const auto& [name, t] : tensors) {
-    const Tensor c = t.contiguous();  // row-major, whatever the strides were
+    // Row-major on the host, whatever the strides and device were.
+    const Tensor c = t.to(Device::cpu()).contiguous();
     if (c.numel() > 0) tmp.write(c.raw_data(), nbytes_of(c));
   }
   tmp.commit();

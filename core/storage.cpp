@@ -5,9 +5,9 @@
 namespace fluxion {
 
 Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  data_ = backend(device).allocate(nbytes);
+  data_ = backend(device).allocate(nbytes, device.index);
 }
 
-Storage::~Storage() { backend(device_).deallocate(data_, nbytes_); }
+Storage::~Storage() { backend(device_).deallocate(data_, nbytes_, device_.index); }
 
 }  // namespace fluxion

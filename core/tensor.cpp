@@ -66,9 +66,10 @@ template <class T>
 std::vector<T> Tensor::to_vector() const {
   std::vector<T> values(static_cast<std::size_t>(numel()));
   if (values.empty()) return values;
-  // The copy kernel gathers the strided elements (and converts them).
+  // The copy gathers the strided elements (and converts them), from
+  // whichever device this tensor is on.
   Tensor dst = empty(shape(), TensorOptions(dtype_of<T>::value));
-  backend(device()).copy(*this, dst);
+  copy_between_devices(*this, dst);
   const T* p = dst.data<T>();
   std::copy(p, p + values.size(), values.begin());
   return values;
@@ -91,9 +92,24 @@ Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace("copy_");
   FLUXION_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_: source shape ",
                 to_string(src.shape()), " cannot be broadcast to destination shape ", to_string(shape()));
-  backend(device()).copy(src, *this);
+  copy_between_devices(src, *this);
   storage()->bump_version();
   return *this;
+}
+
+void Tensor::set_data(const Tensor& src) {
+  FLUXION_CHECK(is_leaf() && src.defined(), "set_data: needs a leaf tensor and a defined source");
+  FLUXION_CHECK(!requires_grad() || is_floating(src.dtype()), "set_data: a tensor that requires grad needs a "
+                "floating-point source, got ", src.dtype());
+  TensorImpl& self = *impl_;
+  self.storage = src.storage();
+  self.shape = src.shape();
+  self.strides = src.strides();
+  self.offset = src.offset();
+  self.dtype = src.dtype();
+  if (self.grad && (self.grad->shape != self.shape || self.grad->storage->device() != src.device() ||
+                    self.grad->dtype != self.dtype))
+    self.grad.reset();
 }
 
 Tensor& Tensor::fill_(double value) {
@@ -106,6 +122,7 @@ Tensor& Tensor::fill_(double value) {
 namespace {
 Tensor& inplace_binary(Tensor& self, BinaryOp op, const Tensor& other, const char* name) {
   FLUXION_CHECK(other.dtype() == self.dtype(), name, ": dtype mismatch: ", self.dtype(), " and ", other.dtype());
+  FLUXION_CHECK(other.device() == self.device(), name, ": device mismatch: ", self.device(), " and ", other.device());
   FLUXION_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(), name, ": shape ",
                 to_string(other.shape()), " cannot be broadcast to the destination shape ", to_string(self.shape()));
   backend(self.device()).binary(op, self, other, self);

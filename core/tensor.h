@@ -122,6 +122,11 @@ class Tensor {
   Tensor contiguous() const;
   Tensor clone() const;
   Tensor to(DType dtype) const;
+  // The same values on `device` (this tensor itself when already there);
+  // gradients flow back to this device.
+  Tensor to(Device device) const;
+  Tensor cpu() const { return to(Device::cpu()); }
+  Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
 
   // --- views (recorded by autograd; share storage) -----------------------------
   Tensor view(const Shape& shape) const;     // needs contiguous data; -1 infers one dim
@@ -153,7 +158,9 @@ class Tensor {
   Tensor matmul(const Tensor& other) const;
 
   // --- in-place (not recorded; refuse tensors autograd is tracking) -----------
-  Tensor& copy_(const Tensor& src);  // src broadcast to this shape, converted to this dtype
+  // src broadcast to this shape, converted to this dtype; src may be on
+  // another device.
+  Tensor& copy_(const Tensor& src);
   Tensor& fill_(double value);
   Tensor& zero_() { return fill_(0.0); }
   Tensor& add_(const Tensor& other);
@@ -162,6 +169,11 @@ class Tensor {
   Tensor& div_(const Tensor& other);
   Tensor& add_(double value);
   Tensor& mul_(double value);
+  // Makes this leaf tensor hold `src`'s data (storage, shape, dtype, device)
+  // while keeping its identity: every handle to it, a module's parameter
+  // list and an optimizer's, sees the change. What Module::to(device) uses.
+  // Its gradient is dropped unless it matches the new shape and device.
+  void set_data(const Tensor& src);
 
  private:
   const TensorImpl& checked() const {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "core/host_device.h"
+
 namespace fluxion {
 
 // Geometry of a 2-D convolution over NCHW input (PyTorch's Conv2d arguments).
@@ -37,6 +39,25 @@ inline std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std
   std::int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
   if (ceil_mode && (out - 1) * stride >= in + pad) --out;
   return out;
+}
+
+// The window of pooling output (oh, ow) over an h x w input, clipped to the
+// input: rows [h0, h1), columns [w0, w1), and the divisor average pooling
+// uses for it. The window may not run past the bottom/right padding. Shared
+// by the CPU and CUDA kernels.
+struct PoolWindow {
+  std::int64_t h0, h1, w0, w1;
+  std::int64_t divisor;
+};
+
+FLUXION_HOST_DEVICE inline PoolWindow pool_window(std::int64_t h, std::int64_t w, const Pool2dParams& p,
+                                                  std::int64_t oh, std::int64_t ow) {
+  const std::int64_t hs = oh * p.stride_h - p.pad_h, ws = ow * p.stride_w - p.pad_w;
+  const std::int64_t he = hs + p.kernel_h < h + p.pad_h ? hs + p.kernel_h : h + p.pad_h;
+  const std::int64_t we = ws + p.kernel_w < w + p.pad_w ? ws + p.kernel_w : w + p.pad_w;
+  PoolWindow win{hs > 0 ? hs : 0, he < h ? he : h, ws > 0 ? ws : 0, we < w ? we : w, 0};
+  win.divisor = p.count_include_pad ? (he - hs) * (we - ws) : (win.h1 - win.h0) * (win.w1 - win.w0);
+  return win;
 }
 
 }  // namespace fluxion

@@ -122,21 +122,25 @@ void Module::zero_grad() {
 
 void Module::to(DType dtype) {
   NoGradGuard no_grad;
-  auto convert = [dtype](const Tensor& t) {
-    if (t.dtype() == dtype || !is_floating(t.dtype())) return;
-    Tensor converted = empty(t.shape(), t.options().dtype(dtype));
-    backend(t.device()).copy(t, converted);
-    // Swap the data under the handle, so every holder of it sees the change.
-    TensorImpl& impl = *t.impl();
-    impl.storage = converted.storage();
-    impl.strides = converted.strides();
-    impl.offset = 0;
-    impl.dtype = dtype;
-    impl.grad.reset();
-  };
-  for (auto& [_, t] : parameters_) convert(t);
-  for (auto& [_, t] : buffers_) convert(t);
+  // set_data swaps the data under each handle, so every holder sees it.
+  for (auto& [_, t] : parameters_)
+    if (t.dtype() != dtype) t.set_data(t.to(dtype));
+  for (auto& [_, t] : buffers_)
+    if (t.dtype() != dtype && is_floating(t.dtype())) t.set_data(t.to(dtype));
   for (auto& [_, child] : children_) child->to(dtype);
+}
+
+void Module::to(Device device) {
+  NoGradGuard no_grad;
+  for (auto& [_, t] : parameters_) {
+    if (t.device() == device) continue;
+    Tensor grad = t.grad();
+    t.set_data(t.detach().to(device));
+    if (grad.defined()) t.set_grad(grad.to(device));
+  }
+  for (auto& [_, t] : buffers_)
+    if (t.device() != device) t.set_data(t.to(device));
+  for (auto& [_, child] : children_) child->to(device);
 }
 
 namespace {

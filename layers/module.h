@@ -88,6 +88,11 @@ class Module {
   // Converts every parameter and floating buffer to `dtype`, in place: the
   // module's tensors (and handles to them held elsewhere) change dtype.
   void to(DType dtype);
+  // Moves every parameter (with its gradient) and buffer to `device`, in
+  // place, as libtorch's module->to(device). Build the optimizer after this
+  // or before: it holds the same handles, and makes its state on the
+  // parameters' device when it first steps.
+  void to(Device device);
 
  protected:
   // Registers a parameter (requires_grad is set) and returns it.

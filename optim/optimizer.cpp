@@ -115,7 +115,7 @@ void Optimizer::load_state_dict(const StateDict& dict, const std::string& source
     FLUXION_CHECK(tensor.shape() == all[index].shape(), source, ": '", key, "' has shape ",
                   to_string(tensor.shape()), " but parameter ", index, " has shape ", to_string(all[index].shape()));
     FLUXION_CHECK(is_floating(tensor.dtype()), source, ": '", key, "' must be floating-point, got ", tensor.dtype());
-    loaded[index].buffers[name] = tensor.to(all[index].dtype()).clone();
+    loaded[index].buffers[name] = tensor.to(all[index].dtype()).to(all[index].device()).clone();
   }
   // A parameter with any state has all of it.
   for (std::size_t i = 0; i < all.size(); ++i) {

@@ -172,4 +172,12 @@ Tensor to_dtype(const Tensor& a, DType dtype) {
   return out;
 }
 
+Tensor to_device(const Tensor& a, Device device) {
+  if (a.device() == device) return a;
+  Tensor out = empty(a.shape(), TensorOptions(a.dtype()).device(device));
+  copy_between_devices(a, out);
+  record(out, "to", {a}, [from = a.device()](const Tensor& g) -> TensorList { return {to_device(g, from)}; });
+  return out;
+}
+
 }  // namespace fluxion

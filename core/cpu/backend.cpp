@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "core/caching_allocator.h"
@@ -35,17 +36,21 @@ CachingAllocator& allocator() {
   return *instance;
 }
 
-void* allocate(std::size_t nbytes) {
+void* allocate(std::size_t nbytes, int) {
   profiler::Scope scope("allocation");
   return allocator().allocate(nbytes);
 }
-void deallocate(void* ptr, std::size_t nbytes) {
+void deallocate(void* ptr, std::size_t nbytes, int) {
   profiler::Scope scope("allocation");
   allocator().deallocate(ptr, nbytes);
 }
 void empty_cache() { allocator().empty_cache(); }
-CachingAllocator::Stats memory_stats() { return allocator().stats(); }
-void reset_peak_memory_stats() { allocator().reset_peak(); }
+void copy_bytes(const Tensor& src, const Tensor& dst) {
+  const std::size_t n = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype());
+  if (n > 0) std::memcpy(dst.raw_data(), src.raw_data(), n);
+}
+CachingAllocator::Stats memory_stats(int) { return allocator().stats(); }
+void reset_peak_memory_stats(int) { allocator().reset_peak(); }
 
 }  // namespace
 
@@ -57,6 +62,8 @@ const Backend& backend() {
       .empty_cache = empty_cache,
       .memory_stats = memory_stats,
       .reset_peak_memory_stats = reset_peak_memory_stats,
+      .copy_from_cpu = copy_bytes,
+      .copy_to_cpu = copy_bytes,
       .fill = fill,
       .copy = copy,
       .binary = binary,

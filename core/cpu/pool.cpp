@@ -19,20 +19,8 @@ Planes planes_of(const Tensor& x, const Tensor& out) {
   return {x.size(0) * x.size(1), x.size(2), x.size(3), out.size(2), out.size(3)};
 }
 
-// The window of output (oh, ow) clipped to the input: [h0, h1) x [w0, w1), and
-// the divisor average pooling uses for it.
-struct Window {
-  std::int64_t h0, h1, w0, w1;
-  std::int64_t divisor;
-};
-
-inline Window window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
-  const std::int64_t hs = oh * p.stride_h - p.pad_h, ws = ow * p.stride_w - p.pad_w;
-  // Padded extent: the window may not run past the right/bottom padding.
-  const std::int64_t he = std::min(hs + p.kernel_h, pl.h + p.pad_h), we = std::min(ws + p.kernel_w, pl.w + p.pad_w);
-  Window win{std::max<std::int64_t>(hs, 0), std::min(he, pl.h), std::max<std::int64_t>(ws, 0), std::min(we, pl.w), 0};
-  win.divisor = p.count_include_pad ? (he - hs) * (we - ws) : (win.h1 - win.h0) * (win.w1 - win.w0);
-  return win;
+inline PoolWindow window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
+  return pool_window(pl.h, pl.w, p, oh, ow);
 }
 
 }  // namespace
@@ -51,8 +39,8 @@ void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2
         const T* plane = px + b * pl.h * pl.w;
         for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
           for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
-            const Window win = inside ? Window{oh * p.stride_h, oh * p.stride_h + p.kernel_h, ow * p.stride_w,
-                                               ow * p.stride_w + p.kernel_w, 0}
+            const PoolWindow win = inside ? PoolWindow{oh * p.stride_h, oh * p.stride_h + p.kernel_h, ow * p.stride_w,
+                                                       ow * p.stride_w + p.kernel_w, 0}
                                       : window(pl, p, oh, ow);
             // Branch-free: with random data "v > best" is a coin toss the
             // branch predictor loses half the time. A NaN wins (the last one,
@@ -104,7 +92,7 @@ void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p) {
         const T* plane = px + b * pl.h * pl.w;
         for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
           for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
-            const Window win = window(pl, p, oh, ow);
+            const PoolWindow win = window(pl, p, oh, ow);
             T total = 0;
             for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
               for (std::int64_t iw = win.w0; iw < win.w1; ++iw) total += plane[ih * pl.w + iw];
@@ -127,7 +115,7 @@ void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_x, Pool2dPar
         std::fill(plane, plane + pl.h * pl.w, T(0));
         for (std::int64_t oh = 0; oh < pl.ho; ++oh) {
           for (std::int64_t ow = 0; ow < pl.wo; ++ow) {
-            const Window win = window(pl, p, oh, ow);
+            const PoolWindow win = window(pl, p, oh, ow);
             if (win.divisor == 0) continue;
             const T share = pg[(b * pl.ho + oh) * pl.wo + ow] / static_cast<T>(win.divisor);
             for (std::int64_t ih = win.h0; ih < win.h1; ++ih)

@@ -1,0 +1,78 @@
+// Training-mode batch normalisation through cuDNN (spatial mode: statistics
+// per channel over N and H * W). cuDNN's semantics are PyTorch's (PyTorch
+// calls the same functions): the saved inverse standard deviation is
+// 1 / sqrt(biased var + eps), and the running variance moves towards the
+// unbiased batch variance by `momentum`. cuDNN wants a scale and bias and
+// returns both parameter gradients, so a layer without affine parameters,
+// or a backward that needs only some gradients, gets scratch tensors.
+// Evaluation mode needs no kernel: the op computes it as scale and shift.
+#include "core/cuda/cudnn_descriptors.h"
+#include "core/cuda/kernels.h"
+#include "core/factory.h"
+
+namespace fluxion::cuda {
+namespace {
+
+// cuDNN reads eps in the backward pass only when no saved statistics are
+// given; Fluxion always passes them, so any valid value does.
+constexpr double kUnusedBackwardEps = 1e-5;
+
+Tensor or_filled(const Tensor& t, std::int64_t channels, const Tensor& like, double value) {
+  return t.defined() ? t : full({channels}, value, like.options());
+}
+
+}  // namespace
+
+void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
+                const Tensor& invstd) {
+  FLUXION_CHECK(x.device().is_cuda(), "batch_norm: expected a CUDA tensor, got one on ", x.device());
+  FLUXION_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "batch_norm: eps ", eps, " is below cuDNN's minimum ",
+                CUDNN_BN_MIN_EPSILON);
+  const int device = x.device().index;
+  DeviceGuard guard(device);
+  const std::int64_t channels = x.size(1);
+  const Tensor scale = or_filled(weight, channels, x, 1.0), shift = or_filled(bias, channels, x, 0.0);
+  TensorDescriptor xd(x, "batch_norm");
+  cudnnTensorDescriptor_t stats = nullptr;
+  FLUXION_CUDNN_CHECK(cudnnCreateTensorDescriptor(&stats));
+  struct Destroy {
+    cudnnTensorDescriptor_t d;
+    ~Destroy() { cudnnDestroyTensorDescriptor(d); }
+  } destroy{stats};
+  FLUXION_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(stats, xd.desc, CUDNN_BATCHNORM_SPATIAL));
+  const Scaling s(x.dtype());
+  FLUXION_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
+      cudnn(device), CUDNN_BATCHNORM_SPATIAL, s.one(), s.zero(), xd.desc, x.raw_data(), xd.desc, out.raw_data(),
+      stats, scale.raw_data(), shift.raw_data(), momentum,
+      running_mean.defined() ? running_mean.raw_data() : nullptr,
+      running_var.defined() ? running_var.raw_data() : nullptr, eps, mean.raw_data(), invstd.raw_data()));
+}
+
+void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
+                         const Tensor& grad_bias) {
+  FLUXION_CHECK(x.device().is_cuda(), "batch_norm_backward: expected a CUDA tensor, got one on ", x.device());
+  const int device = x.device().index;
+  DeviceGuard guard(device);
+  const std::int64_t channels = x.size(1);
+  const Tensor scale = or_filled(weight, channels, x, 1.0);
+  const Tensor gx = grad_x.defined() ? grad_x : empty(x.shape(), x.options());
+  const Tensor gw = grad_weight.defined() ? grad_weight : empty({channels}, x.options());
+  const Tensor gb = grad_bias.defined() ? grad_bias : empty({channels}, x.options());
+  TensorDescriptor xd(x, "batch_norm_backward");
+  cudnnTensorDescriptor_t stats = nullptr;
+  FLUXION_CUDNN_CHECK(cudnnCreateTensorDescriptor(&stats));
+  struct Destroy {
+    cudnnTensorDescriptor_t d;
+    ~Destroy() { cudnnDestroyTensorDescriptor(d); }
+  } destroy{stats};
+  FLUXION_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(stats, xd.desc, CUDNN_BATCHNORM_SPATIAL));
+  const Scaling s(x.dtype());
+  FLUXION_CUDNN_CHECK(cudnnBatchNormalizationBackward(
+      cudnn(device), CUDNN_BATCHNORM_SPATIAL, s.one(), s.zero(), s.one(), s.zero(), xd.desc, x.raw_data(), xd.desc,
+      grad_out.raw_data(), xd.desc, gx.raw_data(), stats, scale.raw_data(), gw.raw_data(), gb.raw_data(),
+      kUnusedBackwardEps, mean.raw_data(), invstd.raw_data()));
+}
+
+}  // namespace fluxion::cuda
