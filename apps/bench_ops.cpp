@@ -91,6 +91,7 @@ void add_bench_command(CLI::App& app) {
   add_bench_ops_command(bench);
   add_bench_optim_command(bench);
   add_bench_loader_command(bench);
+  add_bench_gpu_command(bench);
   add_bench_model_options(bench);
 }
 

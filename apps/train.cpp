@@ -108,7 +108,7 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", c.seed, "Seed of the initialisation, shuffling and augmentation")->capture_default_str();
   cmd->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
-  cmd->add_option("--device", c.device, "Device")->check(CLI::IsMember({"cpu"}))->capture_default_str();
+  cmd->add_option("--device", c.device, "Where to train: cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--subset", c.subset, "Train on the first N images only (0: all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--augment", f->augment, "Random crop and flip: on, off, auto (on for CIFAR)")
       ->check(CLI::IsMember({"on", "off", "auto"}))

@@ -77,6 +77,9 @@ nlohmann::json run_record(const TrainConfig& config) {
 }  // namespace
 
 EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes) {
+  // Batches go where the model is.
+  const std::vector<Tensor> params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().device();
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -85,8 +88,8 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t nu
   std::vector<std::int64_t> correct(static_cast<std::size_t>(num_classes)), total(correct.size());
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
-    const Tensor logits = model.forward(batch->images);
-    loss_sum += cross_entropy(logits, batch->labels, Reduction::sum).item();
+    const Tensor logits = model.forward(batch->images.to(device));
+    loss_sum += cross_entropy(logits, batch->labels.to(device), Reduction::sum).item();
     const std::vector<std::int64_t> predicted = argmax(logits, 1).to_vector<std::int64_t>();
     const std::vector<std::int64_t> labels = batch->labels.to_vector<std::int64_t>();
     for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -174,6 +177,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   // Model, optimizer, schedule: seeded, so a run is reproducible.
   manual_seed(config.seed);
   nn::ModulePtr model = make_model_for(config.model, info);
+  // Initialised on the CPU (the same values on every device), then moved.
+  const Device device = parse_device(config.device, "--device");
+  model->to(device);
   auto optimizer = optim::make_optimizer(config.optimizer, model->parameters(), resolved_optimizer_options(config));
   optim::LRScheduler scheduler(*optimizer, parse_schedule(config.schedule, config.epochs));
 
@@ -199,7 +205,7 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   log << "fluxion train: " << config.model << " (" << model->num_parameters() << " parameters) on "
       << config.dataset << " (" << train_set->size() << " training, " << test_set->size() << " test images), "
       << config.optimizer << ", " << config.epochs << " epochs of batch " << config.batch_size << ", "
-      << get_num_threads() << " threads\n";
+      << get_num_threads() << " threads, on " << device << "\n";
   Progress progress(log, config.epochs, train_loader.batches_per_epoch());
 
   for (std::int64_t epoch = start; epoch < config.epochs; ++epoch) {
@@ -213,8 +219,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
     std::int64_t seen = 0, wrong = 0;
     while (auto batch = train_loader.next()) {
       optimizer->zero_grad();
-      const Tensor logits = model->forward(batch->images);
-      const Tensor loss = cross_entropy(logits, batch->labels);
+      const Tensor labels = batch->labels.to(device);
+      const Tensor logits = model->forward(batch->images.to(device));
+      const Tensor loss = cross_entropy(logits, labels);
       const double value = loss.item();
       if (!std::isfinite(value))
         throw TrainingDiverged(detail::concat(
@@ -226,7 +233,7 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       optimizer->step();
       const auto count = batch->labels.size(0);
       loss_sum += value * static_cast<double>(count);
-      wrong += count - static_cast<std::int64_t>(eq(argmax(logits, 1), batch->labels).sum().item());
+      wrong += count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
       seen += count;
       progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
       if (options.on_batch) options.on_batch(epoch + 1, batch->index + 1, value);
