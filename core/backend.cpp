@@ -21,6 +21,21 @@ const Backend& backend(Device device) {
   return *b;
 }
 
+SumGeometry sum_geometry(const Tensor& a, const Tensor& out) {
+  SumGeometry g;
+  for (std::int64_t d = 0; d < a.dim(); ++d) {
+    if (out.shape()[d] == 1 && a.shape()[d] != 1) {
+      g.reduced_shape.push_back(a.shape()[d]);
+      g.reduced_a.push_back(a.strides()[d]);
+    } else {
+      g.kept_shape.push_back(a.shape()[d]);
+      g.kept_a.push_back(a.strides()[d]);
+      g.kept_out.push_back(out.strides()[d]);
+    }
+  }
+  return g;
+}
+
 void copy_between_devices(const Tensor& src, const Tensor& dst) {
   if (src.device() == dst.device()) return backend(dst.device()).copy(src, dst);
   // Bring src to dst's device as it is laid out in dst's dtype (a contiguous

@@ -48,8 +48,8 @@ struct Backend {
 
   // Copies between CPU memory and this device's: src and dst contiguous, the
   // same dtype and element count (copy_between_devices arranges that). On the
-  // CPU backend both are plain memcpy. copy_to_cpu returns when dst holds the
-  // values; copy_from_cpu once src may be changed or freed.
+  // CPU backend both are plain memcpy. Both return when the copy is done:
+  // dst holds the values, src may be changed or freed.
   void (*copy_from_cpu)(const Tensor& src, const Tensor& dst);
   void (*copy_to_cpu)(const Tensor& src, const Tensor& dst);
 
@@ -104,10 +104,11 @@ struct Backend {
                      const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
                      const Tensor& invstd);
   // Backward of training-mode batch_norm given the saved mean and invstd.
-  // grad_weight and grad_bias may be undefined (not needed / not affine).
+  // grad_x, grad_weight and grad_bias may be undefined (not needed / not
+  // affine). eps is the forward's (cuDNN wants it; the CPU needs only invstd).
   void (*batch_norm_backward)(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
                               const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
-                              const Tensor& grad_bias);
+                              const Tensor& grad_bias, double eps);
 
   // Max pooling: out [N, C, Ho, Wo] and the flat index (h * W + w) of each
   // window's maximum into int64 indices (the first of equal maxima; a NaN
@@ -119,6 +120,15 @@ struct Backend {
   // grad_x is overwritten.
   void (*avg_pool2d_backward)(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p);
 };
+
+// How Backend::sum sees its operands: a's dims split into those kept (an
+// output per index) and those summed over (out has size 1 there), with a's
+// and out's strides for each. Both backends iterate over these.
+struct SumGeometry {
+  Shape kept_shape, reduced_shape;
+  Strides kept_a, kept_out, reduced_a;
+};
+SumGeometry sum_geometry(const Tensor& a, const Tensor& out);
 
 // The backend for a device; throws if that device type has none compiled in.
 const Backend& backend(Device device);

@@ -41,6 +41,14 @@ inline std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std
   return out;
 }
 
+// A pooling problem as the kernels see it: count = N * C independent
+// planes, each h x w in and ho x wo out.
+struct PoolPlanes {
+  std::int64_t count;
+  std::int64_t h, w;
+  std::int64_t ho, wo;
+};
+
 // The window of pooling output (oh, ow) over an h x w input, clipped to the
 // input: rows [h0, h1), columns [w0, w1), and the divisor average pooling
 // uses for it. The window may not run past the bottom/right padding. Shared

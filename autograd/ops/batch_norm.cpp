@@ -72,14 +72,14 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   }
 
   record(out, "batch_norm", {x, weight, bias},
-         [sx = save(xc), sw = save(wc), mean, invstd, need_x = x.requires_grad(),
+         [sx = save(xc), sw = save(wc), mean, invstd, eps, need_x = x.requires_grad(),
           need_w = weight.defined() && weight.requires_grad(),
           need_b = bias.defined() && bias.requires_grad()](const Tensor& g) -> TensorList {
            const Tensor &x = sx.get(), &w = sw.get();
            Tensor gx = need_x ? empty(x.shape(), x.options()) : Tensor();
            Tensor gw = need_w ? empty(w.shape(), w.options()) : Tensor();
            Tensor gb = need_b ? empty(mean.shape(), x.options()) : Tensor();
-           backend(x.device()).batch_norm_backward(g.contiguous(), x, w, mean, invstd, gx, gw, gb);
+           backend(x.device()).batch_norm_backward(g.contiguous(), x, w, mean, invstd, gx, gw, gb, eps);
            return {gx, gw, gb};
          });
   return out;

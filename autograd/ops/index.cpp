@@ -7,6 +7,8 @@ using namespace ops_detail;
 
 Tensor gather(const Tensor& a, std::int64_t dim, const Tensor& index) {
   FLUXION_CHECK(index.dtype() == kInt64, "gather: index must be int64, got ", index.dtype());
+  FLUXION_CHECK(index.device() == a.device(), "gather: the index is on ", index.device(), " but the input on ",
+                a.device());
   FLUXION_CHECK(index.dim() == a.dim(), "gather: index has ", index.dim(), " dimensions but the input has ",
                 a.dim(), " (shapes ", to_string(index.shape()), " and ", to_string(a.shape()), ")");
   const std::int64_t d = normalize_dim(dim, a.dim(), "gather");
@@ -37,6 +39,8 @@ Tensor index_select(const Tensor& a, std::int64_t dim, const Tensor& index) {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_compatible(a, b, "where");
+  FLUXION_CHECK(cond.device() == a.device(), "where: the condition is on ", cond.device(), " but the values on ",
+                a.device());
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor mask = to_dtype(cond.detach(), a.dtype());
   Tensor out = empty(shape, a.options());

@@ -21,6 +21,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   FLUXION_CHECK(logits.dim() == 2, "cross_entropy: logits must be [N, C], got shape ", to_string(logits.shape()));
   FLUXION_CHECK(target.dtype() == kInt64, "cross_entropy: target must hold int64 class indices, got ",
                 target.dtype());
+  FLUXION_CHECK(target.device() == logits.device(), "cross_entropy: the target is on ", target.device(),
+                " but the logits on ", logits.device());
   FLUXION_CHECK(target.dim() == 1 && target.size(0) == logits.size(0), "cross_entropy: target shape ",
                 to_string(target.shape()), " does not match logits shape ", to_string(logits.shape()),
                 " (expected [", logits.size(0), "])");

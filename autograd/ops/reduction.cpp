@@ -68,7 +68,7 @@ Tensor mean(const Tensor& a) { return mean(a, {}, false); }
 
 MaxResult max(const Tensor& a, std::int64_t dim, bool keepdim) {
   const std::int64_t d = normalize_dim(dim, a.dim(), "max");
-  if (a.dim() == 0) return {a, zeros({}, kInt64)};
+  if (a.dim() == 0) return {a, zeros({}, TensorOptions(kInt64).device(a.device()))};
   FLUXION_CHECK(a.shape()[d] > 0, "max: cannot reduce over dimension ", dim, " of size 0 (shape ",
                 to_string(a.shape()), ")");
   const ReducedShapes r = reduced_shapes(a, {d}, "max");

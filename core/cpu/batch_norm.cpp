@@ -94,7 +94,7 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
 //   dL/dx = w * invstd * (g - dL/db / M - xhat * dL/dw / M).
 void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
                          const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
-                         const Tensor& grad_bias) {
+                         const Tensor& grad_bias, double /*eps: invstd already holds it*/) {
   const Layout l = layout_of(x);
   const double count = static_cast<double>(l.n * l.s);
   visit_floating(x.dtype(), "batch_norm_backward", [&]<class T>() {

@@ -47,7 +47,7 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
                 const Tensor& invstd);                                                               // batch_norm.cpp
 void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
                          const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
-                         const Tensor& grad_bias);                                                   // batch_norm.cpp
+                         const Tensor& grad_bias, double eps);                                                   // batch_norm.cpp
 void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p);           // pool.cpp
 void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x);        // pool.cpp
 void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p);                                 // pool.cpp

@@ -9,24 +9,18 @@
 namespace fluxion::cpu {
 namespace {
 
-struct Planes {
-  std::int64_t count;       // N * C
-  std::int64_t h, w;        // input
-  std::int64_t ho, wo;      // output
-};
-
-Planes planes_of(const Tensor& x, const Tensor& out) {
+PoolPlanes planes_of(const Tensor& x, const Tensor& out) {
   return {x.size(0) * x.size(1), x.size(2), x.size(3), out.size(2), out.size(3)};
 }
 
-inline PoolWindow window(const Planes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
+inline PoolWindow window(const PoolPlanes& pl, const Pool2dParams& p, std::int64_t oh, std::int64_t ow) {
   return pool_window(pl.h, pl.w, p, oh, ow);
 }
 
 }  // namespace
 
 void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p) {
-  const Planes pl = planes_of(x, out);
+  const PoolPlanes pl = planes_of(x, out);
   // Without padding or ceil_mode every window lies inside the input, so the
   // clipping (and the per-window bounds) can go: the common 2x2 stride-2 case.
   const bool inside = p.pad_h == 0 && p.pad_w == 0 && !p.ceil_mode;
@@ -66,7 +60,7 @@ void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2
 }
 
 void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x) {
-  const Planes pl = planes_of(grad_x, grad_out);
+  const PoolPlanes pl = planes_of(grad_x, grad_out);
   visit_floating(grad_x.dtype(), "max_pool2d_backward", [&]<class T>() {
     const T* pg = grad_out.data<T>();
     const std::int64_t* pi = indices.data<std::int64_t>();
@@ -83,7 +77,7 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Te
 }
 
 void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p) {
-  const Planes pl = planes_of(x, out);
+  const PoolPlanes pl = planes_of(x, out);
   visit_floating(x.dtype(), "avg_pool2d", [&]<class T>() {
     const T* px = x.data<T>();
     T* py = out.data<T>();
@@ -105,7 +99,7 @@ void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p) {
 }
 
 void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p) {
-  const Planes pl = planes_of(grad_x, grad_out);
+  const PoolPlanes pl = planes_of(grad_x, grad_out);
   visit_floating(grad_x.dtype(), "avg_pool2d_backward", [&]<class T>() {
     const T* pg = grad_out.data<T>();
     T* pdx = grad_x.data<T>();

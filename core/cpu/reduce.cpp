@@ -41,19 +41,8 @@ Accumulator<T> sum_range(const T* base, const LoopGeometry<1>& g, std::int64_t b
 }  // namespace
 
 void sum(const Tensor& a, const Tensor& out) {
-  // Split a's dims into kept ones (iterated over by outputs) and reduced ones.
-  Shape kept_shape, reduced_shape;
-  Strides kept_a, kept_out, reduced_a;
-  for (std::int64_t d = 0; d < a.dim(); ++d) {
-    if (out.shape()[d] == 1 && a.shape()[d] != 1) {
-      reduced_shape.push_back(a.shape()[d]);
-      reduced_a.push_back(a.strides()[d]);
-    } else {
-      kept_shape.push_back(a.shape()[d]);
-      kept_a.push_back(a.strides()[d]);
-      kept_out.push_back(out.strides()[d]);
-    }
-  }
+  // a's dims split into kept ones (iterated over by outputs) and reduced ones.
+  const auto [kept_shape, reduced_shape, kept_a, kept_out, reduced_a] = sum_geometry(a, out);
   const LoopGeometry<1> reduced = make_geometry<1>(reduced_shape, {reduced_a});
   const std::int64_t reduced_count = numel(reduced_shape);
 

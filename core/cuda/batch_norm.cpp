@@ -13,9 +13,14 @@
 namespace fluxion::cuda {
 namespace {
 
-// cuDNN reads eps in the backward pass only when no saved statistics are
-// given; Fluxion always passes them, so any valid value does.
-constexpr double kUnusedBackwardEps = 1e-5;
+// The per-channel [1, C, 1, 1] descriptor cuDNN derives for the scale,
+// bias, mean and variance (its data type follows x's).
+struct StatsDescriptor
+    : CudnnHandle<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor> {
+  explicit StatsDescriptor(const TensorDescriptor& x) {
+    FLUXION_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(desc, x.desc, CUDNN_BATCHNORM_SPATIAL));
+  }
+};
 
 Tensor or_filled(const Tensor& t, std::int64_t channels, const Tensor& like, double value) {
   return t.defined() ? t : full({channels}, value, like.options());
@@ -33,25 +38,19 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
   DeviceGuard guard(device);
   const std::int64_t channels = x.size(1);
   const Tensor scale = or_filled(weight, channels, x, 1.0), shift = or_filled(bias, channels, x, 0.0);
-  TensorDescriptor xd(x, "batch_norm");
-  cudnnTensorDescriptor_t stats = nullptr;
-  FLUXION_CUDNN_CHECK(cudnnCreateTensorDescriptor(&stats));
-  struct Destroy {
-    cudnnTensorDescriptor_t d;
-    ~Destroy() { cudnnDestroyTensorDescriptor(d); }
-  } destroy{stats};
-  FLUXION_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(stats, xd.desc, CUDNN_BATCHNORM_SPATIAL));
+  const TensorDescriptor xd = TensorDescriptor::folded(x, "batch_norm");
+  const StatsDescriptor stats(xd);
   const Scaling s(x.dtype());
   FLUXION_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
       cudnn(device), CUDNN_BATCHNORM_SPATIAL, s.one(), s.zero(), xd.desc, x.raw_data(), xd.desc, out.raw_data(),
-      stats, scale.raw_data(), shift.raw_data(), momentum,
+      stats.desc, scale.raw_data(), shift.raw_data(), momentum,
       running_mean.defined() ? running_mean.raw_data() : nullptr,
       running_var.defined() ? running_var.raw_data() : nullptr, eps, mean.raw_data(), invstd.raw_data()));
 }
 
 void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
                          const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
-                         const Tensor& grad_bias) {
+                         const Tensor& grad_bias, double eps) {
   FLUXION_CHECK(x.device().is_cuda(), "batch_norm_backward: expected a CUDA tensor, got one on ", x.device());
   const int device = x.device().index;
   DeviceGuard guard(device);
@@ -60,19 +59,13 @@ void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& 
   const Tensor gx = grad_x.defined() ? grad_x : empty(x.shape(), x.options());
   const Tensor gw = grad_weight.defined() ? grad_weight : empty({channels}, x.options());
   const Tensor gb = grad_bias.defined() ? grad_bias : empty({channels}, x.options());
-  TensorDescriptor xd(x, "batch_norm_backward");
-  cudnnTensorDescriptor_t stats = nullptr;
-  FLUXION_CUDNN_CHECK(cudnnCreateTensorDescriptor(&stats));
-  struct Destroy {
-    cudnnTensorDescriptor_t d;
-    ~Destroy() { cudnnDestroyTensorDescriptor(d); }
-  } destroy{stats};
-  FLUXION_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(stats, xd.desc, CUDNN_BATCHNORM_SPATIAL));
+  const TensorDescriptor xd = TensorDescriptor::folded(x, "batch_norm_backward");
+  const StatsDescriptor stats(xd);
   const Scaling s(x.dtype());
   FLUXION_CUDNN_CHECK(cudnnBatchNormalizationBackward(
       cudnn(device), CUDNN_BATCHNORM_SPATIAL, s.one(), s.zero(), s.one(), s.zero(), xd.desc, x.raw_data(), xd.desc,
-      grad_out.raw_data(), xd.desc, gx.raw_data(), stats, scale.raw_data(), gw.raw_data(), gb.raw_data(),
-      kUnusedBackwardEps, mean.raw_data(), invstd.raw_data()));
+      grad_out.raw_data(), xd.desc, gx.raw_data(), stats.desc, scale.raw_data(), gw.raw_data(), gb.raw_data(),
+      eps, mean.raw_data(), invstd.raw_data()));
 }
 
 }  // namespace fluxion::cuda

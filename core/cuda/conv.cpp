@@ -1,7 +1,8 @@
 // Convolution through cuDNN: forward, backward-data and backward-filter.
 // The algorithm for each (direction, shapes, geometry, dtype, math) is
 // chosen once by cuDNN's heuristics (cudnnGet*Algorithm_v7, as PyTorch does
-// when benchmark mode is off) and cached; workspaces come from the caching
+// when benchmark mode is off: the best-ranked one whose workspace fits) and
+// cached with its math type and workspace size; workspaces come from the caching
 // allocator, so steady-state training allocates nothing from the driver.
 // float32 convolutions may use TF32 tensor cores unless
 // cuda::set_allow_tf32(false), which asks cuDNN for FMA math only.
@@ -18,21 +19,22 @@ namespace {
 
 enum class Direction { forward, backward_data, backward_filter };
 
-struct ConvDescriptor {
-  cudnnConvolutionDescriptor_t desc = nullptr;
+struct ConvDescriptor : CudnnHandle<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                                    cudnnDestroyConvolutionDescriptor> {
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
   ConvDescriptor(const Conv2dParams& p, DType dtype) {
-    FLUXION_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&desc));
-    FLUXION_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(desc, int(p.pad_h), int(p.pad_w), int(p.stride_h),
-                                                        int(p.stride_w), int(p.dilation_h), int(p.dilation_w),
-                                                        CUDNN_CROSS_CORRELATION, cudnn_type(dtype, "conv2d")));
-    FLUXION_CUDNN_CHECK(cudnnSetConvolutionGroupCount(desc, int(p.groups)));
-    if (dtype == kFloat32) math = allow_tf32() ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
-    FLUXION_CUDNN_CHECK(cudnnSetConvolutionMathType(desc, math));
+    const char* op = "conv2d";
+    FLUXION_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
+        desc, cudnn_size(p.pad_h, op), cudnn_size(p.pad_w, op), cudnn_size(p.stride_h, op),
+        cudnn_size(p.stride_w, op), cudnn_size(p.dilation_h, op), cudnn_size(p.dilation_w, op),
+        CUDNN_CROSS_CORRELATION, cudnn_type(dtype, op)));
+    FLUXION_CUDNN_CHECK(cudnnSetConvolutionGroupCount(desc, cudnn_size(p.groups, op)));
+    // As PyTorch: default math lets cuDNN use TF32 tensor cores for float32;
+    // FMA math forbids them.
+    if (dtype == kFloat32 && !allow_tf32()) math = CUDNN_FMA_MATH;
+    set_math(math);
   }
-  ~ConvDescriptor() { cudnnDestroyConvolutionDescriptor(desc); }
-  ConvDescriptor(const ConvDescriptor&) = delete;
-  ConvDescriptor& operator=(const ConvDescriptor&) = delete;
+  void set_math(cudnnMathType_t m) { FLUXION_CUDNN_CHECK(cudnnSetConvolutionMathType(desc, m)); }
 };
 
 // Everything the algorithm choice depends on.
@@ -45,16 +47,26 @@ Key key_of(int device, Direction d, const Tensor& x, const Tensor& w, const Tens
           p.pad_w, p.dilation_h, p.dilation_w, p.groups};
 }
 
+// An algorithm as cuDNN reported it: which, the math it uses (set on the
+// descriptor before running, as PyTorch does) and its workspace.
+struct Choice {
+  int algo;
+  cudnnMathType_t math;
+  std::size_t workspace;
+};
+
 std::mutex cache_mutex;
-std::map<Key, int>& algorithm_cache() {
-  static auto* cache = new std::map<Key, int>();
+std::map<Key, Choice>& algorithm_cache() {
+  static auto* cache = new std::map<Key, Choice>();
   return *cache;
 }
 
 // cuDNN's heuristics list algorithms best first; take the first that
-// reports success. `query` fills perf results and returns how many.
+// reports success and whose workspace fits in what the device has free
+// (plus what the caching allocator could release). `query` fills perf
+// results and returns how many.
 template <class Perf, class Query>
-int choose(const Key& key, const char* what, Query query) {
+Choice choose(const Key& key, int device, const char* what, Query query) {
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
     if (auto it = algorithm_cache().find(key); it != algorithm_cache().end()) return it->second;
@@ -62,13 +74,18 @@ int choose(const Key& key, const char* what, Query query) {
   Perf results[16];
   int count = 0;
   query(results, 16, &count);
-  int chosen = -1;
-  for (int i = 0; i < count && chosen < 0; ++i)
-    if (results[i].status == CUDNN_STATUS_SUCCESS) chosen = static_cast<int>(results[i].algo);
-  FLUXION_CHECK(chosen >= 0, what, ": cuDNN offers no algorithm for this convolution");
-  std::lock_guard<std::mutex> lock(cache_mutex);
-  algorithm_cache().emplace(key, chosen);
-  return chosen;
+  std::size_t free_bytes = 0, total_bytes = 0;
+  FLUXION_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const std::size_t budget = free_bytes + memory_stats(device).cached_bytes;
+  for (int i = 0; i < count; ++i) {
+    if (results[i].status != CUDNN_STATUS_SUCCESS || results[i].memory > budget) continue;
+    const Choice chosen{static_cast<int>(results[i].algo), results[i].mathType, results[i].memory};
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    algorithm_cache().emplace(key, chosen);
+    return chosen;
+  }
+  throw Error(detail::concat(what, ": cuDNN offers no algorithm for this convolution that fits in the ",
+                             budget >> 20, " MiB of free device memory"));
 }
 
 // The pieces every direction needs: descriptors of x, w, y and the conv.
@@ -82,6 +99,8 @@ struct Problem {
       : x(x_t, op), y(y_t, op), w(w_t, op), conv(p, x_t.dtype()), scale(x_t.dtype()), device(x_t.device().index) {
     FLUXION_CHECK(x_t.device().is_cuda() && w_t.device() == x_t.device() && y_t.device() == x_t.device(), op,
                   ": expected every tensor on one CUDA device");
+    FLUXION_CHECK(x_t.is_contiguous() && w_t.is_contiguous() && y_t.is_contiguous(), op,
+                  ": expected contiguous NCHW tensors");
   }
 };
 
@@ -92,18 +111,18 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
   Problem pr(x, weight, out, p, "conv2d");
   DeviceGuard guard(pr.device);
   cudnnHandle_t h = cudnn(pr.device);
-  const auto algo = static_cast<cudnnConvolutionFwdAlgo_t>(choose<cudnnConvolutionFwdAlgoPerf_t>(
-      key_of(pr.device, Direction::forward, x, weight, out, p, pr.conv.math), "conv2d", [&](auto* r, int n, int* got) {
+  const Choice c = choose<cudnnConvolutionFwdAlgoPerf_t>(
+      key_of(pr.device, Direction::forward, x, weight, out, p, pr.conv.math), pr.device, "conv2d",
+      [&](auto* r, int n, int* got) {
         FLUXION_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, pr.x.desc, pr.w.desc, pr.conv.desc, pr.y.desc,
                                                                    n, got, r));
-      }));
-  std::size_t bytes = 0;
-  FLUXION_CUDNN_CHECK(
-      cudnnGetConvolutionForwardWorkspaceSize(h, pr.x.desc, pr.w.desc, pr.conv.desc, pr.y.desc, algo, &bytes));
-  Scratch workspace(bytes, pr.device);
+      });
+  pr.conv.set_math(c.math);
+  Scratch workspace(c.workspace, pr.device);
   FLUXION_CUDNN_CHECK(cudnnConvolutionForward(h, pr.scale.one(), pr.x.desc, x.raw_data(), pr.w.desc,
-                                              weight.raw_data(), pr.conv.desc, algo, workspace.get(), bytes,
-                                              pr.scale.zero(), pr.y.desc, out.raw_data()));
+                                              weight.raw_data(), pr.conv.desc,
+                                              static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), workspace.get(),
+                                              c.workspace, pr.scale.zero(), pr.y.desc, out.raw_data()));
   if (bias.defined()) {
     TensorDescriptor b(bias.dtype(), 1, bias.numel(), 1, 1, "conv2d");
     FLUXION_CUDNN_CHECK(cudnnAddTensor(h, pr.scale.one(), b.desc, bias.raw_data(), pr.scale.one(), pr.y.desc,
@@ -117,19 +136,19 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const T
   Problem pr(grad_x, weight, grad_out, p, "conv2d_backward_input");
   DeviceGuard guard(pr.device);
   cudnnHandle_t h = cudnn(pr.device);
-  const auto algo = static_cast<cudnnConvolutionBwdDataAlgo_t>(choose<cudnnConvolutionBwdDataAlgoPerf_t>(
-      key_of(pr.device, Direction::backward_data, grad_x, weight, grad_out, p, pr.conv.math), "conv2d_backward_input",
-      [&](auto* r, int n, int* got) {
+  const Choice c = choose<cudnnConvolutionBwdDataAlgoPerf_t>(
+      key_of(pr.device, Direction::backward_data, grad_x, weight, grad_out, p, pr.conv.math), pr.device,
+      "conv2d_backward_input", [&](auto* r, int n, int* got) {
         FLUXION_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, pr.w.desc, pr.y.desc, pr.conv.desc,
                                                                         pr.x.desc, n, got, r));
-      }));
-  std::size_t bytes = 0;
-  FLUXION_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, pr.w.desc, pr.y.desc, pr.conv.desc, pr.x.desc,
-                                                                   algo, &bytes));
-  Scratch workspace(bytes, pr.device);
+      });
+  pr.conv.set_math(c.math);
+  Scratch workspace(c.workspace, pr.device);
   FLUXION_CUDNN_CHECK(cudnnConvolutionBackwardData(h, pr.scale.one(), pr.w.desc, weight.raw_data(), pr.y.desc,
-                                                   grad_out.raw_data(), pr.conv.desc, algo, workspace.get(), bytes,
-                                                   pr.scale.zero(), pr.x.desc, grad_x.raw_data()));
+                                                   grad_out.raw_data(), pr.conv.desc,
+                                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo),
+                                                   workspace.get(), c.workspace, pr.scale.zero(), pr.x.desc,
+                                                   grad_x.raw_data()));
 }
 
 void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight, Conv2dParams p) {
@@ -138,19 +157,19 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Tenso
   Problem pr(x, grad_weight, grad_out, p, "conv2d_backward_weight");
   DeviceGuard guard(pr.device);
   cudnnHandle_t h = cudnn(pr.device);
-  const auto algo = static_cast<cudnnConvolutionBwdFilterAlgo_t>(choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
-      key_of(pr.device, Direction::backward_filter, x, grad_weight, grad_out, p, pr.conv.math),
+  const Choice c = choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      key_of(pr.device, Direction::backward_filter, x, grad_weight, grad_out, p, pr.conv.math), pr.device,
       "conv2d_backward_weight", [&](auto* r, int n, int* got) {
         FLUXION_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, pr.x.desc, pr.y.desc, pr.conv.desc,
                                                                           pr.w.desc, n, got, r));
-      }));
-  std::size_t bytes = 0;
-  FLUXION_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, pr.x.desc, pr.y.desc, pr.conv.desc,
-                                                                     pr.w.desc, algo, &bytes));
-  Scratch workspace(bytes, pr.device);
+      });
+  pr.conv.set_math(c.math);
+  Scratch workspace(c.workspace, pr.device);
   FLUXION_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, pr.scale.one(), pr.x.desc, x.raw_data(), pr.y.desc,
-                                                     grad_out.raw_data(), pr.conv.desc, algo, workspace.get(), bytes,
-                                                     pr.scale.zero(), pr.w.desc, grad_weight.raw_data()));
+                                                     grad_out.raw_data(), pr.conv.desc,
+                                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo),
+                                                     workspace.get(), c.workspace, pr.scale.zero(), pr.w.desc,
+                                                     grad_weight.raw_data()));
 }
 
 }  // namespace fluxion::cuda

@@ -35,8 +35,10 @@ void launch(const Tensor& out, const std::array<Strides, N>& strides, const char
 }
 
 void check_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Device device = (*tensors.begin())->device();
   for (const Tensor* t : tensors)
-    FLUXION_CHECK(t->device().is_cuda(), op, ": expected every tensor on a CUDA device, got one on ", t->device());
+    FLUXION_CHECK(t->device().is_cuda() && t->device() == device, op,
+                  ": expected every tensor on one CUDA device, got ", device, " and ", t->device());
 }
 
 // --- bodies (device functors: one per kernel shape) ---------------------------------

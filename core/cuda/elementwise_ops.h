@@ -38,7 +38,9 @@ template <class T>
 FLUXION_HOST_DEVICE T apply_unary(UnaryOp op, T x, UnaryParams p) {
   switch (op) {
     case UnaryOp::neg: return -x;
-    case UnaryOp::abs: return x < T(0) ? -x : (x == T(0) ? T(0) : x);  // |-0| = +0; NaN passes
+    case UnaryOp::abs:
+      if constexpr (std::is_floating_point_v<T>) return std::fabs(x);  // |-0| = +0, as the CPU
+      else return x < T(0) ? -x : x;
     case UnaryOp::sign: return T((T(0) < x) - (x < T(0)));
     case UnaryOp::relu: return x < T(0) ? T(0) : x;  // NaN passes through
     case UnaryOp::clamp: {

@@ -12,14 +12,8 @@
 namespace fluxion::cuda {
 namespace {
 
-struct Planes {
-  std::int64_t count;  // N * C
-  std::int64_t h, w;   // input
-  std::int64_t ho, wo; // output
-};
-
 template <class T>
-__global__ void max_pool_kernel(Planes pl, Pool2dParams p, const T* x, T* out, std::int64_t* indices) {
+__global__ void max_pool_kernel(PoolPlanes pl, Pool2dParams p, const T* x, T* out, std::int64_t* indices) {
   const std::int64_t n = pl.count * pl.ho * pl.wo;
   for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
@@ -42,7 +36,7 @@ __global__ void max_pool_kernel(Planes pl, Pool2dParams p, const T* x, T* out, s
 }
 
 template <class T>
-__global__ void max_pool_backward_kernel(Planes pl, const T* grad_out, const std::int64_t* indices, T* grad_x) {
+__global__ void max_pool_backward_kernel(PoolPlanes pl, const T* grad_out, const std::int64_t* indices, T* grad_x) {
   for (std::int64_t b = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; b < pl.count;
        b += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     T* plane = grad_x + b * pl.h * pl.w;
@@ -53,7 +47,7 @@ __global__ void max_pool_backward_kernel(Planes pl, const T* grad_out, const std
 }
 
 template <class T>
-__global__ void avg_pool_kernel(Planes pl, Pool2dParams p, const T* x, T* out) {
+__global__ void avg_pool_kernel(PoolPlanes pl, Pool2dParams p, const T* x, T* out) {
   const std::int64_t n = pl.count * pl.ho * pl.wo;
   for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < n;
        o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
@@ -68,7 +62,7 @@ __global__ void avg_pool_kernel(Planes pl, Pool2dParams p, const T* x, T* out) {
 }
 
 template <class T>
-__global__ void avg_pool_backward_kernel(Planes pl, Pool2dParams p, const T* grad_out, T* grad_x) {
+__global__ void avg_pool_backward_kernel(PoolPlanes pl, Pool2dParams p, const T* grad_out, T* grad_x) {
   for (std::int64_t b = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; b < pl.count;
        b += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     T* plane = grad_x + b * pl.h * pl.w;
@@ -84,7 +78,7 @@ __global__ void avg_pool_backward_kernel(Planes pl, Pool2dParams p, const T* gra
   }
 }
 
-Planes planes_of(const Tensor& x, const Tensor& out) {
+PoolPlanes planes_of(const Tensor& x, const Tensor& out) {
   return {x.size(0) * x.size(1), x.size(2), x.size(3), out.size(2), out.size(3)};
 }
 
@@ -101,7 +95,7 @@ void on_device(const Tensor& t, const char* op, Launch launch) {
 }  // namespace
 
 void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p) {
-  const Planes pl = planes_of(x, out);
+  const PoolPlanes pl = planes_of(x, out);
   if (out.numel() == 0) return;
   on_device(x, "max_pool2d", [&]<class T>(cudaStream_t s) {
     max_pool_kernel<T><<<blocks_for(out.numel()), kThreads, 0, s>>>(pl, p, x.data<T>(), out.data<T>(),
@@ -110,7 +104,7 @@ void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2
 }
 
 void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x) {
-  const Planes pl = planes_of(grad_x, grad_out);
+  const PoolPlanes pl = planes_of(grad_x, grad_out);
   if (grad_x.numel() == 0) return;
   on_device(grad_x, "max_pool2d_backward", [&]<class T>(cudaStream_t s) {
     max_pool_backward_kernel<T><<<blocks_for(pl.count), kThreads, 0, s>>>(pl, grad_out.data<T>(),
@@ -120,7 +114,7 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Te
 }
 
 void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p) {
-  const Planes pl = planes_of(x, out);
+  const PoolPlanes pl = planes_of(x, out);
   if (out.numel() == 0) return;
   on_device(x, "avg_pool2d", [&]<class T>(cudaStream_t s) {
     avg_pool_kernel<T><<<blocks_for(out.numel()), kThreads, 0, s>>>(pl, p, x.data<T>(), out.data<T>());
@@ -128,7 +122,7 @@ void avg_pool2d(const Tensor& x, const Tensor& out, Pool2dParams p) {
 }
 
 void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p) {
-  const Planes pl = planes_of(grad_x, grad_out);
+  const PoolPlanes pl = planes_of(grad_x, grad_out);
   if (grad_x.numel() == 0) return;
   on_device(grad_x, "avg_pool2d_backward", [&]<class T>(cudaStream_t s) {
     avg_pool_backward_kernel<T><<<blocks_for(pl.count), kThreads, 0, s>>>(pl, p, grad_out.data<T>(),

@@ -97,18 +97,7 @@ __global__ void max_kernel(std::int64_t outputs, std::int64_t length, std::int64
 
 void sum(const Tensor& a, const Tensor& out) {
   FLUXION_CHECK(a.device().is_cuda() && out.device() == a.device(), "sum: expected both tensors on one CUDA device");
-  Shape kept_shape, reduced_shape;
-  Strides kept_a, kept_out, reduced_a;
-  for (std::int64_t d = 0; d < a.dim(); ++d) {
-    if (out.shape()[d] == 1 && a.shape()[d] != 1) {
-      reduced_shape.push_back(a.shape()[d]);
-      reduced_a.push_back(a.strides()[d]);
-    } else {
-      kept_shape.push_back(a.shape()[d]);
-      kept_a.push_back(a.strides()[d]);
-      kept_out.push_back(out.strides()[d]);
-    }
-  }
+  const auto [kept_shape, reduced_shape, kept_a, kept_out, reduced_a] = sum_geometry(a, out);
   const std::int64_t outputs = numel(kept_shape);
   const std::int64_t reduced = numel(reduced_shape);
   if (outputs == 0) return;

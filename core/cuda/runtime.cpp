@@ -39,7 +39,7 @@ int checked_device_count() {
 
 void check_index(int device) {
   const int count = device_count();
-  FLUXION_CHECK(device >= 0 && device < count, "cuda:", device, ": ",
+  FLUXION_CHECK(device >= 0 && device < count && device < kMaxDevices, "cuda:", device, ": ",
                 count == 0 ? "no CUDA GPU is visible to this process (no driver, no device, or CUDA_VISIBLE_DEVICES "
                              "hides them)"
                            : detail::concat("only ", count, " CUDA device(s) are visible"));
@@ -52,19 +52,24 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
-  CachingAllocator* allocator = nullptr;
+  std::atomic<CachingAllocator*> allocator{nullptr};  // read by empty_cache() without the once flag
 };
 std::array<DeviceState, kMaxDevices>& states() {
   static auto* instance = new std::array<DeviceState, kMaxDevices>();
   return *instance;
 }
 
+// nullptr means out of memory (the caching allocator then releases its
+// cache and retries); any other failure, e.g. the sticky error a faulting
+// kernel leaves behind, is reported as itself.
 void* raw_device_malloc(std::size_t nbytes) {
   void* ptr = nullptr;
-  if (cudaMalloc(&ptr, nbytes) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky-free error so later calls work
+  const cudaError_t status = cudaMalloc(&ptr, nbytes);
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // not sticky: clear it so later calls work
     return nullptr;
   }
+  if (status != cudaSuccess) throw_cuda_error("cudaMalloc", status, __FILE__, __LINE__);
   return ptr;
 }
 void raw_device_free(void* ptr) { cudaFree(ptr); }
@@ -114,9 +119,9 @@ void* allocate(std::size_t nbytes, int device) {
   DeviceState& s = state(device);
   DeviceGuard guard(device);
   try {
-    return s.allocator->allocate(nbytes);
+    return s.allocator.load()->allocate(nbytes);
   } catch (const std::bad_alloc&) {
-    const CachingAllocator::Stats st = s.allocator->stats();
+    const CachingAllocator::Stats st = s.allocator.load()->stats();
     std::size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
     cudaGetLastError();
@@ -140,7 +145,10 @@ void deallocate(void* ptr, std::size_t nbytes, int device) noexcept {
     cudaGetLastError();
     return;
   }
-  states()[static_cast<std::size_t>(device)].allocator->deallocate(ptr, nbytes);
+  try {
+    states()[static_cast<std::size_t>(device)].allocator.load()->deallocate(ptr, nbytes);
+  } catch (...) {  // the allocator's bookkeeping failed (bad_alloc): leak the block rather than terminate
+  }
   if (current != device) cudaSetDevice(current);
 }
 
@@ -162,15 +170,16 @@ void synchronize(int device) {
   FLUXION_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
 }
 
-CachingAllocator::Stats memory_stats(int device) { return state(device).allocator->stats(); }
-void reset_peak_memory_stats(int device) { state(device).allocator->reset_peak(); }
+CachingAllocator::Stats memory_stats(int device) { return state(device).allocator.load()->stats(); }
+void reset_peak_memory_stats(int device) { state(device).allocator.load()->reset_peak(); }
 
 void empty_cache() {
   for (int d = 0; d < device_count(); ++d) {
     DeviceState& s = states()[static_cast<std::size_t>(d)];
-    if (s.allocator == nullptr) continue;
+    CachingAllocator* allocator = s.allocator.load();
+    if (allocator == nullptr) continue;
     DeviceGuard guard(d);
-    s.allocator->empty_cache();
+    allocator->empty_cache();
   }
 }
 

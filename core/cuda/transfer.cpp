@@ -1,8 +1,9 @@
 // Copies between host and GPU memory. Both sides are contiguous with the same
 // dtype and element count (copy_between_devices in core/backend.cpp makes
-// them so). Host-to-device copies from pageable memory return once the
-// source has been staged, so the caller may free it; device-to-host copies
-// wait for the stream, so the host sees every earlier kernel's result.
+// them so). Both wait for the stream: the host may then free or reuse its
+// buffer at once (CUDA does not promise that an asynchronous copy from
+// pageable memory has read it on return), and sees every earlier kernel's
+// result. As PyTorch's non_blocking=False copies.
 #include "core/cuda/common.h"
 #include "core/cuda/kernels.h"
 
@@ -17,6 +18,7 @@ void copy_from_cpu(const Tensor& src, const Tensor& dst) {
   if (bytes_of(dst) == 0) return;
   FLUXION_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes_of(dst), cudaMemcpyHostToDevice,
                                      stream(device)));
+  FLUXION_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
 }
 
 void copy_to_cpu(const Tensor& src, const Tensor& dst) {

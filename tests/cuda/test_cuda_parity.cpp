@@ -109,6 +109,10 @@ TEST_CASE("cuda parity - reductions, softmax, losses, indexing") {
   // An index out of range is an error on the GPU too, not a silent read.
   CHECK_THROWS_WITH_AS(gather(randn({2, 3}).to(kGPU), 1, full({2, 1}, 5.0, TensorOptions(kInt64).device(kGPU))),
                        doctest::Contains("out of bounds"), Error);
+  // Mixing devices is an error that names both, never a host read of GPU memory.
+  CHECK_THROWS_WITH_AS(cross_entropy(randn({4, 3}), randint(0, 3, {4}, TensorOptions(kInt64).device(kGPU))),
+                       doctest::Contains("cuda:0"), Error);
+  CHECK_THROWS_WITH_AS(randn({2}) + randn({2}).to(kGPU), doctest::Contains("device mismatch"), Error);
 }
 
 TEST_CASE("cuda parity - matmul through cuBLAS: transposed, batched, broadcast") {
@@ -162,6 +166,9 @@ TEST_CASE("cuda parity - batch_norm (training with running statistics, and eval)
     check_parity("batch_norm without affine, [N, C] input", {param({6, 5}, dtype)}, [&](const auto& x) {
       return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5);
     }, tol);
+    check_parity("batch_norm of a 5-D input (trailing dims folded)", {param({3, 4, 2, 3, 5}, dtype)},
+                 [&](const auto& x) { return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-3); },
+                 tol);
     check_parity("max_pool2d ceil_mode with padding", {param({2, 3, 7, 7}, dtype)}, [](const auto& x) {
       return max_pool2d(x[0], Pool2dParams{3, 3, 2, 2, 1, 1, true, true});
     }, tol);
