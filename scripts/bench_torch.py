@@ -10,6 +10,10 @@ time, and the same last line:
     resnet18 batch 128 threads 2: <X> img/s
 
 --eval times the forward pass alone in eval mode under torch.no_grad().
+--device cuda runs it on the GPU (eager mode, cuDNN's default heuristics as
+Fluxion's, TF32 on for matmuls and convolutions as Fluxion's default), with
+torch.cuda.synchronize() before each clock read, as `fluxion bench --device
+cuda` synchronises.
 It also prints the model's forward FLOPs per image (convolutions and linear
 layers, 2 flops per multiply-add; a training step is counted as 3x that),
 which scripts/compare_torch.sh turns into a share of the sgemm peak.
@@ -64,6 +68,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--eval", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = parser.parse_args()
     for name in ("batch_size", "threads", "steps", "classes"):
         if getattr(args, name) < 1:
@@ -74,17 +79,26 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # Fluxion's default (cuda::allow_tf32)
+        torch.backends.cudnn.allow_tf32 = True
+
+    def finish():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     in_channels, side = (1, 28) if args.model == "small_cnn" else (3, 32)
-    model = make_model(args.model, args.classes, in_channels, side)
-    x = torch.randn(args.batch_size, in_channels, side, side)
-    y = torch.randint(0, args.classes, (args.batch_size,))
+    model = make_model(args.model, args.classes, in_channels, side).to(device)
+    x = torch.randn(args.batch_size, in_channels, side, side).to(device)
+    y = torch.randint(0, args.classes, (args.batch_size,)).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     flops = forward_flops_per_image(model, x)
     model.train(not args.eval)
     params = sum(p.numel() for p in model.parameters())
     what = "eval forward (no grad)" if args.eval else "train step (SGD lr 0.1, momentum 0.9, weight decay 5e-4)"
     print(f"torch {torch.__version__} bench: {args.model} ({params} parameters), {what}, batch {args.batch_size} "
-          f"of {in_channels}x{side}x{side}, {torch.get_num_threads()} threads, cpu")
+          f"of {in_channels}x{side}x{side}, {torch.get_num_threads()} threads, {device}")
     print(f"forward {flops / 1e9:.4f} GFLOP per image (conv + linear); "
           f"{(1 if args.eval else 3) * flops / 1e9:.4f} GFLOP per image per timed step")
 
@@ -93,12 +107,14 @@ def main():
         if args.eval:
             with torch.no_grad():
                 logits = model(x)
+            finish()
             seconds = time.perf_counter() - t0
             return seconds, F.cross_entropy(logits, y).item()
         opt.zero_grad(set_to_none=True)  # Fluxion's zero_grad (1.13 defaults to zeroing)
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
+        finish()
         seconds = time.perf_counter() - t0
         return seconds, loss.item()
 
