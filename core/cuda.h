@@ -26,7 +26,8 @@ void empty_cache();
 
 // Whether float32 matmuls and convolutions may use TF32 tensor cores (10-bit
 // mantissa inputs, float32 accumulation), as PyTorch's allow_tf32 flags. On
-// by default, as the issue asks of training; the parity tests turn it off.
+// by default (training speed); $FLUXION_ALLOW_TF32=0 starts a program with
+// it off; the parity tests turn it off.
 void set_allow_tf32(bool allow);
 bool allow_tf32();
 

@@ -1,6 +1,8 @@
 // The CUDA runtime side of the backend: errors, per-device streams and
 // library handles, the caching allocator, and the public core/cuda.h calls.
 #include <array>
+#include <cstdlib>
+#include <string>
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -95,7 +97,13 @@ DeviceState& state(int device) {
   return s;
 }
 
-std::atomic<bool> tf32_allowed{true};
+// $FLUXION_ALLOW_TF32=0 turns TF32 off for programs that cannot call
+// set_allow_tf32 (the fluxion command); anything else keeps the default, on.
+bool tf32_default() {
+  const char* env = std::getenv("FLUXION_ALLOW_TF32");
+  return env == nullptr || std::string(env) != "0";
+}
+std::atomic<bool> tf32_allowed{tf32_default()};
 
 }  // namespace
 
