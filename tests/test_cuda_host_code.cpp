@@ -1,12 +1,14 @@
 // The CUDA backend's host-and-device code, checked on the CPU: the strided
 // indexer every CUDA elementwise, reduction and indexing kernel addresses
-// memory through, and the per-element arithmetic of its elementwise kernels,
-// against the CPU backend. This runs everywhere, GPU or not; the GPU parity
+// memory through, the per-element arithmetic of its elementwise kernels, and
+// the plan that hands row-major matmuls to column-major cuBLAS, against the
+// CPU backend. This runs everywhere, GPU or not; the GPU parity
 // suite (tests/cuda/) then covers what only a GPU can run.
 #include <limits>
 
 #include "core/cpu/kernels.h"
 #include "core/cuda/elementwise_ops.h"
+#include "core/cuda/gemm_plan.h"
 #include "core/cuda/indexer.h"
 #include "helpers.h"
 
@@ -105,5 +107,76 @@ TEST_CASE("cuda elementwise arithmetic - equals the CPU backend's, NaN, signed z
         }
       }
     });
+  }
+}
+
+namespace {
+
+// What cublasGemmStridedBatched computes, element by element, reading memory
+// exactly as its arguments say (column-major: X(i, j) = X[i + j * ld]):
+//   C(i, j) = sum_l op(A)(i, l) op(B)(l, j),  C m x n, ldc = m, per batch.
+void emulated_cublas_gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                          const double* a, std::int64_t lda, std::int64_t stride_a, const double* b, std::int64_t ldb,
+                          std::int64_t stride_b, double* c, std::int64_t stride_c, std::int64_t batch) {
+  for (std::int64_t p = 0; p < batch; ++p)
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) {
+        double total = 0;
+        for (std::int64_t l = 0; l < k; ++l) {
+          const double x = transpose_a ? a[p * stride_a + l + i * lda] : a[p * stride_a + i + l * lda];
+          const double y = transpose_b ? b[p * stride_b + j + l * ldb] : b[p * stride_b + l + j * ldb];
+          total += x * y;
+        }
+        c[p * stride_c + i + j * m] = total;
+      }
+}
+
+// matmul as core/cuda/matmul.cpp runs it, with cuBLAS emulated: a [B, M, K]
+// and b [B, K, N] views (any strides, stride 0 on B for broadcast).
+Tensor planned_matmul(Tensor a, Tensor b) {
+  const std::int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
+  cuda::GemmOperand la = cuda::plan_operand(m, k, a.stride(1), a.stride(2));
+  if (!la.usable) {
+    a = a.contiguous();
+    la = cuda::plan_operand(m, k, a.stride(1), a.stride(2));
+  }
+  cuda::GemmOperand lb = cuda::plan_operand(k, n, b.stride(1), b.stride(2));
+  if (!lb.usable) {
+    b = b.contiguous();
+    lb = cuda::plan_operand(k, n, b.stride(1), b.stride(2));
+  }
+  REQUIRE(la.usable);
+  REQUIRE(lb.usable);
+  Tensor out = empty({batch, m, n}, kFloat64);
+  // cuBLAS's A is our b, its B our a: out^T (n x m) = b^T a^T.
+  emulated_cublas_gemm(lb.transpose, la.transpose, n, m, k, b.data<double>(), lb.ld, batch == 1 ? 0 : b.stride(0),
+                       a.data<double>(), la.ld, batch == 1 ? 0 : a.stride(0), out.data<double>(), m * n, batch);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cuda gemm plan - cuBLAS's column-major arguments give the row-major product, for every layout") {
+  const Tensor base_a = randn({3, 8, 9}, kFloat64), base_b = randn({3, 9, 7}, kFloat64);
+  struct Case {
+    std::string name;
+    Tensor a, b;
+  };
+  const std::vector<Case> cases = {
+      {"contiguous", base_a.slice(2, 0, 5), base_b.slice(1, 0, 5)},
+      {"contiguous, whole", base_a.slice(0, 0, 1).contiguous(), base_b.slice(0, 0, 1).contiguous()},
+      {"row padding (ld > cols)", base_a.slice(2, 1, 6), base_b.slice(1, 2, 7).slice(2, 0, 4)},
+      {"transposed views", base_a.transpose(1, 2).slice(1, 0, 6).slice(2, 0, 7), base_b.transpose(1, 2).slice(2, 0, 5)},
+      {"mixed", base_a.slice(2, 0, 7), base_b.transpose(1, 2).contiguous().transpose(1, 2).slice(1, 0, 7)},
+      {"broadcast batch (stride 0)", base_a.slice(0, 0, 1).expand({3, 8, 9}), base_b},
+      {"single row and column", base_a.slice(1, 0, 1), base_b.slice(2, 0, 1)},
+      {"neither dim unit-stride (copied)", base_a.slice(2, 0, 9, 2), base_b.slice(1, 0, 9, 2)},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const Tensor expected = matmul(c.a, c.b);
+    const Tensor got = planned_matmul(c.a, c.b);
+    REQUIRE(got.shape() == expected.shape());
+    CHECK(test::compare(got, expected.to_vector<double>(), 1e-12));
   }
 }

@@ -1,35 +1,13 @@
-// Batched matmul through cuBLAS. cuBLAS is column-major, and a row-major
-// matrix read as column-major is its transpose, so out = a @ b (row-major)
-// is computed as out^T = b^T a^T: cuBLAS's "A" is our b and its "B" our a.
-// Operands are used in place when one of their two matrix dims has unit
-// stride (a transposed view costs nothing); anything else is copied
-// contiguous first. float32 uses TF32 tensor cores unless
-// cuda::set_allow_tf32(false).
+// Batched matmul through cuBLAS, planned by core/cuda/gemm_plan.h (the
+// column-major mapping, and which operands are used in place). float32
+// uses TF32 tensor cores unless cuda::set_allow_tf32(false).
 #include "core/cuda.h"
 #include "core/cuda/common.h"
+#include "core/cuda/gemm_plan.h"
 #include "core/cuda/kernels.h"
 #include "core/factory.h"
 
 namespace fluxion::cuda {
-namespace {
-
-// How cuBLAS can read one [rows, cols] matrix of a batch.
-struct Layout {
-  bool usable = false;
-  bool row_major = false;  // else column-major
-  std::int64_t ld = 0;
-};
-
-Layout layout_of(std::int64_t rows, std::int64_t cols, std::int64_t s_rows, std::int64_t s_cols) {
-  const std::int64_t one_row = std::max<std::int64_t>(1, cols), one_col = std::max<std::int64_t>(1, rows);
-  if ((cols == 1 || s_cols == 1) && (rows == 1 || s_rows >= one_row))
-    return {true, true, rows == 1 ? one_row : s_rows};
-  if ((rows == 1 || s_rows == 1) && (cols == 1 || s_cols >= one_col))
-    return {true, false, cols == 1 ? one_col : s_cols};
-  return {};
-}
-
-}  // namespace
 
 void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   FLUXION_CHECK(a_in.device().is_cuda() && b_in.device() == a_in.device() && out.device() == a_in.device(),
@@ -40,20 +18,19 @@ void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   DeviceGuard guard(device);
   if (k == 0) return fill(out, 0.0);
 
-  auto prepare = [&](const Tensor& t, std::int64_t rows, std::int64_t cols, Layout& layout) {
-    layout = layout_of(rows, cols, t.stride(1), t.stride(2));
-    if (layout.usable) return t;
+  auto prepare = [&](const Tensor& t, std::int64_t rows, std::int64_t cols, GemmOperand& plan) {
+    plan = plan_operand(rows, cols, t.stride(1), t.stride(2));
+    if (plan.usable) return t;
     Tensor c = empty(t.shape(), t.options());
     copy(t, c);
-    layout = layout_of(rows, cols, c.stride(1), c.stride(2));
+    plan = plan_operand(rows, cols, c.stride(1), c.stride(2));
     return c;
   };
-  Layout la, lb;
+  GemmOperand la, lb;
   const Tensor a = prepare(a_in, m, k, la);
   const Tensor b = prepare(b_in, k, n, lb);
-  // Row-major storage is already the transpose cuBLAS wants: no op.
-  const cublasOperation_t op_b = lb.row_major ? CUBLAS_OP_N : CUBLAS_OP_T;
-  const cublasOperation_t op_a = la.row_major ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasOperation_t op_b = lb.transpose ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t op_a = la.transpose ? CUBLAS_OP_T : CUBLAS_OP_N;
   const long long stride_a = batch == 1 ? 0 : a.stride(0), stride_b = batch == 1 ? 0 : b.stride(0);
   cublasHandle_t handle = cublas(device);
   auto check_int = [](std::int64_t v) {
