@@ -99,6 +99,18 @@ TEST_CASE("cuda parity - reductions, softmax, losses, indexing") {
   check_parity("cross_entropy", {param({16, 10})}, [&](const auto& x) {
     return cross_entropy(x[0], target.to(x[0].device()), Reduction::mean, 0.1);
   }, 1e-12);
+  check_parity("mse_loss, stack and views", {param({4, 6}), param({4, 6})}, [](const auto& x) {
+    return mse_loss(stack({x[0], x[1]}, 1).view({4, 12}).unsqueeze(0).squeeze(0),
+                    cat({x[1], x[0]}, 1));
+  }, 1e-12);
+  {
+    // The same generator state gives the same mask on both devices: it is
+    // drawn on the CPU.
+    Generator cpu_gen(5), gpu_gen(5);
+    check_parity("dropout", {param({6, 8})}, [&](const auto& x) {
+      return dropout(x[0], 0.3, true, x[0].device().is_cuda() ? &gpu_gen : &cpu_gen);
+    }, 1e-12);
+  }
   const Tensor index = randint(0, 8, {5}, kInt64);
   check_parity("index_select and cat", {param({8, 3}), param({2, 3})}, [&](const auto& x) {
     return cat({index_select(x[0], 0, index.to(x[0].device())), x[1]}, 0);
