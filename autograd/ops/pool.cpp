@@ -28,7 +28,7 @@ Shape pooled_shape(const Tensor& x, const Pool2dParams& p, const char* op) {
 
 Tensor max_pool2d(const Tensor& x, Pool2dParams p) {
   Tensor out = empty(pooled_shape(x, p, "max_pool2d"), x.options());
-  Tensor indices = empty(out.shape(), kInt64);
+  Tensor indices = empty(out.shape(), TensorOptions(kInt64).device(x.device()));
   const Tensor xc = x.detach().contiguous();
   {
     profiler::Scope scope("max_pool2d forward");

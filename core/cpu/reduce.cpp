@@ -42,7 +42,10 @@ Accumulator<T> sum_range(const T* base, const LoopGeometry<1>& g, std::int64_t b
 
 void sum(const Tensor& a, const Tensor& out) {
   // a's dims split into kept ones (iterated over by outputs) and reduced ones.
-  const auto [kept_shape, reduced_shape, kept_a, kept_out, reduced_a] = sum_geometry(a, out);
+  const SumGeometry geometry = sum_geometry(a, out);
+  const Shape& kept_shape = geometry.kept_shape;
+  const Shape& reduced_shape = geometry.reduced_shape;
+  const Strides &kept_a = geometry.kept_a, &kept_out = geometry.kept_out, &reduced_a = geometry.reduced_a;
   const LoopGeometry<1> reduced = make_geometry<1>(reduced_shape, {reduced_a});
   const std::int64_t reduced_count = numel(reduced_shape);
 

@@ -79,6 +79,8 @@ Choice choose(const Key& key, int device, const char* what, Query query) {
   const std::size_t budget = free_bytes + memory_stats(device).cached_bytes;
   for (int i = 0; i < count; ++i) {
     if (results[i].status != CUDNN_STATUS_SUCCESS || results[i].memory > budget) continue;
+    // With TF32 off (FMA math asked for) only full-float32 algorithms do.
+    if (std::get<3>(key) == int(CUDNN_FMA_MATH) && results[i].mathType != CUDNN_FMA_MATH) continue;
     const Choice chosen{static_cast<int>(results[i].algo), results[i].mathType, results[i].memory};
     std::lock_guard<std::mutex> lock(cache_mutex);
     algorithm_cache().emplace(key, chosen);

@@ -55,11 +55,13 @@ struct TensorDescriptor
   }
   // A contiguous NCHW tensor.
   TensorDescriptor(const Tensor& t, const char* op)
-      : TensorDescriptor(t.dtype(), t.size(0), t.size(1), t.size(2), t.size(3), op) {
-    FLUXION_CHECK(t.dim() == 4, op, ": expected an NCHW tensor, got shape ", to_string(t.shape()));
-  }
+      : TensorDescriptor(t.dtype(), t.size(0), t.size(1), size_of_nchw(t, 2, op), size_of_nchw(t, 3, op), op) {}
   // A contiguous [N, C, ...] tensor with every dim after C folded into one:
   // [N, C, S, 1], which is what per-channel statistics need.
+  static std::int64_t size_of_nchw(const Tensor& t, int dim, const char* op) {
+    FLUXION_CHECK(t.dim() == 4, op, ": expected an NCHW tensor, got shape ", to_string(t.shape()));
+    return t.size(dim);
+  }
   static TensorDescriptor folded(const Tensor& t, const char* op) {
     const std::int64_t n = t.size(0), c = t.size(1);
     const std::int64_t s = n * c == 0 ? 0 : t.numel() / (n * c);

@@ -95,6 +95,8 @@ void on_device(const Tensor& t, const char* op, Launch launch) {
 }  // namespace
 
 void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p) {
+  FLUXION_CHECK(out.device() == x.device() && indices.device() == x.device(),
+                "max_pool2d: expected the output and indices on ", x.device());
   const PoolPlanes pl = planes_of(x, out);
   if (out.numel() == 0) return;
   on_device(x, "max_pool2d", [&]<class T>(cudaStream_t s) {
@@ -104,6 +106,8 @@ void max_pool2d(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2
 }
 
 void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x) {
+  FLUXION_CHECK(grad_out.device() == grad_x.device() && indices.device() == grad_x.device(),
+                "max_pool2d_backward: expected the gradients and indices on ", grad_x.device());
   const PoolPlanes pl = planes_of(grad_x, grad_out);
   if (grad_x.numel() == 0) return;
   on_device(grad_x, "max_pool2d_backward", [&]<class T>(cudaStream_t s) {

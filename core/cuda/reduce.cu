@@ -97,7 +97,10 @@ __global__ void max_kernel(std::int64_t outputs, std::int64_t length, std::int64
 
 void sum(const Tensor& a, const Tensor& out) {
   FLUXION_CHECK(a.device().is_cuda() && out.device() == a.device(), "sum: expected both tensors on one CUDA device");
-  const auto [kept_shape, reduced_shape, kept_a, kept_out, reduced_a] = sum_geometry(a, out);
+  const SumGeometry geometry = sum_geometry(a, out);
+  const Shape& kept_shape = geometry.kept_shape;
+  const Shape& reduced_shape = geometry.reduced_shape;
+  const Strides &kept_a = geometry.kept_a, &kept_out = geometry.kept_out, &reduced_a = geometry.reduced_a;
   const std::int64_t outputs = numel(kept_shape);
   const std::int64_t reduced = numel(reduced_shape);
   if (outputs == 0) return;

@@ -1,5 +1,6 @@
 // The CUDA runtime side of the backend: errors, per-device streams and
 // library handles, the caching allocator, and the public core/cuda.h calls.
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <string>
@@ -44,7 +45,8 @@ void check_index(int device) {
   FLUXION_CHECK(device >= 0 && device < count && device < kMaxDevices, "cuda:", device, ": ",
                 count == 0 ? "no CUDA GPU is visible to this process (no driver, no device, or CUDA_VISIBLE_DEVICES "
                              "hides them)"
-                           : detail::concat("only ", count, " CUDA device(s) are visible"));
+                : device >= kMaxDevices ? detail::concat("Fluxion supports devices 0 to ", kMaxDevices - 1)
+                                        : detail::concat("only ", count, " CUDA device(s) are visible"));
 }
 
 // Per-device state, created on first use and kept for the process's life
@@ -182,7 +184,7 @@ CachingAllocator::Stats memory_stats(int device) { return state(device).allocato
 void reset_peak_memory_stats(int device) { state(device).allocator.load()->reset_peak(); }
 
 void empty_cache() {
-  for (int d = 0; d < device_count(); ++d) {
+  for (int d = 0; d < std::min(device_count(), kMaxDevices); ++d) {
     DeviceState& s = states()[static_cast<std::size_t>(d)];
     CachingAllocator* allocator = s.allocator.load();
     if (allocator == nullptr) continue;
