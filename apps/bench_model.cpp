@@ -193,12 +193,8 @@ CLI::Validator device_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         try {
-          const Device device = parse_device(text, "--device");
-          if (device.is_cuda() && device.index >= cuda::device_count())
-            return "device '" + text + "' is not available: " +
-                   (cuda_enabled() ? std::to_string(cuda::device_count()) + " CUDA device(s) visible"
-                                   : std::string("this build has no CUDA support"));
-          return "";
+          const std::string unavailable = cuda::unavailable_reason(parse_device(text, "--device"));
+          return unavailable.empty() ? "" : "device '" + text + "' is not available: " + unavailable;
         } catch (const InputError& e) {
           return e.what();
         }

@@ -5,14 +5,24 @@
 //   if (fluxion::cuda::is_available()) model->to(fluxion::Device::cuda());
 #pragma once
 
+#include <string>
+
 #include "core/caching_allocator.h"
+#include "core/device.h"
 
 namespace fluxion::cuda {
+
+// The most GPUs one process addresses (cuda:0 to cuda:63).
+inline constexpr int kMaxDevices = 64;
 
 // True when this build has the CUDA backend and a usable GPU and driver.
 bool is_available();
 // GPUs visible to this process (0 without a driver, a GPU, or CUDA support).
 int device_count();
+// Empty when tensors can live on `device` in this process; otherwise why
+// not: no CUDA in this build, no GPU visible, too few. Every check of a
+// device a user named (--device, cuda:N) reports this reason.
+std::string unavailable_reason(Device device);
 // Waits until all work queued on `device` has finished (kernels run
 // asynchronously: time them only after this).
 void synchronize(int device = 0);

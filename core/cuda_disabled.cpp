@@ -7,8 +7,7 @@
 namespace fluxion::cuda {
 namespace {
 [[noreturn]] void unavailable(const char* what) {
-  throw Error(detail::concat("cuda::", what, ": this build of Fluxion has no CUDA support (configure with "
-                             "FLUXION_CUDA=ON on a machine with nvcc, cuBLAS and cuDNN)"));
+  throw Error(detail::concat("cuda::", what, ": ", unavailable_reason(Device::cuda())));
 }
 bool tf32 = true;
 }  // namespace

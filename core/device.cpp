@@ -2,7 +2,9 @@
 
 #include <charconv>
 
+#include "core/cuda.h"
 #include "core/error.h"
+#include "core/version.h"
 
 namespace fluxion {
 
@@ -19,4 +21,19 @@ Device parse_device(const std::string& text, const char* what) {
   throw InputError(detail::concat(what, ": expected cpu, cuda or cuda:N (N a device number), got '", text, "'"));
 }
 
+namespace cuda {
+
+std::string unavailable_reason(Device device) {
+  if (device.is_cpu()) return "";
+  if (!cuda_enabled())
+    return "this build of Fluxion has no CUDA support (configure with FLUXION_CUDA=ON on a machine with nvcc, "
+           "cuBLAS and cuDNN)";
+  const int count = device_count();
+  if (count == 0) return "no CUDA GPU is visible to this process (no driver, no device, or CUDA_VISIBLE_DEVICES hides them)";
+  if (device.index >= kMaxDevices) return detail::concat("Fluxion addresses devices 0 to ", kMaxDevices - 1);
+  if (device.index < 0 || device.index >= count) return detail::concat("only ", count, " CUDA device(s) are visible");
+  return "";
+}
+
+}  // namespace cuda
 }  // namespace fluxion

@@ -11,7 +11,6 @@
 #include "core/cuda.h"
 #include "core/error.h"
 #include "core/factory.h"
-#include "core/version.h"
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
@@ -117,12 +116,8 @@ void validate(const TrainConfig& c) {
                       c.batch_size);
   FLUXION_CHECK_INPUT(c.threads >= 0 && c.threads <= 4096, "--threads: expected 0 (default) to 4096, got ",
                       c.threads);
-  const Device device = parse_device(c.device, "--device");
-  FLUXION_CHECK_INPUT(device.is_cpu() || device.index < cuda::device_count(), "--device ", c.device, ": ",
-                      !cuda_enabled() ? "this build of Fluxion has no CUDA support (see FLUXION_CUDA)"
-                      : cuda::device_count() == 0
-                          ? "no CUDA GPU is visible (no driver or device, or CUDA_VISIBLE_DEVICES hides it)"
-                          : detail::concat("only ", cuda::device_count(), " CUDA device(s) are visible"));
+  const std::string unavailable = cuda::unavailable_reason(parse_device(c.device, "--device"));
+  FLUXION_CHECK_INPUT(unavailable.empty(), "--device ", c.device, ": ", unavailable);
   FLUXION_CHECK_INPUT(c.subset >= 0, "--subset: expected a number of images >= 0 (0: all), got ", c.subset);
   FLUXION_CHECK_INPUT(c.augment >= -1 && c.augment <= 1, "augment: expected 1, 0 or -1 (the dataset's default), got ",
                       c.augment);

@@ -29,8 +29,6 @@ void throw_cudnn_error(const char* call, cudnnStatus_t status, const char* file,
 
 namespace {
 
-constexpr int kMaxDevices = 64;
-
 int checked_device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
@@ -41,12 +39,8 @@ int checked_device_count() {
 }
 
 void check_index(int device) {
-  const int count = device_count();
-  FLUXION_CHECK(device >= 0 && device < count && device < kMaxDevices, "cuda:", device, ": ",
-                count == 0 ? "no CUDA GPU is visible to this process (no driver, no device, or CUDA_VISIBLE_DEVICES "
-                             "hides them)"
-                : device >= kMaxDevices ? detail::concat("Fluxion supports devices 0 to ", kMaxDevices - 1)
-                                        : detail::concat("only ", count, " CUDA device(s) are visible"));
+  const std::string why = unavailable_reason(Device::cuda(device));
+  FLUXION_CHECK(why.empty(), "cuda:", device, ": ", why);
 }
 
 // Per-device state, created on first use and kept for the process's life
