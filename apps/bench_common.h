@@ -1,12 +1,15 @@
 // What the benchmarks share: timing (median seconds per call after warm-up,
-// within a time budget) and the plain copy loop they measure against.
+// within a time budget, on the CPU or a GPU), the plain copy loop they
+// measure against, and the optimizer step measurement.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "core/cuda.h"
 #include "core/parallel.h"
 
 namespace fluxion::apps {
@@ -38,5 +41,27 @@ double median_seconds(Fn&& fn, double budget_seconds = 1.0, int warmup = 2, int 
   std::nth_element(samples.begin(), samples.begin() + samples.size() / 2, samples.end());
   return samples[samples.size() / 2];
 }
+
+// median_seconds of fn on `device`. GPU kernels run asynchronously, so
+// there each sample is `repeats` calls and one synchronisation, divided by
+// `repeats`.
+template <class Fn>
+double device_seconds(Device device, Fn&& fn, double budget_seconds, int repeats = 10) {
+  if (device.is_cpu()) return median_seconds(fn, budget_seconds);
+  return median_seconds(
+             [&] {
+               for (int i = 0; i < repeats; ++i) fn();
+               cuda::synchronize(device.index);
+             },
+             budget_seconds) /
+         repeats;
+}
+
+// One step of optimizer `name` over `count` float32 parameters on `device`,
+// printed as time and effective bandwidth (parameter, gradient and every
+// state tensor read and written once) against `copy_rate` GB/s
+// (bench_optim.cpp).
+void bench_optimizer_step(const std::string& name, std::int64_t count, Device device, double budget,
+                          double copy_rate);
 
 }  // namespace fluxion::apps

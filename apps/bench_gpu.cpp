@@ -4,10 +4,8 @@
 //   bandwidth:  a device-to-device copy (the reference), add, relu, sum
 //   optimizers: each fused update's GB/s (parameter, gradient and state
 //               read and written once) as a share of that copy
-// Kernels run asynchronously, so each sample is `repeats` calls followed by
-// one synchronisation, divided by `repeats`.
+// Timing synchronises with the GPU (device_seconds in bench_common.h).
 #include <cstdio>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -27,50 +25,24 @@ struct BenchGpuOptions {
   double budget = 1.0;
 };
 
-template <class Fn>
-double gpu_seconds(Device device, Fn&& fn, double budget, int repeats = 10) {
-  return median_seconds(
-             [&] {
-               for (int i = 0; i < repeats; ++i) fn();
-               cuda::synchronize(device.index);
-             },
-             budget) /
-         repeats;
-}
-
 void bench_gemm(Device device, std::int64_t n, double budget) {
   const double flop = 2.0 * n * n * n;
   Tensor a = randn({n, n}, device), b = randn({n, n}, device);
   const bool tf32 = cuda::allow_tf32();
   for (bool allow : {true, false}) {
     cuda::set_allow_tf32(allow);
-    const double seconds = gpu_seconds(device, [&] { matmul(a, b); }, budget, 5);
+    const double seconds = device_seconds(device, [&] { matmul(a, b); }, budget, 5);
     std::printf("  gemm %5lld^3 float32 %-16s %8.1f TFLOP/s\n", static_cast<long long>(n),
                 allow ? "(TF32 cores)" : "(FP32, no TF32)", flop / seconds / 1e12);
   }
   cuda::set_allow_tf32(tf32);
 }
 
-void bench_optimizer(Device device, const std::string& name, std::int64_t count, double budget, double copy_rate) {
-  Tensor p = randn({count}, device).requires_grad_();
-  p.set_grad(randn({count}, device) * 1e-3);
-  std::map<std::string, double> options;
-  if (name == "sgd" || name == "rmsprop") options["momentum"] = 0.9;  // keeps its buffer, as in training
-  auto optimizer = optim::make_optimizer(name, {p}, options);
-  optimizer->step();  // creates the state
-  const double seconds = gpu_seconds(device, [&] { optimizer->step(); }, budget);
-  const double arrays = 3.0 + 2.0 * static_cast<double>(optimizer->state(0).buffers.size());
-  const double rate = arrays * 4.0 * static_cast<double>(count) / seconds / 1e9;
-  std::printf("  %-12s %8.3f ms  %7.1f GB/s  %5.1f%% of copy  (%zu state tensors)\n", name.c_str(), seconds * 1e3,
-              rate, 100.0 * rate / copy_rate, optimizer->state(0).buffers.size());
-}
-
 void run(const BenchGpuOptions& o) {
   const Device device = parse_device(o.device, "--device");
   FLUXION_CHECK_INPUT(device.is_cuda(), "--device: bench gpu needs a CUDA device, got '", o.device, "'");
-  FLUXION_CHECK_INPUT(device.index < cuda::device_count(), "--device ", o.device, ": ",
-                      cuda_enabled() ? std::to_string(cuda::device_count()) + " CUDA device(s) visible"
-                                     : std::string("this build has no CUDA support"));
+  const std::string unavailable = cuda::unavailable_reason(device);
+  FLUXION_CHECK_INPUT(unavailable.empty(), "--device ", o.device, ": ", unavailable);
   manual_seed(0);
   std::printf("fluxion bench gpu: %s, fluxion %s\n", o.device.c_str(), version());
   std::printf("GEMM (cuBLAS through matmul)\n");
@@ -78,7 +50,7 @@ void run(const BenchGpuOptions& o) {
 
   const double bytes = 4.0 * static_cast<double>(o.elements);
   Tensor a = rand({o.elements}, device), b = rand({o.elements}, device), out = empty({o.elements}, device);
-  const double copy = gpu_seconds(device, [&] { out.copy_(a); }, o.budget);
+  const double copy = device_seconds(device, [&] { out.copy_(a); }, o.budget);
   const double copy_rate = 2 * bytes / copy / 1e9;
   std::printf("bandwidth, %lldM float32 (GB/s of reads + writes)\n", static_cast<long long>(o.elements >> 20));
   std::printf("  %-22s %8.1f GB/s\n", "device-to-device copy", copy_rate);
@@ -86,18 +58,18 @@ void run(const BenchGpuOptions& o) {
     const double rate = arrays * bytes / seconds / 1e9;
     std::printf("  %-22s %8.1f GB/s  %5.1f%% of copy\n", name, rate, 100.0 * rate / copy_rate);
   };
-  report("add (new output)", 3, gpu_seconds(device, [&] { a + b; }, o.budget));
-  report("relu (new output)", 2, gpu_seconds(device, [&] { relu(a); }, o.budget));
-  report("sum", 1, gpu_seconds(device, [&] { sum(a); }, o.budget));
+  report("add (new output)", 3, device_seconds(device, [&] { a + b; }, o.budget));
+  report("relu (new output)", 2, device_seconds(device, [&] { relu(a); }, o.budget));
+  report("sum", 1, device_seconds(device, [&] { sum(a); }, o.budget));
 
   // The optimizers over one flat parameter the size of ResNet-34, against a
   // copy of that size (its figure differs from the large copy's above).
   Tensor pa = rand({o.params}, device), pb = empty({o.params}, device);
-  const double pcopy = gpu_seconds(device, [&] { pb.copy_(pa); }, o.budget);
+  const double pcopy = device_seconds(device, [&] { pb.copy_(pa); }, o.budget);
   const double pcopy_rate = 2.0 * 4.0 * static_cast<double>(o.params) / pcopy / 1e9;
   std::printf("optimizer step, %lld float32 parameters (copy of that size: %.1f GB/s)\n",
               static_cast<long long>(o.params), pcopy_rate);
-  for (const auto& name : optim::optimizer_names()) bench_optimizer(device, name, o.params, o.budget, pcopy_rate);
+  for (const auto& name : optim::optimizer_names()) bench_optimizer_step(name, o.params, device, o.budget, pcopy_rate);
   const CachingAllocator::Stats stats = cuda::memory_stats(device.index);
   std::printf("allocator: peak %.1f MiB in use, %zu cache hits, %zu cudaMalloc calls\n",
               static_cast<double>(stats.peak_in_use_bytes) / (1 << 20), stats.hits, stats.misses);
