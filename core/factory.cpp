@@ -20,11 +20,7 @@ Tensor generate(const Shape& shape, TensorOptions options, Make make) {
     T* p = host.data<T>();
     for (std::int64_t i = 0, n = host.numel(); i < n; ++i) p[i] = static_cast<T>(make(i));
   });
-  Tensor t = host;
-  if (!options.device().is_cpu()) {
-    t = empty(shape, TensorOptions(options.dtype()).device(options.device()));
-    copy_between_devices(host, t);
-  }
+  Tensor t = host.to(options.device());  // host itself on the CPU
   if (options.requires_grad()) t.requires_grad_(true);
   return t;
 }
@@ -104,7 +100,7 @@ Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device devi
                 " values cannot fill shape ", to_string(shape), " (", numel(shape), " elements)");
   Tensor t = empty(shape, TensorOptions(dtype_of<T>::value));
   if (!values.empty()) std::memcpy(t.data<T>(), values.data(), values.size() * sizeof(T));
-  return device.is_cpu() ? t : t.to(device);
+  return t.to(device);
 }
 template Tensor from_vector<float>(const std::vector<float>&, const Shape&, Device);
 template Tensor from_vector<double>(const std::vector<double>&, const Shape&, Device);

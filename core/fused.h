@@ -33,9 +33,10 @@ void for_each_element(const char* op, const Rule& rule, const Tensor& first, con
     FLUXION_CHECK(t->dtype() == first.dtype(), op, ": dtype mismatch: ", first.dtype(), " and ", t->dtype());
     FLUXION_CHECK(t->numel() == n, op, ": tensors of ", n, " and ", t->numel(), " elements");
   }
+  FLUXION_CHECK(is_floating(first.dtype()), op, ": expected a floating-point tensor (float32 or float64), got ",
+                first.dtype());
   if (first.device().is_cuda()) {
 #if FLUXION_WITH_CUDA
-    visit_floating(first.dtype(), op, [&]<class T>() {});  // the same dtype check as the CPU path
     constexpr int kCount = 1 + static_cast<int>(sizeof...(Rest));
     cuda::for_each_element<Rule, kCount>(rule, n, first.dtype(), first.device().index,
                                          std::array<void*, kCount>{first.raw_data(), rest.raw_data()...});

@@ -2,22 +2,15 @@
 #include "core/cuda/kernels.h"
 
 namespace fluxion::cuda {
-namespace {
-
-void empty_cache_all() { cuda::empty_cache(); }
-CachingAllocator::Stats stats_of(int device) { return cuda::memory_stats(device); }
-void reset_peak_of(int device) { cuda::reset_peak_memory_stats(device); }
-
-}  // namespace
 
 const Backend& backend() {
   static const Backend cuda_backend{
       .name = "cuda",
       .allocate = allocate,
       .deallocate = deallocate,
-      .empty_cache = empty_cache_all,
-      .memory_stats = stats_of,
-      .reset_peak_memory_stats = reset_peak_of,
+      .empty_cache = empty_cache,
+      .memory_stats = memory_stats,
+      .reset_peak_memory_stats = reset_peak_memory_stats,
       .copy_from_cpu = copy_from_cpu,
       .copy_to_cpu = copy_to_cpu,
       .fill = fill,

@@ -9,25 +9,24 @@
 
 namespace fluxion::cuda {
 namespace {
-std::size_t bytes_of(const Tensor& t) { return static_cast<std::size_t>(t.numel()) * element_size(t.dtype()); }
-}  // namespace
 
-void copy_from_cpu(const Tensor& src, const Tensor& dst) {
-  const int device = dst.device().index;
+// Copies the bytes of src to dst on `device`'s stream and waits for them.
+void copy_and_wait(const Tensor& src, const Tensor& dst, cudaMemcpyKind kind, int device) {
+  const std::size_t bytes = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype());
+  if (bytes == 0) return;
   DeviceGuard guard(device);
-  if (bytes_of(dst) == 0) return;
-  FLUXION_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes_of(dst), cudaMemcpyHostToDevice,
-                                     stream(device)));
+  FLUXION_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes, kind, stream(device)));
   FLUXION_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
 }
 
+}  // namespace
+
+void copy_from_cpu(const Tensor& src, const Tensor& dst) {
+  copy_and_wait(src, dst, cudaMemcpyHostToDevice, dst.device().index);
+}
+
 void copy_to_cpu(const Tensor& src, const Tensor& dst) {
-  const int device = src.device().index;
-  DeviceGuard guard(device);
-  if (bytes_of(src) == 0) return;
-  FLUXION_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes_of(src), cudaMemcpyDeviceToHost,
-                                     stream(device)));
-  FLUXION_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+  copy_and_wait(src, dst, cudaMemcpyDeviceToHost, src.device().index);
 }
 
 }  // namespace fluxion::cuda
