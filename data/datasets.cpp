@@ -22,10 +22,10 @@ namespace fs = std::filesystem;
 //   0.353024 over all 47,040,000 training pixels.
 const std::vector<DatasetInfo>& registry() {
   static const std::vector<DatasetInfo> infos{
-      {"fashion-mnist", 10, 1, 28, 28, {0.2860f}, {0.3530f}, "/usr/share/datasets/fashion-mnist"},
-      {"mnist", 10, 1, 28, 28, {0.1307f}, {0.3081f}, ""},
-      {"cifar10", 10, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, ""},
-      {"cifar100", 100, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, ""},
+      {"fashion-mnist", 10, 1, 28, 28, {0.2860f}, {0.3530f}, "/usr/share/datasets/fashion-mnist", 60000, 10000},
+      {"mnist", 10, 1, 28, 28, {0.1307f}, {0.3081f}, "", 60000, 10000},
+      {"cifar10", 10, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, "", 50000, 10000},
+      {"cifar100", 100, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, "", 50000, 10000},
   };
   return infos;
 }

@@ -17,6 +17,9 @@ struct DatasetInfo {
   // for normalising inputs to (x - mean) / std.
   std::vector<float> mean, std;
   std::string default_dir;  // where the files are when no --data-dir is given; "" if nowhere
+  // The images in the official splits (for time estimates; the readers
+  // take whatever count a file's header states).
+  std::int64_t train_images = 0, test_images = 0;
 };
 
 // Throws InputError listing the known names for an unknown one.

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <numeric>
 #include <sstream>
@@ -47,6 +48,25 @@ struct TempDir {
   }
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
+
+// CIFAR-10's six binary files with `per_file` random records each (labels
+// cycle through the classes, pixels depend on the label so there is
+// something to learn).
+inline void write_cifar10(const std::filesystem::path& dir, int per_file) {
+  std::filesystem::create_directories(dir);
+  Generator gen(5);
+  const char* names[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                         "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};
+  for (const char* name : names) {
+    std::ofstream out(dir / name, std::ios::binary);
+    for (int r = 0; r < per_file; ++r) {
+      const auto label = static_cast<unsigned char>(r % 10);
+      out.put(static_cast<char>(label));
+      for (int i = 0; i < 3072; ++i)
+        out.put(static_cast<char>(static_cast<int>(gen.uniform() * 128) + (i % 3 == label % 3 ? 100 : 0)));
+    }
+  }
+}
 
 // The outcome of comparing a tensor with expected values: ok, or the first
 // mismatching element, for CHECK_MESSAGE.

@@ -20,24 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// CIFAR-10's six binary files with `per_file` random records each (labels
-// cycle through the classes, pixels depend on the label so there is
-// something to learn).
-void write_cifar10(const fs::path& dir, int per_file) {
-  fs::create_directories(dir);
-  Generator gen(5);
-  const char* names[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                         "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};
-  for (const char* name : names) {
-    std::ofstream out(dir / name, std::ios::binary);
-    for (int r = 0; r < per_file; ++r) {
-      const auto label = static_cast<unsigned char>(r % 10);
-      out.put(static_cast<char>(label));
-      for (int i = 0; i < 3072; ++i)
-        out.put(static_cast<char>(static_cast<int>(gen.uniform() * 128) + (i % 3 == label % 3 ? 100 : 0)));
-    }
-  }
-}
+using test::write_cifar10;
 
 train::TrainConfig small_run(const test::TempDir& dir, const std::string& name) {
   train::TrainConfig c;

@@ -58,8 +58,10 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
                     {"generator_state", info.generator_state}});
 }
 
-CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer) {
-  const SafetensorsFile file = read_file(path);
+namespace {
+
+// The checkpoint's metadata, checked.
+CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& path) {
   FLUXION_CHECK_INPUT(metadata_at(file, "format", path) == kFormat, path, ": checkpoint format '",
                       file.metadata.at("format"), "', expected '", kFormat, "'");
   CheckpointInfo info;
@@ -81,6 +83,16 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
   } catch (const Error& e) {
     throw InputError(detail::concat(path, ": malformed generator_state in the metadata: ", e.what()));
   }
+  return info;
+}
+
+}  // namespace
+
+CheckpointInfo read_checkpoint_info(const std::string& path) { return checkpoint_info(read_file(path), path); }
+
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer) {
+  const SafetensorsFile file = read_file(path);
+  const CheckpointInfo info = checkpoint_info(file, path);
   try {
     model.load_state_dict(under(file.tensors, kModel), true, path);
     optimizer.load_state_dict(under(file.tensors, kOptimizer), path);

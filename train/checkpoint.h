@@ -29,6 +29,8 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
 // metadata. Throws InputError naming the file when it is not a Fluxion
 // training checkpoint or does not fit the model.
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer);
+// The metadata alone, checked as load_checkpoint checks it.
+CheckpointInfo read_checkpoint_info(const std::string& path);
 
 // The model alone, with PyTorch's state_dict keys (loads into the PyTorch
 // model directly) and the configuration in the metadata: OUT/best.safetensors.

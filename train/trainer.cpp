@@ -236,7 +236,8 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       wrong += count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
       seen += count;
       progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
-      if (options.on_batch) options.on_batch(epoch + 1, batch->index + 1, value);
+      if (options.on_step)
+        options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(), value, *model, *optimizer});
     }
     m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
     m.train_loss = loss_sum / static_cast<double>(seen);

@@ -19,6 +19,7 @@
 #include "data/datasets.h"
 #include "data/loader.h"
 #include "layers/module.h"
+#include "optim/optimizer.h"
 #include "train/config.h"
 
 namespace fluxion::train {
@@ -38,13 +39,23 @@ struct TrainingDiverged : Error {
   using Error::Error;
 };
 
+// What on_step sees after each optimizer step.
+struct StepInfo {
+  std::int64_t epoch = 0, batch = 0;  // both counted from 1
+  std::int64_t batches_per_epoch = 0;
+  double loss = 0;                    // the batch's mean loss
+  const nn::Module& model;
+  const optim::Optimizer& optimizer;
+};
+
 struct TrainOptions {
   bool resume = false;            // continue the run in config.out_dir from last.safetensors
   std::ostream* log = nullptr;    // progress and per-epoch lines; nullptr: std::cout
-  // Called after each epoch's checkpoint is written, and after each training
-  // batch (epoch and batch counted from 1), e.g. to stop or inspect a run.
+  // Called after each epoch's checkpoint is written, and after each
+  // optimizer step, e.g. to stop or inspect a run (`fluxion reproduce fig3`
+  // samples the optimizer's state from on_step).
   std::function<void(const EpochMetrics&)> on_epoch;
-  std::function<void(std::int64_t epoch, std::int64_t batch, double loss)> on_batch;
+  std::function<void(const StepInfo&)> on_step;
 };
 
 struct TrainResult {
