@@ -13,6 +13,7 @@ void add_plot_command(CLI::App& app);     // plot.cpp: `plot RUN_DIR... --out FI
 void add_summary_command(CLI::App& app);  // summary.cpp: `summary --model NAME`
 void add_graph_command(CLI::App& app);    // graph.cpp: `graph --model NAME --out FILE.svg`
 void add_step_command(CLI::App& app);     // step.cpp: `step --model NAME [--explain]`
+void add_reproduce_command(CLI::App& app);  // reproduce.cpp: `reproduce table1|fig3`
 void add_bench_command(CLI::App& app);    // bench_ops.cpp: `bench`, its subcommands and options
 void add_bench_ops_command(CLI::App* bench);    // bench_ops.cpp
 void add_bench_optim_command(CLI::App* bench);  // bench_optim.cpp

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   fluxion::apps::add_summary_command(app);
   fluxion::apps::add_graph_command(app);
   fluxion::apps::add_step_command(app);
+  fluxion::apps::add_reproduce_command(app);
   // Exit codes: 0 done; 2 the user's input is wrong (a flag, a file, a
   // config); 3 training diverged (NaN loss); 1 anything else.
   try {

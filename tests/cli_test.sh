@@ -69,5 +69,31 @@ expect 2 "eval of a missing file" -- "$fluxion" eval --checkpoint "$dir/no-such.
 expect 3 "a diverging run stops" -- "$fluxion" train "${common[@]}" --subset 48 --optimizer sgd --schedule step:1:1e30 \
   --epochs 3 --out "$dir/nan"
 
+# fluxion reproduce: Table 1's nine optimizers over two seeds, a few batches
+# each on the generated files; a second call finds every run done.
+rm -rf "$dir/table1" "$dir/fig3"
+t1=(reproduce table1 --dataset cifar10 --data-dir "$dir/cifar" --model small_cnn --epochs 1 --subset 32 --seeds 2
+    --threads 2 --out "$dir/table1")
+expect 0 "reproduce table1 trains 18 runs" -- "$fluxion" "${t1[@]}"
+grep -q "18 of 18 runs finished" "$dir/last.log" || { echo "FAIL: table1 did not finish 18 runs"; failures=$((failures + 1)); }
+for name in SGD Adam AdaGrad AMSGrad AdaBound AMSBound AdamW AdaBayes-FP AdaBayes; do
+  grep -q "^| $name | \**[0-9]" "$dir/table1/table1.md" || { echo "FAIL: no $name row in table1.md"; failures=$((failures + 1)); }
+done
+[[ -s "$dir/table1/fig4.svg" ]] || { echo "FAIL: no fig4.svg"; failures=$((failures + 1)); }
+expect 0 "reproduce table1 again repeats nothing" -- "$fluxion" "${t1[@]}"
+grep -q "^0 of 18 runs to do" "$dir/last.log" || { echo "FAIL: finished runs were repeated"; failures=$((failures + 1)); }
+expect 2 "reproduce table1 into a folder of another protocol" -- "$fluxion" reproduce table1 --dataset cifar10 \
+  --data-dir "$dir/cifar" --model small_cnn --epochs 2 --subset 32 --seeds 2 --threads 2 --out "$dir/table1"
+grep -q "holds a different run" "$dir/last.log" || { echo "FAIL: a mixed protocol was not named"; failures=$((failures + 1)); }
+expect 0 "reproduce fig3 samples AdaBayes's variances" -- "$fluxion" reproduce fig3 --dataset cifar10 --data-dir "$dir/cifar" \
+  --model small_cnn --subset 32 --epochs 2 --samples 50 --threads 2 --out "$dir/fig3"
+grep -q "lie within 10% of the fixed point" "$dir/last.log" || { echo "FAIL: fig3 printed no share"; failures=$((failures + 1)); }
+[[ $(wc -l <"$dir/fig3/fig3.csv") -eq 101 && -s "$dir/fig3/fig3.svg" ]] || { echo "FAIL: fig3 files"; failures=$((failures + 1)); }
+expect 2 "reproduce with an unknown protocol" -- "$fluxion" reproduce table1 --protocol huge --out "$dir/x"
+expect 2 "reproduce with an unknown optimizer" -- "$fluxion" reproduce table1 --optimizers sgd,lion --out "$dir/x"
+expect 2 "reproduce without a subcommand" -- "$fluxion" reproduce
+expect 2 "reproduce with missing reference curves" -- "$fluxion" reproduce table1 --out "$dir/x" \
+  --reference-curves "$dir/none.csv"
+
 echo "$failures failure(s)"
 [[ $failures -eq 0 ]]

@@ -1,0 +1,256 @@
+// `fluxion reproduce table1` and `fluxion reproduce fig3`: the paper's
+// Table 1 / Fig. 4 sweep and its Fig. 3, each by one command
+// (reproduce/protocol.h, table1.h, fig3.h; docs/reproduce.md).
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "apps/bench_common.h"
+#include "apps/commands.h"
+#include "autograd/ops.h"
+#include "core/atomic_file.h"
+#include "core/factory.h"
+#include "core/parallel.h"
+#include "data/datasets.h"
+#include "layers/models/registry.h"
+#include "optim/make_optimizer.h"
+#include "reproduce/fig3.h"
+#include "reproduce/table1.h"
+#include "train/trainer.h"
+
+namespace fluxion::apps {
+namespace {
+
+namespace fs = std::filesystem;
+using reproduce::PlannedRun;
+using reproduce::RunState;
+
+struct Table1Flags {
+  std::string protocol = "small", data_dir, out, device = "cpu", reference_curves;
+  std::vector<std::string> datasets, models, optimizers = reproduce::table1_optimizers();
+  std::int64_t seeds = 3, epochs = 0, subset = -1;
+  int threads = 0, workers = 2;
+  bool report_only = false;
+};
+
+// Seconds per training step of `e`'s model at the batch size, measured on
+// random images (the optimizer's share of a step is small; SGD stands in).
+double seconds_per_step(const reproduce::Experiment& e, std::int64_t batch_size, const std::string& device_name) {
+  const data::DatasetInfo& info = data::dataset_info(e.dataset);
+  const Device device = parse_device(device_name, "--device");
+  nn::ModulePtr model = train::make_model_for(e.model, info);
+  model->to(device);
+  auto optimizer = optim::make_optimizer("sgd", model->parameters());
+  const Tensor images = randn({batch_size, info.channels, info.height, info.width}).to(device);
+  const Tensor labels = zeros({batch_size}, DType::int64).to(device);
+  return device_seconds(device, [&] {
+    optimizer->zero_grad();
+    cross_entropy(model->forward(images), labels).backward();
+    optimizer->step();
+  }, 0.0, 1);
+}
+
+std::string duration(double seconds) {
+  char text[64];
+  if (seconds < 90) std::snprintf(text, sizeof text, "%.0f s", seconds);
+  else if (seconds < 5400) std::snprintf(text, sizeof text, "%.0f min", seconds / 60);
+  else std::snprintf(text, sizeof text, "%.1f h", seconds / 3600);
+  return text;
+}
+
+// What is left of the sweep, timed from one measured step per experiment;
+// evaluation is counted as a third of a training step per image.
+void print_expected_time(const reproduce::Protocol& p, const std::vector<PlannedRun>& runs,
+                         const std::vector<reproduce::RunProgress>& progress, const Table1Flags& f) {
+  double total = 0;
+  std::size_t left = 0;
+  for (const reproduce::Experiment& e : p.experiments) {
+    double epochs_left = 0;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      if (runs[i].experiment.folder() == e.folder() && progress[i].state != RunState::done) {
+        epochs_left += static_cast<double>(runs[i].config.epochs - progress[i].epochs_done);
+        ++left;
+      }
+    if (epochs_left == 0) continue;
+    const data::DatasetInfo& info = data::dataset_info(e.dataset);
+    const double images = static_cast<double>(p.subset > 0 ? p.subset : info.train_images);
+    std::cout << "measuring a training step of " << e.model << " on " << e.dataset << " ... " << std::flush;
+    const double step = seconds_per_step(e, p.batch_size, f.device);
+    const double epoch = (images + static_cast<double>(info.test_images) / 3) / static_cast<double>(p.batch_size) * step;
+    std::cout << duration(step) << " per step of " << p.batch_size << ", about " << duration(epoch)
+              << " per epoch\n";
+    total += epochs_left * epoch;
+  }
+  std::cout << left << " of " << runs.size() << " runs to do; expected time on " << f.device << " with "
+            << get_num_threads() << " threads: " << duration(total) << "\n";
+}
+
+void write_report(const reproduce::Protocol& p, const Table1Flags& f, const std::vector<PlannedRun>& runs,
+                  const std::vector<reproduce::ReferenceCurve>& references) {
+  const reproduce::Table1 table = reproduce::gather_table1(p, f.optimizers, runs);
+  const std::string md = (fs::path(f.out) / "table1.md").string(), svg = (fs::path(f.out) / "fig4.svg").string();
+  write_file_atomically(md, reproduce::table1_markdown(table), "fluxion reproduce");
+  if (table.runs_found > 0) write_file_atomically(svg, reproduce::fig4_svg(table, references), "fluxion reproduce");
+  std::cout << "fluxion reproduce: " << table.runs_found << " of " << table.runs_planned << " runs finished; wrote "
+            << md << (table.runs_found > 0 ? " and " + svg : "") << "\n";
+}
+
+void run_table1(const Table1Flags& f) {
+  reproduce::Protocol p = reproduce::make_protocol(f.protocol, f.datasets, f.models);
+  // Shorter runs for trying the command out; stated with the results.
+  if (f.epochs > 0) {
+    p.schedule = "multistep:" + std::to_string(std::max<std::int64_t>(1, f.epochs * 3 / 4)) + ":0.1";
+    p.description += "; overridden: " + std::to_string(f.epochs) + (f.epochs == 1 ? " epoch" : " epochs") +
+                     ", lr / 10 after epoch " +
+                     std::to_string(std::max<std::int64_t>(1, f.epochs * 3 / 4));
+    p.epochs = f.epochs;
+  }
+  if (f.subset >= 0) {
+    p.subset = f.subset;
+    p.description += "; overridden: " + (f.subset ? "the first " + std::to_string(f.subset) : std::string("all")) +
+                     " training images";
+  }
+  std::vector<std::uint64_t> seeds;
+  for (std::int64_t s = 0; s < f.seeds; ++s) seeds.push_back(static_cast<std::uint64_t>(s));
+  std::vector<PlannedRun> runs = reproduce::plan_runs(p, f.out, f.optimizers, seeds);
+  const std::vector<reproduce::ReferenceCurve> references =
+      f.reference_curves.empty() ? std::vector<reproduce::ReferenceCurve>{}
+                                 : reproduce::read_reference_curves(f.reference_curves);
+  std::vector<reproduce::RunProgress> progress;
+  for (PlannedRun& run : runs) {
+    run.config.data_dir = f.data_dir;
+    run.config.threads = f.threads;
+    run.config.workers = f.workers;
+    run.config.device = f.device;
+    train::validate(run.config);
+    progress.push_back(reproduce::run_progress(run));
+  }
+  std::error_code made;
+  fs::create_directories(f.out, made);
+  FLUXION_CHECK_INPUT(!made, "--out ", f.out, ": cannot create the folder: ", made.message());
+  std::cout << "fluxion reproduce table1: " << p.description << "\n";
+  if (f.report_only) return write_report(p, f, runs, references);
+  if (f.threads > 0) set_num_threads(f.threads);
+  print_expected_time(p, runs, progress, f);
+
+  std::size_t diverged = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const PlannedRun& run = runs[i];
+    if (progress[i].state == RunState::done) continue;
+    std::cout << "\n[" << i + 1 << "/" << runs.size() << "] " << reproduce::display_name(run.optimizer) << ", seed "
+              << run.seed << ", " << run.experiment.model << " on " << run.experiment.dataset << " -> "
+              << run.config.out_dir
+              << (progress[i].state == RunState::partial
+                      ? " (resuming after epoch " + std::to_string(progress[i].epochs_done) + ")"
+                      : "")
+              << "\n";
+    train::TrainOptions options;
+    options.resume = progress[i].state == RunState::partial;
+    try {
+      train::run_training(run.config, options);
+    } catch (const train::TrainingDiverged& e) {
+      // Recorded as unfinished; the sweep goes on (the table counts it).
+      std::cout << "diverged: " << e.what() << "\n";
+      ++diverged;
+    }
+    write_report(p, f, runs, references);
+  }
+  write_report(p, f, runs, references);
+  if (diverged > 0) std::cout << diverged << " runs diverged; they are left out of the table\n";
+}
+
+struct Fig3Flags {
+  train::TrainConfig config;
+  std::int64_t samples = 3000;
+  std::string out;
+};
+
+void run_fig3(const Fig3Flags& f) {
+  reproduce::Fig3Options options{f.config, f.samples};
+  std::error_code made;
+  fs::create_directories(f.out, made);
+  FLUXION_CHECK_INPUT(!made, "--out ", f.out, ": cannot create the folder: ", made.message());
+  const std::vector<reproduce::Fig3Point> points = reproduce::run_fig3(options, f.out, std::cout);
+  FLUXION_CHECK(!points.empty(), "fluxion reproduce fig3: no points were sampled");
+  const train::TrainConfig& c = f.config;
+  const std::string what = c.model + " on " + c.dataset + " (" +
+                           (c.subset > 0 ? "first " + std::to_string(c.subset) : std::string("all")) +
+                           " training images), " + std::to_string(c.epochs) + " epochs; the paper's: ResNet-34 on CIFAR-10";
+  const std::string csv = (fs::path(f.out) / "fig3.csv").string(), svg = (fs::path(f.out) / "fig3.svg").string();
+  write_file_atomically(csv, reproduce::fig3_csv(points), "fluxion reproduce");
+  write_file_atomically(svg, reproduce::fig3_svg(points, what), "fluxion reproduce");
+  const reproduce::Fig3Summary s = reproduce::summarize_fig3(points);
+  auto percent = [](double share) { return std::isnan(share) ? std::string("-") : std::to_string(100 * share) + "%"; };
+  std::cout << "fluxion reproduce fig3: " << points.size() << " points of " << f.samples << " weights; wrote " << csv
+            << " and " << svg << "\n"
+            << "after the first epoch, " << percent(s.share_near) << " of " << s.counted
+            << " sampled points lie within 10% of the fixed point (Eq. 21); at the end, " << percent(s.share_near_last)
+            << " of " << s.counted_last << "\n"
+            << "low-data points (eta/sqrt(<g^2>) > 10 sigma^2): " << s.low_data << ", within 10% of sigma^2 (SGD): "
+            << percent(s.share_sgd_like) << "\n"
+            << "high-data points (eta/sqrt(<g^2>) < sigma^2 / 10): " << s.high_data
+            << ", within 10% of eta/sqrt(<g^2>) (Adam): " << percent(s.share_adam_like) << "\n";
+}
+
+}  // namespace
+
+void add_reproduce_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("reproduce", "Re-run the paper's experiments: table1 (with Fig. 4) or fig3");
+  cmd->require_subcommand(1);
+
+  auto t = std::make_shared<Table1Flags>();
+  CLI::App* table = cmd->add_subcommand(
+      "table1", "Train every optimizer of Table 1 over several seeds (resumable), then write table1.md and fig4.svg");
+  table->add_option("--protocol", t->protocol, "small (2 CPU cores, hours) or paper (Section 4; a GPU)")
+      ->check(CLI::IsMember({"small", "paper"}))
+      ->capture_default_str();
+  table->add_option("--dataset", t->datasets, "Datasets (default: fashion-mnist for small, cifar10 cifar100 for paper)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(data::dataset_names()));
+  table->add_option("--model", t->models, "Models (default: the protocol's)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(nn::model_names()));
+  table->add_option("--optimizers", t->optimizers, "Optimizers (default: the nine of Table 1)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(optim::optimizer_names()));
+  table->add_option("--seeds", t->seeds, "Seeds per optimizer (0 .. N-1)")->check(CLI::Range(1, 1000))->capture_default_str();
+  table->add_option("--data-dir", t->data_dir, "Folder with the dataset's files");
+  table->add_option("--out", t->out, "Folder for the runs, table1.md and fig4.svg")->required();
+  table->add_option("--epochs", t->epochs, "Override the protocol's epochs (lr / 10 after three quarters)")
+      ->check(CLI::Range(1, 100000));
+  table->add_option("--subset", t->subset, "Override the protocol's training images (0: all)")->check(CLI::NonNegativeNumber);
+  table->add_option("--threads", t->threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
+  table->add_option("--workers", t->workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
+  table->add_option("--device", t->device, "cpu, cuda or cuda:N")->capture_default_str();
+  table->add_option("--reference-curves", t->reference_curves,
+                    "Luo et al.'s curves (docs/data/luo2019-curves.csv) to overlay on Fig. 4")
+      ->check(CLI::ExistingFile);
+  table->add_flag("--report-only", t->report_only, "Train nothing: write the table from the runs that finished");
+  table->callback([t] { run_table1(*t); });
+
+  auto g = std::make_shared<Fig3Flags>();
+  train::TrainConfig& c = g->config;
+  // On 2 CPU cores about 15 minutes: 1,876 steps, enough for the filter of
+  // weights near eta/sqrt(<g^2>) = sigma^2 to settle (it takes about
+  // eta/sqrt(<g^2>) / eta^2 steps; docs/reproduce.md).
+  c.model = "resnet20";
+  c.epochs = 4;
+  CLI::App* fig = cmd->add_subcommand(
+      "fig3", "Train with AdaBayes, sample weights' sigma^2_post against eta/sqrt(<g^2>), write fig3.svg and fig3.csv");
+  fig->add_option("--model", c.model, "Model")->check(CLI::IsMember(nn::model_names()))->capture_default_str();
+  fig->add_option("--dataset", c.dataset, "Dataset")->check(CLI::IsMember(data::dataset_names()))->capture_default_str();
+  fig->add_option("--data-dir", c.data_dir, "Folder with the dataset's files");
+  fig->add_option("--subset", c.subset, "Train on the first N images (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  fig->add_option("--epochs", c.epochs, "Epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  fig->add_option("--batch-size", c.batch_size, "Images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+  fig->add_option("--seed", c.seed, "Seed of the run and of the weights sampled")->capture_default_str();
+  fig->add_option("--samples", g->samples, "Weights followed")->check(CLI::Range(1, 1000000))->capture_default_str();
+  fig->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
+  fig->add_option("--workers", c.workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
+  fig->add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
+  fig->add_option("--out", g->out, "Folder for fig3.svg, fig3.csv and the training run (run/)")->required();
+  fig->callback([g] { run_fig3(*g); });
+}
+
+}  // namespace fluxion::apps
