@@ -191,7 +191,7 @@ std::string fig3_svg(const std::vector<Fig3Point>& points, const std::string& su
   panel.series.push_back(std::move(adam));
   panel.series.push_back(std::move(boundary));
   return plot::render_svg({panel}, {.title = "Fig. 3: AdaBayes's learning rates on the fixed-point curve",
-                                    .panel_width = 640, .panel_height = 480});
+                                    .panel_width = 720, .panel_height = 520});
 }
 
 }  // namespace fluxion::reproduce
