@@ -101,19 +101,7 @@ void write_report(const reproduce::Protocol& p, const Table1Flags& f, const std:
 
 void run_table1(const Table1Flags& f) {
   reproduce::Protocol p = reproduce::make_protocol(f.protocol, f.datasets, f.models);
-  // Shorter runs for trying the command out; stated with the results.
-  if (f.epochs > 0) {
-    p.schedule = "multistep:" + std::to_string(std::max<std::int64_t>(1, f.epochs * 3 / 4)) + ":0.1";
-    p.description += "; overridden: " + std::to_string(f.epochs) + (f.epochs == 1 ? " epoch" : " epochs") +
-                     ", lr / 10 after epoch " +
-                     std::to_string(std::max<std::int64_t>(1, f.epochs * 3 / 4));
-    p.epochs = f.epochs;
-  }
-  if (f.subset >= 0) {
-    p.subset = f.subset;
-    p.description += "; overridden: " + (f.subset ? "the first " + std::to_string(f.subset) : std::string("all")) +
-                     " training images";
-  }
+  reproduce::override_length(p, f.epochs, f.subset);
   std::vector<std::uint64_t> seeds;
   for (std::int64_t s = 0; s < f.seeds; ++s) seeds.push_back(static_cast<std::uint64_t>(s));
   std::vector<PlannedRun> runs = reproduce::plan_runs(p, f.out, f.optimizers, seeds);
@@ -140,7 +128,7 @@ void run_table1(const Table1Flags& f) {
   FLUXION_CHECK_INPUT(!made, "--out ", f.out, ": cannot create the folder: ", made.message());
   if (f.report_only) return write_report(p, f, runs, references);
 
-  std::size_t diverged = 0;
+  std::size_t diverged = 0, trained = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const PlannedRun& run = runs[i];
     if (progress[i].state == RunState::done) continue;
@@ -160,9 +148,10 @@ void run_table1(const Table1Flags& f) {
       std::cout << "diverged: " << e.what() << "\n";
       ++diverged;
     }
-    write_report(p, f, runs, references);
+    write_report(p, f, runs, references);  // after every run, to be read while the sweep goes on
+    ++trained;
   }
-  write_report(p, f, runs, references);
+  if (trained == 0) write_report(p, f, runs, references);
   if (diverged > 0) std::cout << diverged << " runs diverged; they are left out of the table\n";
 }
 

@@ -88,6 +88,21 @@ Protocol make_protocol(const std::string& name, std::vector<std::string> dataset
   return p;
 }
 
+void override_length(Protocol& p, std::int64_t epochs, std::int64_t subset) {
+  if (epochs > 0) {
+    const std::string drop = std::to_string(std::max<std::int64_t>(1, epochs * 3 / 4));
+    p.epochs = epochs;
+    p.schedule = "multistep:" + drop + ":0.1";
+    p.description += "; overridden: " + std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs") +
+                     ", lr / 10 after epoch " + drop;
+  }
+  if (subset >= 0) {
+    p.subset = subset;
+    p.description +=
+        "; overridden: " + (subset > 0 ? "the first " + std::to_string(subset) : std::string("all")) + " training images";
+  }
+}
+
 std::vector<PlannedRun> plan_runs(const Protocol& protocol, const std::string& out_dir,
                                   const std::vector<std::string>& optimizers, const std::vector<std::uint64_t>& seeds) {
   FLUXION_CHECK_INPUT(!seeds.empty(), "--seeds: expected at least one seed");

@@ -88,6 +88,18 @@ TEST_CASE("reproduce: the small and paper protocols plan the runs of Table 1") {
   CHECK(display_name("adabayes-fp") == "AdaBayes-FP");
   CHECK(display_name("amsgrad") == "AMSGrad");
 
+  Protocol shorter = make_protocol("small");
+  override_length(shorter, 4, 0);
+  CHECK(shorter.epochs == 4);
+  CHECK(shorter.schedule == "multistep:3:0.1");
+  CHECK(shorter.subset == 0);
+  CHECK(shorter.description.find("overridden: 4 epochs, lr / 10 after epoch 3; overridden: all training images") !=
+        std::string::npos);
+  Protocol unchanged = make_protocol("small");
+  override_length(unchanged, 0, -1);
+  CHECK(unchanged.description == make_protocol("small").description);
+  CHECK(unchanged.epochs == 12);
+
   CHECK(input_error([] { make_protocol("medium"); }).find("--protocol") != std::string::npos);
   CHECK(input_error([] { make_protocol("small", {"imagenet"}); }).find("--dataset: unknown dataset 'imagenet'") !=
         std::string::npos);
