@@ -44,7 +44,7 @@ void run(CLI::App* cmd, const TrainFlags& f) {
     // A resumed run is the recorded run: only how long and on how many threads may change.
     for (const char* flag : {"--model", "--dataset", "--optimizer", "--lr", "--sgd-lr", "--momentum",
                              "--weight-decay", "--betas", "--batch-size", "--schedule", "--seed", "--subset",
-                             "--augment", "--out", "--config", "--preset", "--device"})
+                             "--augment", "--out", "--config", "--preset", "--device", "--skip-nonfinite"})
       FLUXION_CHECK_INPUT(!given(flag), flag, " cannot change when resuming (the run in ", f.resume,
                           " was recorded with its own); only --epochs, --threads, --workers and --data-dir can");
   } else {
@@ -69,6 +69,7 @@ void run(CLI::App* cmd, const TrainFlags& f) {
   if (given("--device")) c.device = v.device;
   if (given("--subset")) c.subset = v.subset;
   if (given("--workers")) c.workers = v.workers;
+  if (given("--skip-nonfinite")) c.skip_nonfinite = v.skip_nonfinite;
   if (given("--augment")) c.augment = f.augment == "on" ? 1 : f.augment == "off" ? 0 : -1;
   if (given("--out")) c.out_dir = v.out_dir;
   else if (f.resume.empty() && (f.config_file.empty() || c.out_dir == train::TrainConfig().out_dir))
@@ -114,6 +115,11 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"on", "off", "auto"}))
       ->capture_default_str();
   cmd->add_option("--workers", c.workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--skip-nonfinite", c.skip_nonfinite,
+                  "Skip up to N batches an epoch whose loss or gradient is NaN/inf (counted in the metrics) "
+                  "instead of stopping")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--out", c.out_dir, "Folder for metrics and checkpoints (default: a fresh runs/DATASET-MODEL-OPTIMIZER)");
   cmd->add_option("--resume", f->resume, "Continue the run in this folder (with a larger --epochs to go further)");
   cmd->add_option("--config", f->config_file, "JSON file of options, same keys as the flags (flags override it)");

@@ -72,7 +72,8 @@ TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and
   REQUIRE(r.history.size() == 2);
   const auto lines = metrics_lines(dir.file("run"));
   REQUIRE(lines.size() == 2);
-  for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr", "images_per_s", "seconds"})
+  for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr", "images_per_s", "seconds",
+                          "skipped_batches"})
     CHECK(lines[1].contains(key));
   CHECK(lines[1]["epoch"] == 2);
   CHECK(lines[0]["train_loss"].get<double>() == doctest::Approx(r.history[0].train_loss));
@@ -80,7 +81,7 @@ TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and
   std::ifstream csv(fs::path(dir.file("run")) / "metrics.csv");
   std::string header;
   std::getline(csv, header);
-  CHECK(header == "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds");
+  CHECK(header == "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds,skipped_batches");
 
   const nlohmann::json config = nlohmann::json::parse(std::ifstream(fs::path(dir.file("run")) / "config.json"));
   CHECK(config["model"] == "small_cnn");
@@ -168,6 +169,51 @@ TEST_CASE("trainer: a NaN loss stops the run naming epoch and batch, and keeps t
   CHECK(!after_epoch_1.empty());
   CHECK(now == after_epoch_1);
   CHECK(metrics_lines(dir.file("diverge")).size() == 1);
+}
+
+TEST_CASE("trainer: a batch with a NaN gradient stops the run, or with --skip-nonfinite is skipped and counted") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  // After batch 2 a weight is set to NaN, so batch 3's loss is NaN; once
+  // batch 3 is over (skipped or not) the weight gets its value back.
+  auto poison_batch_3 = [](train::TrainOptions& options, std::vector<bool>& skipped) {
+    options.on_step = [&skipped, saved = 0.0](const train::StepInfo& step) mutable {
+      if (step.epoch != 1) return;
+      skipped.push_back(step.skipped);
+      Tensor w = step.model.parameters().front();
+      NoGradGuard no_grad;
+      if (step.batch == 2) saved = w.flatten().slice(0, 0, 1).item(), w.flatten().slice(0, 0, 1).fill_(NAN);
+      if (step.batch == 3) w.flatten().slice(0, 0, 1).fill_(saved);
+    };
+  };
+  std::ostringstream sink;
+  train::TrainOptions options;
+  options.log = &sink;
+  std::vector<bool> skipped;
+  poison_batch_3(options, skipped);
+  train::TrainConfig stop = small_run(dir, "stop");
+  std::string message;
+  try {
+    train::run_training(stop, options);
+  } catch (const train::TrainingDiverged& e) {
+    message = e.what();
+  }
+  CHECK(message.find("the loss became NaN at epoch 1, batch 3; stopping") != std::string::npos);
+  CHECK(message.find("--skip-nonfinite N") != std::string::npos);
+
+  train::TrainConfig skip = small_run(dir, "skip");
+  skip.skip_nonfinite = 1;
+  skipped.clear();
+  const train::TrainResult result = train::run_training(skip, options);
+  CHECK(skipped == std::vector<bool>{false, false, true, false, false});  // 80 images, batches of 16
+  REQUIRE(result.history.size() == 2);
+  CHECK(result.history[0].skipped_batches == 1);
+  CHECK(result.history[1].skipped_batches == 0);
+  CHECK(std::isfinite(result.history[1].train_loss));
+  CHECK(sink.str().find("warning: the loss became NaN at epoch 1, batch 3; batch skipped (1 of --skip-nonfinite 1") !=
+        std::string::npos);
+  CHECK(metrics_lines(dir.file("skip"))[0]["skipped_batches"] == 1);
+  CHECK(train::read_run_config(dir.file("skip")).skip_nonfinite == 1);
 }
 
 TEST_CASE("trainer: bad configurations are refused with an InputError naming the field") {

@@ -122,6 +122,7 @@ void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(c.augment >= -1 && c.augment <= 1, "augment: expected 1, 0 or -1 (the dataset's default), got ",
                       c.augment);
   FLUXION_CHECK_INPUT(c.workers >= 1 && c.workers <= 64, "--workers: expected 1 to 64, got ", c.workers);
+  FLUXION_CHECK_INPUT(c.skip_nonfinite >= 0, "--skip-nonfinite: expected 0 or more batches, got ", c.skip_nonfinite);
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
   parse_schedule(c.schedule, c.epochs);
   // The optimizer checks its own options: build it on a stand-in parameter.
@@ -139,7 +140,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"epochs", c.epochs},     {"batch_size", c.batch_size}, {"schedule", c.schedule},
           {"seed", c.seed},         {"threads", c.threads},   {"device", c.device},
           {"subset", c.subset},     {"augment", c.augment},   {"workers", c.workers},
-          {"out", c.out_dir}};
+          {"skip_nonfinite", c.skip_nonfinite}, {"out", c.out_dir}};
 }
 
 TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const std::string& source) {
@@ -186,6 +187,7 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
     else if (key == "subset") integer(c.subset);
     else if (key == "augment") integer(c.augment);
     else if (key == "workers") integer(c.workers);
+    else if (key == "skip_nonfinite") integer(c.skip_nonfinite);
     else if (key == "lr" || key == "sgd_lr" || key == "momentum" || key == "weight_decay") c.optimizer_options[key] = number();
     else if (key == "betas") {
       if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
@@ -202,7 +204,7 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
       throw InputError(detail::concat(source, ": unknown key \"", key,
                                       "\"; known keys: model, dataset, data_dir, optimizer, lr, sgd_lr, momentum, "
                                       "weight_decay, betas, optimizer_options, epochs, batch_size, schedule, seed, "
-                                      "threads, device, subset, augment, workers, out"));
+                                      "threads, device, subset, augment, workers, skip_nonfinite, out"));
     }
   }
   return c;

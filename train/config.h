@@ -32,6 +32,10 @@ struct TrainConfig {
   std::int64_t subset = 0;                // > 0: only the first N training images
   int augment = -1;                       // crop + flip: 1 on, 0 off, -1 the dataset's default (on for CIFAR)
   int workers = 2;                        // loader threads
+  // Batches per epoch whose loss or gradient is NaN or infinite that are
+  // skipped (no update, counted in the metrics) before the run stops as
+  // diverged; 0: stop at the first.
+  std::int64_t skip_nonfinite = 0;
   std::string out_dir = "runs/latest";
 };
 

@@ -35,18 +35,36 @@ void append_metrics(const fs::path& dir, const EpochMetrics& m) {
   const nlohmann::json line = {{"epoch", m.epoch},           {"train_loss", m.train_loss},
                                {"train_error", m.train_error}, {"test_loss", m.test_loss},
                                {"test_error", m.test_error},   {"lr", m.lr},
-                               {"images_per_s", m.images_per_s}, {"seconds", m.seconds}};
+                               {"images_per_s", m.images_per_s}, {"seconds", m.seconds},
+                               {"skipped_batches", m.skipped_batches}};
   std::ofstream jsonl(dir / "metrics.jsonl", std::ios::app);
   jsonl << line.dump() << "\n";
   FLUXION_CHECK_INPUT(jsonl.good(), "cannot append to ", (dir / "metrics.jsonl").string());
   const bool fresh = !fs::exists(dir / "metrics.csv");
   std::ofstream csv(dir / "metrics.csv", std::ios::app);
-  if (fresh) csv << "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds\n";
+  if (fresh) csv << "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds,skipped_batches\n";
   char row[512];
-  std::snprintf(row, sizeof row, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g\n", static_cast<long long>(m.epoch),
-                m.train_loss, m.train_error, m.test_loss, m.test_error, m.lr, m.images_per_s, m.seconds);
+  std::snprintf(row, sizeof row, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%lld\n", static_cast<long long>(m.epoch),
+                m.train_loss, m.train_error, m.test_loss, m.test_error, m.lr, m.images_per_s, m.seconds,
+                static_cast<long long>(m.skipped_batches));
   csv << row;
   FLUXION_CHECK_INPUT(csv.good(), "cannot append to ", (dir / "metrics.csv").string());
+}
+
+// Whether every gradient element is finite. x * 0 is 0 for finite x and
+// NaN for NaN or inf, so the sum is NaN exactly when some element is not
+// finite (a sum of squares could overflow on large finite gradients); one
+// reduction per tensor, one read back.
+bool gradients_finite(const nn::Module& model) {
+  NoGradGuard no_grad;
+  Tensor total;
+  for (const Tensor& p : model.parameters()) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const Tensor s = (g * 0.0).sum();
+    total = total.defined() ? total + s : s;
+  }
+  return !total.defined() || std::isfinite(total.item());
 }
 
 // Keeps only the first `epochs` lines of the metrics files (a resumed run
@@ -223,13 +241,33 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       const Tensor logits = model->forward(batch->images.to(device));
       const Tensor loss = cross_entropy(logits, labels);
       const double value = loss.item();
-      if (!std::isfinite(value))
+      // The checks: a NaN or infinite loss, or (after backward) gradient.
+      std::string bad =
+          std::isfinite(value) ? "" : std::string("the loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf");
+      if (bad.empty()) {
+        loss.backward();
+        if (!gradients_finite(*model)) bad = "a gradient became NaN or infinite";
+      }
+      if (!bad.empty()) {
+        if (m.skipped_batches < config.skip_nonfinite) {
+          ++m.skipped_batches;  // no update; the next batch starts with zero_grad
+          log << "\nwarning: " << bad << " at epoch " << epoch + 1 << ", batch " << batch->index + 1
+              << "; batch skipped (" << m.skipped_batches << " of --skip-nonfinite " << config.skip_nonfinite
+              << " this epoch)\n";
+          if (options.on_step)
+            options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(), value, *model, *optimizer,
+                             true});
+          continue;
+        }
         throw TrainingDiverged(detail::concat(
-            "the loss became ", value, " at epoch ", epoch + 1, ", batch ", batch->index + 1, "; stopping. ",
+            bad, " at epoch ", epoch + 1, ", batch ", batch->index + 1, "; stopping",
+            m.skipped_batches ? detail::concat(" (", m.skipped_batches, " such batches skipped this epoch already)") : "",
+            ". ",
             epoch == 0 ? std::string("No checkpoint was written yet.")
-                                         : detail::concat(last.string(), " (after epoch ", epoch, ") is intact."),
-            " Try a lower --lr."));
-      loss.backward();
+                       : detail::concat(last.string(), " (after epoch ", epoch, ") is intact."),
+            " Try a lower --lr", config.skip_nonfinite ? "" : ", or --skip-nonfinite N to skip up to N such batches",
+            "."));
+      }
       optimizer->step();
       const auto count = batch->labels.size(0);
       loss_sum += value * static_cast<double>(count);
@@ -239,6 +277,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       if (options.on_step)
         options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(), value, *model, *optimizer});
     }
+    if (seen == 0)
+      throw TrainingDiverged(detail::concat("every batch of epoch ", epoch + 1,
+                                            " had a NaN or infinite loss or gradient and was skipped; stopping"));
     m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
     m.train_loss = loss_sum / static_cast<double>(seen);
     m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);

@@ -30,29 +30,32 @@ struct EpochMetrics {
   double test_loss = 0, test_error = 0;
   double lr = 0;            // the (first group's) lr used during the epoch
   double images_per_s = 0;  // training images per second
+  std::int64_t skipped_batches = 0;  // batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
   double seconds = 0;       // the epoch's wall time, evaluation included
 };
 
-// A NaN or infinite loss: the run stops before writing anything of the
+// A NaN or infinite loss or gradient (beyond TrainConfig::skip_nonfinite
+// such batches in an epoch): the run stops before writing anything of the
 // diverged epoch; the last checkpoint stays as it was.
 struct TrainingDiverged : Error {
   using Error::Error;
 };
 
-// What on_step sees after each optimizer step.
+// What on_step sees after each training batch.
 struct StepInfo {
   std::int64_t epoch = 0, batch = 0;  // both counted from 1
   std::int64_t batches_per_epoch = 0;
   double loss = 0;                    // the batch's mean loss
-  const nn::Module& model;
+  nn::Module& model;
   const optim::Optimizer& optimizer;
+  bool skipped = false;               // a NaN/inf loss or gradient: no step was taken (skip_nonfinite)
 };
 
 struct TrainOptions {
   bool resume = false;            // continue the run in config.out_dir from last.safetensors
   std::ostream* log = nullptr;    // progress and per-epoch lines; nullptr: std::cout
   // Called after each epoch's checkpoint is written, and after each
-  // optimizer step, e.g. to stop or inspect a run (`fluxion reproduce fig3`
+  // training batch, e.g. to stop or inspect a run (`fluxion reproduce fig3`
   // samples the optimizer's state from on_step).
   std::function<void(const EpochMetrics&)> on_epoch;
   std::function<void(const StepInfo&)> on_step;
