@@ -177,7 +177,11 @@ void run_fig3(const Fig3Flags& f) {
   write_file_atomically(csv, reproduce::fig3_csv(points), "fluxion reproduce");
   write_file_atomically(svg, reproduce::fig3_svg(points, what), "fluxion reproduce");
   const reproduce::Fig3Summary s = reproduce::summarize_fig3(points);
-  auto percent = [](double share) { return std::isnan(share) ? std::string("-") : std::to_string(100 * share) + "%"; };
+  auto percent = [](double share) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f%%", 100 * share);
+    return std::isnan(share) ? std::string("-") : std::string(text);
+  };
   std::cout << "fluxion reproduce fig3: " << points.size() << " points of " << f.samples << " weights; wrote " << csv
             << " and " << svg << "\n"
             << "after the first epoch, " << percent(s.share_near) << " of " << s.counted

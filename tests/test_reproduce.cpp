@@ -197,6 +197,14 @@ TEST_CASE("reproduce: the table emboldens the best adaptive method, and SGD wher
         std::string::npos);
   CHECK(md.find("paper: min error (%)") != std::string::npos);
   CHECK(md.find("over 2 seeds") != std::string::npos);
+
+  // Luo et al.'s curves of the same model and dataset are overlaid, others not.
+  const std::vector<ReferenceCurve> luo = read_reference_curves(FLUXION_SOURCE_DIR "/docs/data/luo2019-curves.csv");
+  const std::string svg = fig4_svg(t, luo);
+  CHECK(svg.find("SGD (Luo et al.)") != std::string::npos);
+  CHECK(svg.find("AMSBound (Luo et al.)") != std::string::npos);
+  t.protocol = make_protocol("paper", {"cifar100"}, {"resnet34"});
+  CHECK(fig4_svg(t, luo).find("(Luo et al.)") == std::string::npos);
 }
 
 TEST_CASE("reproduce: Luo et al.'s curves are read, and a malformed file is refused naming its line") {
