@@ -19,6 +19,20 @@ int main(int argc, char** argv) {
   fluxion::apps::add_reproduce_command(app);
   // Exit codes: 0 done; 2 the user's input is wrong (a flag, a file, a
   // config); 3 training diverged (NaN loss); 1 anything else.
+  // CLI11 reports an unknown first word as "A subcommand is required"; name it.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+      found |= sub->get_name() == argv[1];
+    }
+    if (!found) {
+      std::cerr << "fluxion: error: unknown command '" << argv[1] << "'; the commands: " << known
+                << " (see fluxion --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

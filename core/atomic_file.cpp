@@ -21,11 +21,11 @@ void sync_directory_of(const std::string& path, const std::string& who) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   const std::string dir = parent.empty() ? std::string(".") : parent.string();
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  FLUXION_CHECK(fd >= 0, who, ": '", path, "': cannot open folder '", dir, "' to sync it: ", errno_text(errno));
+  FLUXION_CHECK_INPUT(fd >= 0, who, ": '", path, "': cannot open folder '", dir, "' to sync it: ", errno_text(errno));
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
-  FLUXION_CHECK(rc == 0, who, ": '", path, "': cannot sync folder '", dir, "': ", errno_text(err));
+  FLUXION_CHECK_INPUT(rc == 0, who, ": '", path, "': cannot sync folder '", dir, "': ", errno_text(err));
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ AtomicFile::AtomicFile(std::string path, std::string who) : path_(std::move(path
   static std::atomic<std::uint64_t> count{0};
   tmp_path_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(count++);
   fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  FLUXION_CHECK(fd_ >= 0, who_, ": cannot write '", path_, "': cannot create '", tmp_path_, "': ", errno_text(errno));
+  FLUXION_CHECK_INPUT(fd_ >= 0, who_, ": cannot write '", path_, "': cannot create '", tmp_path_, "': ", errno_text(errno));
 }
 
 AtomicFile::~AtomicFile() {
@@ -51,7 +51,7 @@ void AtomicFile::write(const void* data, std::size_t size) {
   while (size > 0) {
     const ssize_t n = ::write(fd_, p, size);
     if (n < 0 && errno == EINTR) continue;
-    FLUXION_CHECK(n > 0, who_, ": cannot write '", path_, "' (writing '", tmp_path_,
+    FLUXION_CHECK_INPUT(n > 0, who_, ": cannot write '", path_, "' (writing '", tmp_path_,
                   "'): ", errno_text(n < 0 ? errno : EIO));
     p += n;
     size -= static_cast<std::size_t>(n);
@@ -61,12 +61,12 @@ void AtomicFile::write(const void* data, std::size_t size) {
 void AtomicFile::commit() {
   // fsync before rename: otherwise the rename can reach the disk before the
   // data, and a crash leaves an empty or partial file under the final name.
-  FLUXION_CHECK(::fsync(fd_) == 0, who_, ": cannot write '", path_, "' (syncing '", tmp_path_,
+  FLUXION_CHECK_INPUT(::fsync(fd_) == 0, who_, ": cannot write '", path_, "' (syncing '", tmp_path_,
                 "'): ", errno_text(errno));
   const int rc = ::close(fd_);  // on NFS, close is where a failed write shows
   fd_ = -1;
-  FLUXION_CHECK(rc == 0, who_, ": cannot write '", path_, "' (closing '", tmp_path_, "'): ", errno_text(errno));
-  FLUXION_CHECK(::rename(tmp_path_.c_str(), path_.c_str()) == 0, who_, ": cannot rename '", tmp_path_, "' to '",
+  FLUXION_CHECK_INPUT(rc == 0, who_, ": cannot write '", path_, "' (closing '", tmp_path_, "'): ", errno_text(errno));
+  FLUXION_CHECK_INPUT(::rename(tmp_path_.c_str(), path_.c_str()) == 0, who_, ": cannot rename '", tmp_path_, "' to '",
                 path_, "': ", errno_text(errno));
   committed_ = true;
   sync_directory_of(path_, who_);

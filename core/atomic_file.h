@@ -3,6 +3,9 @@
 // the temporary over `path` and syncs the folder. A crash at any point leaves
 // the old file or the whole new one; a failure before commit() removes the
 // temporary. Checkpoints, metrics and plots are all written this way.
+// Every failure (no such folder, read-only, disk full, ...) throws
+// InputError naming the file and the system's reason: the output folder is
+// the user's to fix, and the CLI exits 2.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +16,7 @@ namespace fluxion {
 
 class AtomicFile {
  public:
-  // `who` prefixes error messages ("save_safetensors"). Throws Error naming
+  // `who` prefixes error messages ("save_safetensors"). Throws InputError naming
   // the path when the temporary file cannot be created.
   AtomicFile(std::string path, std::string who);
   ~AtomicFile();  // removes the temporary unless committed

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <type_traits>
@@ -218,6 +219,9 @@ TrainConfig from_run_record(const nlohmann::json& record, const std::string& sou
 }
 
 nlohmann::json read_json_file(const std::string& path, const std::string& flag) {
+  std::error_code error;
+  FLUXION_CHECK_INPUT(!std::filesystem::is_directory(path, error), flag, " '", path,
+                      "' is a folder; expected a JSON file");
   std::ifstream in(path);
   FLUXION_CHECK_INPUT(in, flag, ": cannot read '", path, "'");
   try {

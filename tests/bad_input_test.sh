@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Every kind of wrong argument to the fluxion command (run by CTest;
+# docs/reliability.md): each row runs one command and expects exit code 2
+# and a single "fluxion: error: ..." line on stderr that names the argument
+# (the row's NEEDLE). Nothing else may be printed to stderr, and no command
+# may crash, hang (a 60 s timeout) or exit 1 (an internal error).
+#   bad_input_test.sh FLUXION DIR          DIR/cifar: generated CIFAR-10 files
+set -uo pipefail
+fluxion=$1
+dir=$2/bad-input
+cifar=$2/cifar
+rm -rf "$dir" && mkdir -p "$dir/a-folder" "$dir/run"
+printf 'not json' >"$dir/bad.json"
+printf '{"model": "small_cnn"}' >"$dir/run/config.json"  # a run's record, for --resume
+printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
+printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
+printf 'not a checkpoint' >"$dir/garbage.safetensors"
+head -c 100 "$cifar/test_batch.bin" >"$dir/short.bin"
+mkdir -p "$dir/short-cifar" && cp "$dir/short.bin" "$dir/short-cifar/test_batch.bin"
+for f in data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin; do
+  cp "$dir/short.bin" "$dir/short-cifar/$f"
+done
+c10=(--dataset cifar10 --data-dir "$cifar")
+failures=0 rows=0
+
+# row NEEDLE -- ARGS...: expects exit 2 and one error line containing NEEDLE.
+row() {
+  local needle=$1
+  shift 2
+  rows=$((rows + 1))
+  timeout 60 "$fluxion" "$@" >"$dir/out" 2>"$dir/err"
+  local code=$? lines
+  lines=$(wc -l <"$dir/err")
+  if [[ $code -ne 2 ]]; then
+    echo "FAIL: fluxion $*: exit $code, expected 2"; cat "$dir/err"; failures=$((failures + 1))
+  elif [[ $lines -ne 1 ]] || ! grep -q "^fluxion: error: " "$dir/err"; then
+    echo "FAIL: fluxion $*: expected one 'fluxion: error:' line on stderr, got $lines:"; cat "$dir/err"
+    failures=$((failures + 1))
+  elif ! grep -qF -- "$needle" "$dir/err"; then
+    echo "FAIL: fluxion $*: the message does not name '$needle':"; cat "$dir/err"; failures=$((failures + 1))
+  fi
+}
+
+# Unknown names
+row "--model" -- train --model resnet19
+row "--dataset" -- train --dataset imagenet
+row "--optimizer" -- train --optimizer lion
+row "--device" -- train --device tpu
+row "--device" -- train --device cuda:x
+row "--schedule" -- train --schedule linear
+row "--augment" -- train --augment maybe
+row "--preset" -- train --preset fast
+row "unknown command 'trian'" -- trian
+row "--optimizers" -- reproduce table1 --optimizers sgd,lion --out "$dir/t"
+row "--protocol" -- reproduce table1 --protocol huge --out "$dir/t"
+row "--model" -- summary --model vgg16
+row "--optimizer" -- step --model small_cnn --optimizer adamax
+# Out-of-range and malformed numbers
+row "--epochs" -- train --epochs 0
+row "--epochs" -- train --epochs -3
+row "--epochs" -- train --epochs ten
+row "--batch-size" -- train --batch-size 0
+row "--lr" -- train --lr -1
+row "option lr must be > 0, got nan" -- train --lr nan
+row "--momentum" -- train --momentum 1.5
+row "--betas" -- train --betas 0.9
+row "--betas" -- train --betas 0.9,1.2
+row "--threads" -- train --threads -1
+row "--workers" -- train --workers 0
+row "--subset" -- train --subset -5
+row "--subset" -- train "${c10[@]}" --subset 1000000
+row "--skip-nonfinite" -- train --skip-nonfinite -1
+row "--schedule" -- train --schedule step:ten:0.1
+row "--seeds" -- reproduce table1 --seeds 0 --out "$dir/t"
+row "--samples" -- reproduce fig3 --samples 0 --out "$dir/f"
+row "--input" -- summary --model resnet20 --input 3x32
+# Missing files and folders
+row "the data directory '$dir/nowhere' does not exist" -- train --dataset cifar10 --data-dir "$dir/nowhere"
+row "--data-dir" -- train --dataset cifar10
+row "--config" -- train --config "$dir/no-such.json"
+row "--resume" -- train --resume "$dir/nowhere"
+row "--checkpoint" -- eval --checkpoint "$dir/no-such.safetensors"
+row "run directory '$dir/nowhere' does not exist" -- plot "$dir/nowhere" --out "$dir/p.svg"
+row "--reference-curves" -- reproduce table1 --out "$dir/t" --reference-curves "$dir/no-such.csv"
+# Wrong file types and contents
+row "bad.json" -- train --config "$dir/bad.json"
+row "\"epochs\" must be an integer" -- train --config "$dir/wrong-type.json"
+row "unknown key \"learning_rate\"" -- train --config "$dir/unknown-key.json"
+row "garbage.safetensors" -- eval --checkpoint "$dir/garbage.safetensors"
+row "data_batch_1.bin' is 100 bytes" -- train --dataset cifar10 --data-dir "$dir/short-cifar"
+row "metrics.jsonl" -- plot "$dir/run" --out "$dir/p.svg"
+row ".svg" -- plot "$dir/run" --out "$dir/p.png"
+# Directories where files belong, and files where folders belong
+row "a-folder" -- train --config "$dir/a-folder"
+row "a-folder" -- eval --checkpoint "$dir/a-folder"
+row "bad.json" -- train --dataset cifar10 --data-dir "$dir/bad.json"
+row "a-folder" -- reproduce table1 --out "$dir/t" --reference-curves "$dir/a-folder"
+# Contradictions
+row "--model" -- train --resume "$dir/run" --model resnet20
+row "densenet121" -- step --model densenet121 --batch-size 2
+
+echo "$rows rows, $failures failure(s)"
+[[ $failures -eq 0 ]]
