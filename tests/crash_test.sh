@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Crash safety of `fluxion train` (run by CTest; docs/reliability.md):
+#   crash_test.sh FLUXION DIR          DIR/cifar: generated CIFAR-10 files
+# 1. Kill and resume: a run is killed with SIGKILL at random moments, again
+#    and again; after every kill the checkpoint on disk must load, and the
+#    run is resumed. The finished model must equal, bit for bit, the model
+#    of the same run never interrupted.
+# 2. Disk full: a run whose checkpoint no longer fits (a 1.5 MB tmpfs, or
+#    a file-size limit where mounting is not allowed) stops with exit 2 and
+#    a message naming the file and "No space left" / "File too large",
+#    leaving the previous checkpoint loadable and unchanged.
+# 3. Read-only output: exit 2 naming the folder, nothing written.
+set -uo pipefail
+fluxion=$1
+dir=$2/crash
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+rm -rf "$dir" && mkdir -p "$dir"
+run=(train --dataset cifar10 --data-dir "$2/cifar" --model small_cnn --subset 64 --batch-size 16 --threads 2
+     --optimizer adabayes --seed 5)
+epochs=100  # about 5 s uninterrupted, so kills at 0.1-1 s land mid-run, several times
+
+# The tensor bytes of a safetensors file: everything after its JSON header
+# (whose metadata names the run's folder, which differs between the runs).
+tensor_bytes() {
+  local n
+  n=$(od -An -t u8 -N8 "$1" | tr -d ' ')
+  tail -c +$((n + 9)) "$1"
+}
+
+# --- 1. kill and resume -------------------------------------------------------
+"$fluxion" "${run[@]}" --epochs $epochs --out "$dir/reference" >"$dir/reference.log" 2>&1 || fail "reference run"
+RANDOM=42  # reproducible kill times
+kills=0
+for attempt in $(seq 1 40); do
+  if [[ -f "$dir/killed/last.safetensors" ]]; then
+    args=(train --resume "$dir/killed" --epochs $epochs)
+  else
+    rm -rf "$dir/killed"  # killed before its first checkpoint: start again
+    args=("${run[@]}" --epochs $epochs --out "$dir/killed")
+  fi
+  "$fluxion" "${args[@]}" >>"$dir/killed.log" 2>&1 &
+  pid=$!
+  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  if kill -KILL $pid 2>/dev/null; then
+    wait $pid 2>/dev/null
+    kills=$((kills + 1))
+    if [[ -f "$dir/killed/last.safetensors" ]]; then
+      "$fluxion" eval --checkpoint "$dir/killed/last.safetensors" --data-dir "$2/cifar" >/dev/null 2>&1 ||
+        fail "after kill $kills the checkpoint on disk does not load"
+    fi
+    ls "$dir/killed" | grep -q '\.tmp\.' && echo "note: kill $kills left a temporary file (never read; the next write replaces it)"
+  else
+    wait $pid || fail "a run between kills exited $?"
+    break  # it finished before the kill
+  fi
+done
+[[ $kills -ge 3 ]] || fail "only $kills kills landed; expected several"
+# However it ended, finish it and compare with the uninterrupted run.
+epochs_done=$(wc -l <"$dir/killed/metrics.jsonl" 2>/dev/null || echo 0)
+if [[ $epochs_done -lt $epochs ]]; then
+  "$fluxion" train --resume "$dir/killed" --epochs $epochs >>"$dir/killed.log" 2>&1 || fail "final resume"
+fi
+if cmp -s <(tensor_bytes "$dir/reference/last.safetensors") <(tensor_bytes "$dir/killed/last.safetensors"); then
+  echo "ok: $kills kills with SIGKILL, every checkpoint loadable, final model and optimizer state equal to the uninterrupted run's, bit for bit"
+else
+  fail "after $kills kills the resumed run's model differs from the uninterrupted run's"
+fi
+cmp -s "$dir/reference/metrics.csv" "$dir/killed/metrics.csv" 2>/dev/null ||
+  diff <(cut -d, -f1-6 "$dir/reference/metrics.csv") <(cut -d, -f1-6 "$dir/killed/metrics.csv") >/dev/null ||
+  fail "the resumed run's losses and errors differ from the uninterrupted run's"
+
+# --- 2. disk full -------------------------------------------------------------
+full="$dir/full"
+mkdir -p "$full"
+if mount -t tmpfs -o size=1500k tmpfs "$full" 2>/dev/null; then
+  how="a 1.5 MB tmpfs"
+  # The small CNN's model file alone is 1.7 MB: the first checkpoint cannot fit.
+  "$fluxion" "${run[@]}" --epochs 1 --out "$full/run" >"$dir/full.log" 2>&1
+  code=$?
+  umount "$full"
+  [[ $code -eq 2 ]] || fail "disk full ($how): exit $code, expected 2"
+  grep -q "No space left on device" "$dir/full.log" || fail "disk full ($how): no 'No space left on device' in the message"
+  echo "ok: disk full ($how): exit 2: $(grep -m1 'error' "$dir/full.log")"
+else
+  echo "note: cannot mount a tmpfs here; disk full is simulated with a file-size limit"
+fi
+# A file-size limit works everywhere: the second epoch's checkpoint cannot be
+# written; the first must stay whole.
+cp -r "$dir/reference" "$dir/limited"
+before=$(md5sum <"$dir/limited/last.safetensors")
+size=$(stat -c %s "$dir/limited/last.safetensors")
+(
+  trap '' XFSZ  # write() fails with EFBIG instead of the signal killing the process
+  ulimit -f $(((size / 2) / 1024))
+  exec "$fluxion" train --resume "$dir/limited" --epochs $((epochs + 1))
+) >"$dir/limited.log" 2>&1
+code=$?
+[[ $code -eq 2 ]] || fail "file-size limit: exit $code, expected 2"
+grep -q "File too large" "$dir/limited.log" || fail "file-size limit: no 'File too large' in the message"
+[[ "$(md5sum <"$dir/limited/last.safetensors")" == "$before" ]] || fail "the previous checkpoint changed"
+"$fluxion" eval --checkpoint "$dir/limited/last.safetensors" --data-dir "$2/cifar" >/dev/null 2>&1 ||
+  fail "the previous checkpoint does not load after the failed write"
+ls "$dir/limited" | grep -q '\.tmp\.' && fail "a failed write left its temporary file"
+echo "ok: file too large: exit 2, previous checkpoint unchanged: $(grep -m1 'error' "$dir/limited.log")"
+
+# --- 3. read-only output folder --------------------------------------------------
+ro="$dir/readonly"
+mkdir -p "$ro"
+if mount -t tmpfs -o ro,size=64k tmpfs "$ro" 2>/dev/null; then
+  "$fluxion" "${run[@]}" --epochs 1 --out "$ro/run" >"$dir/ro.log" 2>&1
+  code=$?
+  umount "$ro"
+  [[ $code -eq 2 ]] || fail "read-only folder: exit $code, expected 2"
+  grep -q "Read-only file system" "$dir/ro.log" || fail "read-only folder: the message does not say so"
+  echo "ok: read-only output folder: exit 2: $(grep -m1 'error' "$dir/ro.log")"
+elif [[ $(id -u) -ne 0 ]]; then
+  chmod 555 "$ro"
+  "$fluxion" "${run[@]}" --epochs 1 --out "$ro/run" >"$dir/ro.log" 2>&1
+  code=$?
+  chmod 755 "$ro"
+  [[ $code -eq 2 ]] || fail "read-only folder: exit $code, expected 2"
+  echo "ok: read-only output folder (permissions): exit 2: $(grep -m1 'error' "$dir/ro.log")"
+else
+  echo "note: root without mount: a read-only folder cannot be made here; skipped"
+fi
+
+echo "$failures failure(s)"
+[[ $failures -eq 0 ]]
