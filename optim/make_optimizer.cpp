@@ -16,7 +16,10 @@ namespace {
 // `defaults` with `given` applied by name, then range-checked.
 template <class Options>
 Options with(Options options, const std::map<std::string, double>& given, const std::string& who) {
-  for (const auto& [key, value] : given) {
+  // Named, not a structured binding: clang < 16 (the fuzz build) cannot capture those.
+  for (const auto& entry : given) {
+    const std::string& key = entry.first;
+    const double value = entry.second;
     bool found = false;
     std::ostringstream allowed;
     options.visit([&](const char* name, auto& field) {

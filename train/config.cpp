@@ -147,7 +147,10 @@ nlohmann::json to_json(const TrainConfig& c) {
 TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const std::string& source) {
   FLUXION_CHECK_INPUT(j.is_object(), source, ": expected a JSON object of training options");
   TrainConfig c = base;
-  for (const auto& [key, value] : j.items()) {
+  // Named, not a structured binding: clang < 16 (the fuzz build) cannot capture those.
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     auto fail = [&](const char* expected) {
       throw InputError(detail::concat(source, ": \"", key, "\" must be ", expected, ", got ", value.dump()));
     };
