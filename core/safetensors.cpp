@@ -105,8 +105,8 @@ void read_all(int fd, void* data, std::size_t size, std::uint64_t offset, const 
   while (size > 0) {
     const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    FLUXION_CHECK(n >= 0, "load_safetensors: '", path, "': read failed: ", errno_text(errno));
-    FLUXION_CHECK(n > 0, "load_safetensors: '", path, "': the file ended early (was it changed while being read?)");
+    FLUXION_CHECK_INPUT(n >= 0, "load_safetensors: '", path, "': read failed: ", errno_text(errno));
+    FLUXION_CHECK_INPUT(n > 0, "load_safetensors: '", path, "': the file ended early (was it changed while being read?)");
     p += n;
     size -= static_cast<std::size_t>(n);
     offset += static_cast<std::uint64_t>(n);
@@ -161,9 +161,9 @@ struct Entry {
 class Reader {
  public:
   explicit Reader(const std::string& path) : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    FLUXION_CHECK(fd_.valid(), "load_safetensors: cannot open '", path_, "': ", errno_text(errno));
+    FLUXION_CHECK_INPUT(fd_.valid(), "load_safetensors: cannot open '", path_, "': ", errno_text(errno));
     struct stat st {};
-    FLUXION_CHECK(::fstat(fd_.get(), &st) == 0, "load_safetensors: cannot stat '", path_, "': ", errno_text(errno));
+    FLUXION_CHECK_INPUT(::fstat(fd_.get(), &st) == 0, "load_safetensors: cannot stat '", path_, "': ", errno_text(errno));
     file_size_ = static_cast<std::uint64_t>(st.st_size);
   }
 
@@ -183,7 +183,7 @@ class Reader {
  private:
   template <class... Parts>
   [[noreturn]] void fail(const Parts&... parts) const {
-    throw Error(detail::concat("load_safetensors: '", path_, "': ", parts...));
+    throw InputError(detail::concat("load_safetensors: '", path_, "': ", parts...));
   }
 
   json read_header() {

@@ -32,8 +32,9 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
 
 // Reads `path` and validates all of it (header, dtypes, shapes, offsets, that
 // the tensors tile the data buffer exactly). Returns contiguous CPU tensors
-// that own their memory. Throws fluxion::Error naming the path, and the tensor
-// where there is one, on anything malformed.
+// that own their memory. Throws fluxion::InputError (the file is the user's
+// to fix) naming the path, and the tensor where there is one, when the file
+// cannot be read or anything in it is malformed.
 SafetensorsFile load_safetensors(const std::string& path);
 
 // Copies `loaded` into the tensors of `targets` with the same names (what a
