@@ -49,13 +49,13 @@ for attempt in $(seq 1 40); do
       "$fluxion" eval --checkpoint "$dir/killed/last.safetensors" --data-dir "$2/cifar" >/dev/null 2>&1 ||
         fail "after kill $kills the checkpoint on disk does not load"
     fi
-    ls "$dir/killed" | grep -q '\.tmp\.' && echo "note: kill $kills left a temporary file (never read; the next write replaces it)"
   else
     wait $pid || fail "a run between kills exited $?"
     break  # it finished before the kill
   fi
 done
 [[ $kills -ge 3 ]] || fail "only $kills kills landed; expected several"
+echo "note: the kills left $(ls "$dir/killed" | grep -c '\.tmp\.') temporary files (never read; nothing removes them)"
 # However it ended, finish it and compare with the uninterrupted run.
 epochs_done=$(wc -l <"$dir/killed/metrics.jsonl" 2>/dev/null || echo 0)
 if [[ $epochs_done -lt $epochs ]]; then
@@ -71,20 +71,23 @@ cmp -s "$dir/reference/metrics.csv" "$dir/killed/metrics.csv" 2>/dev/null ||
   fail "the resumed run's losses and errors differ from the uninterrupted run's"
 
 # --- 2. disk full -------------------------------------------------------------
-full="$dir/full"
-mkdir -p "$full"
-if mount -t tmpfs -o size=1500k tmpfs "$full" 2>/dev/null; then
-  how="a 1.5 MB tmpfs"
-  # The small CNN's model file alone is 1.7 MB: the first checkpoint cannot fit.
-  "$fluxion" "${run[@]}" --epochs 1 --out "$full/run" >"$dir/full.log" 2>&1
+# on_tmpfs OPTIONS FOLDER NEEDLE WHAT: a one-epoch run writing into a tmpfs
+# mounted at FOLDER with OPTIONS must exit 2 with NEEDLE in its message.
+# Returns 1 where mounting is not allowed.
+on_tmpfs() {
+  local options=$1 folder=$2 needle=$3 what=$4 code
+  mkdir -p "$folder"
+  mount -t tmpfs -o "$options" tmpfs "$folder" 2>/dev/null || return 1
+  "$fluxion" "${run[@]}" --epochs 1 --out "$folder/run" >"$folder.log" 2>&1
   code=$?
-  umount "$full"
-  [[ $code -eq 2 ]] || fail "disk full ($how): exit $code, expected 2"
-  grep -q "No space left on device" "$dir/full.log" || fail "disk full ($how): no 'No space left on device' in the message"
-  echo "ok: disk full ($how): exit 2: $(grep -m1 'error' "$dir/full.log")"
-else
+  umount "$folder"
+  [[ $code -eq 2 ]] || fail "$what: exit $code, expected 2"
+  grep -q "$needle" "$folder.log" || fail "$what: no '$needle' in the message"
+  echo "ok: $what: exit 2: $(grep -m1 'error' "$folder.log")"
+}
+# The small CNN's model file alone is 1.7 MB: its first checkpoint cannot fit.
+on_tmpfs size=1500k "$dir/full" "No space left on device" "disk full (a 1.5 MB tmpfs)" ||
   echo "note: cannot mount a tmpfs here; disk full is simulated with a file-size limit"
-fi
 # A file-size limit works everywhere: the second epoch's checkpoint cannot be
 # written; the first must stay whole.
 cp -r "$dir/reference" "$dir/limited"
@@ -106,15 +109,9 @@ echo "ok: file too large: exit 2, previous checkpoint unchanged: $(grep -m1 'err
 
 # --- 3. read-only output folder --------------------------------------------------
 ro="$dir/readonly"
-mkdir -p "$ro"
-if mount -t tmpfs -o ro,size=64k tmpfs "$ro" 2>/dev/null; then
-  "$fluxion" "${run[@]}" --epochs 1 --out "$ro/run" >"$dir/ro.log" 2>&1
-  code=$?
-  umount "$ro"
-  [[ $code -eq 2 ]] || fail "read-only folder: exit $code, expected 2"
-  grep -q "Read-only file system" "$dir/ro.log" || fail "read-only folder: the message does not say so"
-  echo "ok: read-only output folder: exit 2: $(grep -m1 'error' "$dir/ro.log")"
-elif [[ $(id -u) -ne 0 ]]; then
+if on_tmpfs ro,size=64k "$ro" "Read-only file system" "read-only output folder"; then
+  true
+elif [[ $(id -u) -ne 0 ]]; then  # no mount, but permissions hold for a user other than root
   chmod 555 "$ro"
   "$fluxion" "${run[@]}" --epochs 1 --out "$ro/run" >"$dir/ro.log" 2>&1
   code=$?
