@@ -10,6 +10,7 @@ packages=(
   doctest-dev                  # tests
   libcli11-dev                 # the fluxion command line
   nlohmann-json3-dev           # checkpoint headers
+  clang libclang-rt-dev libomp-dev  # the fuzz targets: libFuzzer, clang's OpenMP (scripts/fuzz.sh)
   zlib1g-dev                   # compressed datasets
   dataset-fashion-mnist        # the embedded default dataset (/usr/share/datasets/fashion-mnist)
 )
