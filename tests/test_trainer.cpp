@@ -52,17 +52,6 @@ std::vector<nlohmann::json> metrics_lines(const std::string& dir) {
   return lines;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("not an InputError: ") + e.what();
-  }
-  return "(no error)";
-}
-
 }  // namespace
 
 TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and checkpoints") {
@@ -136,7 +125,7 @@ TEST_CASE("trainer: 4 epochs equal 2 epochs resumed for 2 more, bit for bit") {
       CHECK(la[e][key] == lb[e][key]);
     }
   // Resuming a finished run without more epochs says so.
-  CHECK(error_of([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") != std::string::npos);
 }
 
 TEST_CASE("trainer: a NaN loss stops the run naming epoch and batch, and keeps the last checkpoint") {
@@ -210,10 +199,59 @@ TEST_CASE("trainer: a batch with a NaN gradient stops the run, or with --skip-no
   CHECK(result.history[0].skipped_batches == 1);
   CHECK(result.history[1].skipped_batches == 0);
   CHECK(std::isfinite(result.history[1].train_loss));
+  // The skipped forward's NaN activations did not reach batchnorm's running
+  // statistics, which evaluation uses.
+  CHECK(std::isfinite(result.history[0].test_loss));
+  CHECK(std::isfinite(result.history[1].test_loss));
+  const TensorMap saved = load_safetensors(dir.file("skip/best.safetensors")).tensors;
+  for (const char* key : {"bn1.running_mean", "bn1.running_var", "bn2.running_mean", "bn2.running_var"}) {
+    INFO(key);
+    CHECK(std::isfinite(saved.at(key).sum().item()));
+  }
   CHECK(sink.str().find("warning: the loss became NaN at epoch 1, batch 3; batch skipped (1 of --skip-nonfinite 1") !=
         std::string::npos);
   CHECK(metrics_lines(dir.file("skip"))[0]["skipped_batches"] == 1);
   CHECK(train::read_run_config(dir.file("skip")).skip_nonfinite == 1);
+}
+
+TEST_CASE("trainer: a NaN gradient with a finite loss is caught before the step") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  std::ostringstream sink;
+  train::TrainOptions options;
+  options.log = &sink;
+  std::vector<double> last_weight;  // the poisoned parameter's first element after each step
+  std::int64_t backward_calls = 0;
+  options.after_backward = [&](nn::Module& model) {
+    if (++backward_calls != 3) return;
+    NoGradGuard no_grad;
+    Tensor g = model.parameters().back().grad();
+    g.flatten().slice(0, 0, 1).fill_(INFINITY);
+  };
+  options.on_step = [&](const train::StepInfo& step) {
+    last_weight.push_back(step.model.parameters().back().flatten().slice(0, 0, 1).item());
+  };
+  std::string message;
+  try {
+    train::run_training(small_run(dir, "stop"), options);
+  } catch (const train::TrainingDiverged& e) {
+    message = e.what();
+  }
+  CHECK(message.find("a gradient became NaN or infinite at epoch 1, batch 3; stopping") != std::string::npos);
+  CHECK(last_weight.size() == 2);  // no step (and no on_step) for batch 3
+
+  train::TrainConfig skip = small_run(dir, "skip");
+  skip.skip_nonfinite = 1;
+  backward_calls = 0;
+  last_weight.clear();
+  const train::TrainResult result = train::run_training(skip, options);
+  REQUIRE(last_weight.size() == 10);  // 5 batches a epoch, 2 epochs
+  CHECK(last_weight[2] == last_weight[1]);  // the skipped batch left the weight as it was
+  CHECK(last_weight[3] != last_weight[2]);
+  CHECK(std::isfinite(last_weight.back()));
+  CHECK(result.history[0].skipped_batches == 1);
+  CHECK(sink.str().find("warning: a gradient became NaN or infinite at epoch 1, batch 3; batch skipped") !=
+        std::string::npos);
 }
 
 TEST_CASE("trainer: bad configurations are refused with an InputError naming the field") {
@@ -223,7 +261,7 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   auto with = [&](auto change) {
     train::TrainConfig c = good;
     change(c);
-    return error_of([&] { quiet_run(c); });
+    return test::error_message<InputError>([&] { quiet_run(c); });
   };
   CHECK(with([](auto& c) { c.model = "resnet19"; }).find("--model: unknown model 'resnet19'") != std::string::npos);
   CHECK(with([](auto& c) { c.epochs = 0; }).find("--epochs") != std::string::npos);
@@ -235,16 +273,16 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   CHECK(with([](auto& c) { c.data_dir = ""; }).find("--data-dir") != std::string::npos);
 
   // Config files: unreadable, not JSON, an unknown key, a wrong type.
-  CHECK(error_of([&] { train::read_config_file(dir.file("missing.json"), good); }).find("cannot read") !=
+  CHECK(test::error_message<InputError>([&] { train::read_config_file(dir.file("missing.json"), good); }).find("cannot read") !=
         std::string::npos);
   std::ofstream(dir.file("broken.json")) << "{\"epochs\": ";
-  CHECK(error_of([&] { train::read_config_file(dir.file("broken.json"), good); }).find("not valid JSON") !=
+  CHECK(test::error_message<InputError>([&] { train::read_config_file(dir.file("broken.json"), good); }).find("not valid JSON") !=
         std::string::npos);
   std::ofstream(dir.file("unknown.json")) << "{\"epoch\": 3}";
-  CHECK(error_of([&] { train::read_config_file(dir.file("unknown.json"), good); }).find("unknown key \"epoch\"") !=
+  CHECK(test::error_message<InputError>([&] { train::read_config_file(dir.file("unknown.json"), good); }).find("unknown key \"epoch\"") !=
         std::string::npos);
   std::ofstream(dir.file("typed.json")) << "{\"epochs\": \"three\"}";
-  CHECK(error_of([&] { train::read_config_file(dir.file("typed.json"), good); }).find("\"epochs\" must be an integer") !=
+  CHECK(test::error_message<InputError>([&] { train::read_config_file(dir.file("typed.json"), good); }).find("\"epochs\" must be an integer") !=
         std::string::npos);
   std::ofstream(dir.file("ok.json")) << "{\"epochs\": 7, \"lr\": 0.01, \"betas\": [0.8, 0.99], \"model\": \"resnet20\"}";
   const train::TrainConfig read = train::read_config_file(dir.file("ok.json"), good);
@@ -260,15 +298,15 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   CHECK(with([](auto& c) { c.model = "densenet121"; c.dataset = "fashion-mnist"; c.data_dir = ""; })
             .find("--model densenet121 does not fit fashion-mnist's 1x28x28 images") != std::string::npos);
   std::ofstream(dir.file("negative.json")) << "{\"seed\": -1}";
-  CHECK(error_of([&] { train::read_config_file(dir.file("negative.json"), good); }).find("non-negative") !=
+  CHECK(test::error_message<InputError>([&] { train::read_config_file(dir.file("negative.json"), good); }).find("non-negative") !=
         std::string::npos);
 
   // A folder that already holds a run is not overwritten.
   train::TrainConfig once = good;
   once.epochs = 1;
   quiet_run(once);
-  CHECK(error_of([&] { quiet_run(once); }).find("already holds a run") != std::string::npos);
-  CHECK(error_of([&] { train::read_run_config(dir.file("nothing")); }).find("no config.json") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { quiet_run(once); }).find("already holds a run") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { train::read_run_config(dir.file("nothing")); }).find("no config.json") != std::string::npos);
 }
 
 // Writes the files tests/cli_test.sh trains on, when CTest's entry
@@ -294,7 +332,7 @@ TEST_CASE("trainer: checkpoints with damaged metadata, and PyTorch-made model fi
   f.metadata["epochs_done"] = "1x";
   save_safetensors(last, f.tensors, f.metadata);
   c.epochs = 2;
-  const std::string e = error_of([&] { quiet_run(c, true); });
+  const std::string e = test::error_message<InputError>([&] { quiet_run(c, true); });
   CHECK(e.find(last) != std::string::npos);
   CHECK(e.find("epochs_done '1x'") != std::string::npos);
   // A model file written by PyTorch (its writer puts format "pt" in the metadata) loads as plain weights.

@@ -67,6 +67,14 @@ bool gradients_finite(const nn::Module& model) {
   return !total.defined() || std::isfinite(total.item());
 }
 
+// Puts back the buffers (batchnorm's running statistics) saved before a
+// skipped batch's forward.
+void restore_buffers(nn::Module& model, const std::vector<Tensor>& saved) {
+  NoGradGuard no_grad;
+  const nn::NamedTensors now = model.named_buffers();
+  for (std::size_t i = 0; i < now.size() && i < saved.size(); ++i) Tensor(now[i].second).copy_(saved[i]);
+}
+
 // Keeps only the first `epochs` lines of the metrics files (a resumed run
 // rewrites the epochs after its checkpoint, if an interrupted run got further).
 void truncate_metrics(const fs::path& dir, std::int64_t epochs) {
@@ -174,6 +182,11 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   std::error_code made;
   fs::create_directories(out, made);
   FLUXION_CHECK_INPUT(!made, "--out ", out.string(), ": cannot create the folder: ", made.message());
+  const std::vector<std::string> stale = remove_stale_temporaries(out.string());
+  if (!stale.empty())
+    log << "removed " << stale.size() << " temporary file" << (stale.size() == 1 ? "" : "s")
+        << " left in " << out.string() << " by an interrupted run (" << stale.front() << (stale.size() > 1 ? ", ..." : "")
+        << ")\n";
 
   // Data.
   const data::DatasetInfo& info = data::dataset_info(config.dataset);
@@ -237,6 +250,12 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
     std::int64_t seen = 0, wrong = 0;
     while (auto batch = train_loader.next()) {
       optimizer->zero_grad();
+      // A skipped batch must leave no trace, but its train-mode forward
+      // already moved batchnorm's running statistics (towards NaN, if the
+      // activations were): keep a copy to put back.
+      std::vector<Tensor> buffers_before;
+      if (config.skip_nonfinite > 0)
+        for (const auto& [name, b] : model->named_buffers()) buffers_before.push_back(b.clone());
       const Tensor labels = batch->labels.to(device);
       const Tensor logits = model->forward(batch->images.to(device));
       const Tensor loss = cross_entropy(logits, labels);
@@ -246,11 +265,13 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
           std::isfinite(value) ? "" : std::string("the loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf");
       if (bad.empty()) {
         loss.backward();
+        if (options.after_backward) options.after_backward(*model);
         if (!gradients_finite(*model)) bad = "a gradient became NaN or infinite";
       }
       if (!bad.empty()) {
         if (m.skipped_batches < config.skip_nonfinite) {
           ++m.skipped_batches;  // no update; the next batch starts with zero_grad
+          restore_buffers(*model, buffers_before);
           log << "\nwarning: " << bad << " at epoch " << epoch + 1 << ", batch " << batch->index + 1
               << "; batch skipped (" << m.skipped_batches << " of --skip-nonfinite " << config.skip_nonfinite
               << " this epoch)\n";

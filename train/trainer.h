@@ -59,6 +59,9 @@ struct TrainOptions {
   // samples the optimizer's state from on_step).
   std::function<void(const EpochMetrics&)> on_epoch;
   std::function<void(const StepInfo&)> on_step;
+  // Called after each batch's backward, before the gradients are checked
+  // and the optimizer steps: to inspect, log or clip gradients.
+  std::function<void(nn::Module&)> after_backward;
 };
 
 struct TrainResult {
