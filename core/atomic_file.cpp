@@ -1,11 +1,13 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <regex>
 #include <system_error>
 
 #include "core/error.h"
@@ -76,6 +78,23 @@ void write_file_atomically(const std::string& path, std::string_view bytes, cons
   AtomicFile file(path, who);
   file.write(bytes.data(), bytes.size());
   file.commit();
+}
+
+std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
+  static const std::regex temporary(R"(.+\.tmp\.([0-9]{1,9})\.[0-9]+)");
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    std::smatch m;
+    if (!std::regex_match(name, m, temporary)) continue;
+    const auto pid = static_cast<pid_t>(std::stol(m[1].str()));
+    // kill(pid, 0) sends nothing; ESRCH says no such process exists.
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    if (std::filesystem::remove(entry.path(), ignored)) removed.push_back(name);
+  }
+  return removed;
 }
 
 }  // namespace fluxion

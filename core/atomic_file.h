@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fluxion {
 
@@ -34,5 +35,11 @@ class AtomicFile {
 
 // The whole of `bytes` as `path`, atomically.
 void write_file_atomically(const std::string& path, std::string_view bytes, const std::string& who);
+
+// A process killed mid-write (SIGKILL, power loss) leaves its temporary
+// "<name>.tmp.<pid>.<n>" behind; nothing reads it. Removes those in `dir`
+// whose process is gone (a live pid, this one's or another writer's, is left
+// alone) and returns their names. Errors are ignored: this is tidying.
+std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 
 }  // namespace fluxion

@@ -2,8 +2,10 @@
 // corrupt file is rejected, atomic saves, and load_into's key checks.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/safetensors.h"
 #include "helpers.h"
 
@@ -80,15 +83,6 @@ void check_rejected(const std::string& bytes, const std::string& phrase) {
 // A well-formed entry for an F32 [2] tensor over kEightBytes, to build headers from.
 const std::string kGoodEntry = R"({"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
 const std::string kEightBytes = bytes_of(std::vector<float>{1.0f, 2.0f});
-
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -384,10 +378,31 @@ TEST_CASE("safetensors: saving over an existing file replaces it whole and leave
   }
 }
 
+TEST_CASE("atomic files: temporaries of a killed writer are removed, a live writer's are kept") {
+  TempDir dir;
+  // A pid that surely names no process: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  const std::string dead = std::to_string(child), alive = std::to_string(::getpid());
+  for (const std::string& name : {"last.safetensors.tmp." + dead + ".0", "metrics.jsonl.tmp." + dead + ".17",
+                                 "last.safetensors.tmp." + alive + ".3", std::string("notes.tmp.txt"), std::string("last.safetensors")})
+    std::ofstream(dir.file(name)) << "x";
+  std::vector<std::string> removed = remove_stale_temporaries(dir.path.string());
+  std::sort(removed.begin(), removed.end());
+  CHECK(removed == std::vector<std::string>{"last.safetensors.tmp." + dead + ".0", "metrics.jsonl.tmp." + dead + ".17"});
+  CHECK(!fs::exists(dir.file("last.safetensors.tmp." + dead + ".0")));
+  CHECK(fs::exists(dir.file("last.safetensors.tmp." + alive + ".3")));
+  CHECK(fs::exists(dir.file("notes.tmp.txt")));
+  CHECK(fs::exists(dir.file("last.safetensors")));
+  CHECK(remove_stale_temporaries(dir.file("no-such-folder")).empty());
+}
+
 TEST_CASE("safetensors: saving into a missing directory throws naming the path and writes nothing") {
   TempDir dir;
   const std::string path = dir.file("no/such/dir/ckpt.safetensors");
-  const std::string message = message_of([&] { save_safetensors(path, {{"w", ones({2})}}); });
+  const std::string message = test::error_message([&] { save_safetensors(path, {{"w", ones({2})}}); });
   CHECK(contains(message, path));
   CHECK(contains(message, "No such file or directory"));
   CHECK(!fs::exists(path));
@@ -399,7 +414,7 @@ TEST_CASE("safetensors: a failed save leaves the previous file untouched") {
   save_safetensors(path, {{"w", ones({2})}});
   const std::string before = read_bytes(path);
   // An invalid UTF-8 name fails while encoding the header, before anything is written.
-  const std::string message = message_of([&] { save_safetensors(path, {{"bad\xff", ones({2})}}); });
+  const std::string message = test::error_message([&] { save_safetensors(path, {{"bad\xff", ones({2})}}); });
   CHECK(contains(message, path));
   CHECK(read_bytes(path) == before);
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
@@ -408,7 +423,7 @@ TEST_CASE("safetensors: a failed save leaves the previous file untouched") {
 TEST_CASE("safetensors: a tensor cannot be named __metadata__") {
   TempDir dir;
   const std::string path = dir.file("reserved.safetensors");
-  const std::string message = message_of([&] { save_safetensors(path, {{"__metadata__", ones({1})}}); });
+  const std::string message = test::error_message([&] { save_safetensors(path, {{"__metadata__", ones({1})}}); });
   CHECK(contains(message, path));
   CHECK(contains(message, "reserved"));
   CHECK(!fs::exists(path));
@@ -432,7 +447,7 @@ TEST_CASE("safetensors: load_into strict lists every missing and unexpected key 
   Tensor a = zeros({2}), b = zeros({2}), c = zeros({2});
   const TensorMap targets{{"a", a}, {"layer.weight", b}, {"layer.bias", c}};
   const TensorMap loaded{{"a", ones({2})}, {"extra", ones({1})}};
-  const std::string message = message_of([&] { load_into(targets, loaded, true, "/ckpt/model.safetensors"); });
+  const std::string message = test::error_message([&] { load_into(targets, loaded, true, "/ckpt/model.safetensors"); });
   INFO("message: ", message);
   CHECK(contains(message, "/ckpt/model.safetensors"));
   CHECK(contains(message, "missing keys: \"layer.bias\", \"layer.weight\""));
@@ -450,7 +465,7 @@ TEST_CASE("safetensors: load_into reports shape and dtype mismatches naming key 
   const TensorMap loaded{{"w", ones({2, 3})}, {"idx", ones({4}, kFloat32)}};
   for (bool strict : {true, false}) {
     CAPTURE(strict);
-    const std::string message = message_of([&] { load_into(targets, loaded, strict, "m.safetensors"); });
+    const std::string message = test::error_message([&] { load_into(targets, loaded, strict, "m.safetensors"); });
     INFO("message: ", message);
     CHECK(contains(message, "shape mismatch for \"w\": [2, 3] in 'm.safetensors', [3, 2] in the target"));
     CHECK(contains(message, "dtype mismatch for \"idx\": float32 in 'm.safetensors', int64 in the target"));
