@@ -72,11 +72,11 @@ void Fig3Sampler::sample(const optim::AdaBayes& optimizer, double epoch, std::ve
     post[c.param] = p.to_vector<double>();
     mean_square[c.param] = optimizer.mean_squared_gradient(c.param).to_vector<double>();
   }
-  const std::size_t group = optimizer.group_of(0);
   for (const Choice& c : chosen_) {
     const auto i = static_cast<std::size_t>(c.index);
+    const std::size_t group = optimizer.group_of(c.param);  // each weight's own sigma^2 and eta
     out.push_back({epoch, names_[c.param], c.index, mean_square[c.param][i], post[c.param][i],
-                   optimizer.prior_variance(group), optimizer.lr()});
+                   optimizer.prior_variance(group), optimizer.lr(group)});
   }
 }
 
@@ -118,6 +118,9 @@ std::vector<Fig3Point> run_fig3(const Fig3Options& options, const std::string& o
     if (!sampler) sampler = std::make_unique<Fig3Sampler>(step.model, options.samples, config.seed);
     const std::int64_t b = step.batch, n = step.batches_per_epoch;
     const bool at = b == n || (step.epoch == 1 && (b == std::max<std::int64_t>(1, n / 10) || b == n / 2));
+    // A skipped batch (--skip-nonfinite) is sampled too: the filter state
+    // is then the previous step's, still valid, and the end of the epoch
+    // keeps its sample.
     if (!at) return;
     const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(&step.optimizer);
     FLUXION_CHECK(adabayes, "run_fig3: the trainer did not build an AdaBayes optimizer");

@@ -167,7 +167,8 @@ std::string table1_markdown(const Table1& t) {
     out << "### " << experiment_title(ex) << "\n\n"
         << "Test error and loss, mean ± std over " << most_seeds << (most_seeds == 1 ? " seed" : " seeds")
         << " (a cell with fewer names its count).";
-    const bool paper_column = paper_result(opts.front(), ex).has_value();
+    const bool paper_column =  // any optimizer of the paper's, on one of its experiments
+        std::any_of(opts.begin(), opts.end(), [&](const std::string& o) { return paper_result(o, ex).has_value(); });
     if (paper_column) out << " The paper's columns are its Table 1 (one run each).";
     out << "\n\n| optimizer | final error (%) | min error (%) | min test loss |"
         << (paper_column ? " paper: min error (%) | paper: min loss |" : "") << "\n|---|---:|---:|---:|"

@@ -23,15 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string input_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
-
 // One small_cnn run per optimizer and seed on generated CIFAR-10 files.
 std::vector<PlannedRun> tiny_sweep(const test::TempDir& dir, const std::vector<std::string>& optimizers,
                                    std::int64_t epochs, const std::vector<std::uint64_t>& seeds = {0}) {
@@ -100,13 +91,13 @@ TEST_CASE("reproduce: the small and paper protocols plan the runs of Table 1") {
   CHECK(unchanged.description == make_protocol("small").description);
   CHECK(unchanged.epochs == 12);
 
-  CHECK(input_error([] { make_protocol("medium"); }).find("--protocol") != std::string::npos);
-  CHECK(input_error([] { make_protocol("small", {"imagenet"}); }).find("--dataset: unknown dataset 'imagenet'") !=
+  CHECK(test::error_message<InputError>([] { make_protocol("medium"); }).find("--protocol") != std::string::npos);
+  CHECK(test::error_message<InputError>([] { make_protocol("small", {"imagenet"}); }).find("--dataset: unknown dataset 'imagenet'") !=
         std::string::npos);
-  CHECK(input_error([] { make_protocol("small", {}, {"vgg"}); }).find("--model") != std::string::npos);
-  CHECK(input_error([&] { plan_runs(small, "o", {"lion"}, {0}); }).find("--optimizers: unknown optimizer 'lion'") !=
+  CHECK(test::error_message<InputError>([] { make_protocol("small", {}, {"vgg"}); }).find("--model") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { plan_runs(small, "o", {"lion"}, {0}); }).find("--optimizers: unknown optimizer 'lion'") !=
         std::string::npos);
-  CHECK(input_error([&] { plan_runs(small, "o", {"sgd"}, {}); }).find("--seeds") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { plan_runs(small, "o", {"sgd"}, {}); }).find("--seeds") != std::string::npos);
 }
 
 TEST_CASE("reproduce: the paper's Table 1 numbers, and mean and std over seeds") {
@@ -152,12 +143,12 @@ TEST_CASE("reproduce: a sweep's runs are fresh, partial or done, and a folder of
   CHECK(run_progress(faster).state == RunState::done);
   PlannedRun other = runs[0];
   other.config.seed = 9;
-  const std::string error = input_error([&] { run_progress(other); });
+  const std::string error = test::error_message<InputError>([&] { run_progress(other); });
   CHECK(error.find("config.json holds a different run") != std::string::npos);
   CHECK(error.find("\"seed\"") != std::string::npos);
   PlannedRun longer = runs[0];
   longer.config.optimizer_options["lr"] = 0.5;
-  CHECK(input_error([&] { run_progress(longer); }).find("\"optimizer_options\"") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { run_progress(longer); }).find("\"optimizer_options\"") != std::string::npos);
 
   // The table reads what finished: SGD's one run, not AdaBayes's none.
   const Protocol protocol = make_protocol("small", {"cifar10"}, {"small_cnn"});
@@ -197,6 +188,13 @@ TEST_CASE("reproduce: the table emboldens the best adaptive method, and SGD wher
         std::string::npos);
   CHECK(md.find("paper: min error (%)") != std::string::npos);
   CHECK(md.find("over 2 seeds") != std::string::npos);
+  // An optimizer the paper did not run, listed first, still gets the
+  // paper's columns for the others (a dash for itself).
+  Table1 with_rmsprop = t;
+  with_rmsprop.optimizers = {"rmsprop", "adam", "adabayes"};
+  const std::string md2 = table1_markdown(with_rmsprop);
+  CHECK(md2.find("| RMSprop | **5.00 ± 0.50** | 4.50 ± 0.25 | 0.300 ± 0.010 | - | - |") != std::string::npos);
+  CHECK(md2.find("| Adam | 7.00 ± 0.50 | **4.00 ± 0.25** | 0.250 ± 0.010 | 7.11 | 0.239 |") != std::string::npos);
 
   // Luo et al.'s curves of the same model and dataset are overlaid, others not.
   const std::vector<ReferenceCurve> luo = read_reference_curves(FLUXION_SOURCE_DIR "/docs/data/luo2019-curves.csv");
@@ -219,12 +217,12 @@ TEST_CASE("reproduce: Luo et al.'s curves are read, and a malformed file is refu
   test::TempDir dir;
   std::ofstream(dir.file("bad.csv")) << "model,optimizer,lr,epoch,train_acc,test_acc,source\n"
                                      << "resnet,sgd,0.1,1,50,60,x\nresnet,sgd,0.1,two,50,60,x\n";
-  CHECK(input_error([&] { read_reference_curves(dir.file("bad.csv")); }).find("bad.csv:3: epoch 'two'") !=
+  CHECK(test::error_message<InputError>([&] { read_reference_curves(dir.file("bad.csv")); }).find("bad.csv:3: epoch 'two'") !=
         std::string::npos);
   std::ofstream(dir.file("header.csv")) << "epoch,acc\n";
-  CHECK(input_error([&] { read_reference_curves(dir.file("header.csv")); }).find("header.csv:1:") !=
+  CHECK(test::error_message<InputError>([&] { read_reference_curves(dir.file("header.csv")); }).find("header.csv:1:") !=
         std::string::npos);
-  CHECK(input_error([&] { read_reference_curves(dir.file("none.csv")); }).find("cannot read") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { read_reference_curves(dir.file("none.csv")); }).find("cannot read") != std::string::npos);
 }
 
 TEST_CASE("reproduce: Eq. 21 is the fixed point of AdaBayes's filter, with SGD and Adam as its limits") {
@@ -285,7 +283,7 @@ TEST_CASE("reproduce: Fig. 3's sampler spreads its weights over every parameter 
   std::vector<Fig3Point> again;
   Fig3Sampler(*model, 400, 7).sample(optimizer, 1.0, again);
   for (std::size_t i = 0; i < points.size(); ++i) CHECK(again[i].index == points[i].index);
-  CHECK(input_error([&] { Fig3Sampler(*model, 0, 1); }).find("--samples") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { Fig3Sampler(*model, 0, 1); }).find("--samples") != std::string::npos);
 }
 
 TEST_CASE("reproduce: Fig. 3's summary counts points after the first epoch and in each limit") {
@@ -342,5 +340,5 @@ TEST_CASE("reproduce: Fig. 3 end to end on generated CIFAR-10 files writes point
   CHECK(svg.find("fixed point (Eq. 21)") != std::string::npos);
 
   options.config.optimizer = "adabayes-fp";
-  CHECK(input_error([&] { run_fig3(options, dir.file("fp"), log); }).find("AdaBayes") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { run_fig3(options, dir.file("fp"), log); }).find("AdaBayes") != std::string::npos);
 }
