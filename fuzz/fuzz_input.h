@@ -24,18 +24,21 @@
 
 namespace fluxion::fuzz {
 
-// A folder for this process's files, made at the first call and removed at exit.
+// A folder for this process's files, made at the first call and removed at
+// exit. The path is never destroyed, so the exit handler (which may run after
+// function-local statics are gone) can still read it.
 inline const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path dir = [] {
-    const auto d = std::filesystem::temp_directory_path() / ("fluxion_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
+  static const std::filesystem::path* const dir = [] {
+    auto* d = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                        ("fluxion_fuzz_" + std::to_string(::getpid())));
+    std::filesystem::create_directories(*d);
     std::atexit([] {
       std::error_code ignored;
       std::filesystem::remove_all(scratch_dir(), ignored);
     });
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 // Writes size bytes to scratch_dir()/name (sub-folders made as needed) and returns the path.

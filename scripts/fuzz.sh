@@ -37,4 +37,8 @@ run_one() {
   fi
 }
 export -f run_one
-printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} bash -c "run_one {} $seconds"
+# xargs exits 123 when a command failed; the promise above is 1.
+printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} bash -c "run_one {} $seconds" || {
+  echo "fuzz.sh: a target failed (above)" >&2
+  exit 1
+}
