@@ -23,6 +23,7 @@
 #include <numeric>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fluxion.h"
@@ -113,6 +114,22 @@ inline bool approx_equal(const Tensor& t, const std::vector<double>& expected, d
 }
 
 inline std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
+
+// The message of the E (an Error, or InputError for the user's mistakes) that
+// `body` throws; a message saying otherwise when it throws something else or
+// nothing, so a CHECK on the text fails and shows why.
+template <class E = Error>
+std::string error_message(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const E& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("(expected an ") + (std::is_same_v<E, InputError> ? "InputError" : "Error") +
+           ", got another exception: " + e.what() + ")";
+  }
+  return "(nothing was thrown)";
+}
 
 }  // namespace test
 

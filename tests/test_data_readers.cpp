@@ -97,20 +97,6 @@ void check_pixels(const Dataset& d) {
       }
 }
 
-// The message of the InputError that `body` throws; fails the test if it
-// throws nothing or something else.
-std::string input_error(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("expected an InputError, got another exception: " << e.what());
-  }
-  FAIL("expected an InputError, nothing was thrown");
-  return "";
-}
-
 // CHECKs that `message` contains each of `parts`.
 void check_mentions(const std::string& message, const std::vector<std::string>& parts) {
   for (const auto& part : parts) CHECK_MESSAGE(message.find(part) != std::string::npos, "'" << part << "' not in: " << message);
@@ -225,7 +211,7 @@ TEST_CASE("data readers: load_dataset reads MNIST-style files plain or gzipped, 
   check_pixels(d);
 
   // The test split is missing: the message names it and lists the expected files.
-  check_mentions(input_error([&] { load_dataset("mnist", dir.path.string(), false); }),
+  check_mentions(test::error_message<InputError>([&] { load_dataset("mnist", dir.path.string(), false); }),
                  {"t10k-images-idx3-ubyte", dir.path.string(), "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte",
                   ".gz"});
 
@@ -233,7 +219,7 @@ TEST_CASE("data readers: load_dataset reads MNIST-style files plain or gzipped, 
   TempDir other;
   write_file(other.file("train-images-idx3-ubyte"), idx_images(3, 4, 5));
   write_file(other.file("train-labels-idx1-ubyte"), idx_labels({1, 0, 9}));
-  check_mentions(input_error([&] { load_dataset("fashion-mnist", other.path.string(), true); }),
+  check_mentions(test::error_message<InputError>([&] { load_dataset("fashion-mnist", other.path.string(), true); }),
                  {"1x4x5", "expected 1x28x28", other.path.string()});
 }
 
@@ -247,11 +233,11 @@ TEST_CASE("data readers: the registry knows four datasets and says what to pass 
   CHECK(dataset_info("fashion-mnist").default_dir == "/usr/share/datasets/fashion-mnist");
   CHECK(dataset_info("mnist").mean == std::vector<float>{0.1307f});
 
-  check_mentions(input_error([] { dataset_info("imagenet"); }),
+  check_mentions(test::error_message<InputError>([] { dataset_info("imagenet"); }),
                  {"imagenet", "fashion-mnist", "mnist", "cifar10", "cifar100"});
-  check_mentions(input_error([] { load_dataset("mnist", "", true); }), {"--data-dir"});
-  check_mentions(input_error([] { load_dataset("cifar10", "", true); }), {"--data-dir", "get-cifar.sh"});
-  check_mentions(input_error([] { load_dataset("cifar100", "/nonexistent/fluxion", true); }),
+  check_mentions(test::error_message<InputError>([] { load_dataset("mnist", "", true); }), {"--data-dir"});
+  check_mentions(test::error_message<InputError>([] { load_dataset("cifar10", "", true); }), {"--data-dir", "get-cifar.sh"});
+  check_mentions(test::error_message<InputError>([] { load_dataset("cifar100", "/nonexistent/fluxion", true); }),
                  {"/nonexistent/fluxion", "does not exist", "get-cifar.sh"});
 }
 
@@ -259,14 +245,14 @@ TEST_CASE("data readers: the registry knows four datasets and says what to pass 
 
 TEST_CASE("data readers: a missing CIFAR file lists the expected files and the get-cifar hint") {
   TempDir dir;
-  check_mentions(input_error([&] { read_cifar10(dir.path.string(), true); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar10(dir.path.string(), true); }),
                  {dir.path.string(), "data_batch_1.bin", "data_batch_5.bin", "scripts/get-cifar.sh"});
-  check_mentions(input_error([&] { read_cifar100(dir.path.string(), false); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar100(dir.path.string(), false); }),
                  {dir.path.string(), "test.bin", "scripts/get-cifar.sh"});
   // One batch of five missing: that one is named.
   const std::string folder = write_cifar10(dir);
   fs::remove(fs::path(folder) / "data_batch_3.bin");
-  check_mentions(input_error([&] { read_cifar10(dir.path.string(), true); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar10(dir.path.string(), true); }),
                  {"missing data_batch_3.bin", folder, "scripts/get-cifar.sh"});
   CHECK(read_cifar10(dir.path.string(), false).size() == 3);  // the test split is whole
 }
@@ -274,9 +260,9 @@ TEST_CASE("data readers: a missing CIFAR file lists the expected files and the g
 TEST_CASE("data readers: a missing IDX file is named") {
   TempDir dir;
   const IdxPair p = write_idx_pair(dir);
-  check_mentions(input_error([&] { read_idx(dir.file("nope"), p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(dir.file("nope"), p.labels, 10, "toy"); }),
                  {dir.file("nope"), "no such file"});
-  check_mentions(input_error([&] { read_idx(p.images, dir.path.string(), 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, dir.path.string(), 10, "toy"); }),
                  {dir.path.string(), "not a regular file"});
 }
 
@@ -287,13 +273,13 @@ TEST_CASE("data readers: a CIFAR file that is not a whole number of records") {
   b.resize(b.size() - 100);  // truncated in its last record
   const std::string path = (fs::path(folder) / "test_batch.bin").string();
   write_file(path, b);
-  check_mentions(input_error([&] { read_cifar10(folder, false); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar10(folder, false); }),
                  {path, "6046 bytes", "not a whole number of 3073-byte records", "1 records and 2973 bytes over"});
   // CIFAR-10 files read as CIFAR-100 (3074-byte records) fail the same way.
   const fs::path c100 = dir.path / "cifar-100-binary";
   fs::create_directories(c100);
   write_file((c100 / "test.bin").string(), cifar_records({{1}, {2}}, 0));
-  check_mentions(input_error([&] { read_cifar100(dir.path.string(), false); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar100(dir.path.string(), false); }),
                  {(c100 / "test.bin").string(), "3074-byte records"});
 }
 
@@ -303,10 +289,10 @@ TEST_CASE("data readers: a truncated IDX file, in its data or its header") {
   Bytes b = idx_images(3, 4, 5);
   b.pop_back();
   write_file(p.images, b);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {"toy", p.images, "truncated", "75 bytes, expected 76", "3 x 4 x 5"});
   write_file(p.images, Bytes(b.begin(), b.begin() + 10));
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.images, "truncated", "16-byte header"});
   // Every prefix of a valid file is refused, never read as something shorter.
   write_file(p.images, idx_images(3, 4, 5));
@@ -314,7 +300,7 @@ TEST_CASE("data readers: a truncated IDX file, in its data or its header") {
   for (std::size_t n = 0; n < whole.size(); ++n) {
     CAPTURE(n);
     write_file(p.labels, Bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n)));
-    check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.labels});
+    check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.labels});
   }
 }
 
@@ -323,12 +309,12 @@ TEST_CASE("data readers: a truncated gzip file") {
   const IdxPair p = write_idx_pair(dir, true);
   const Bytes gz = read_file(p.images);
   write_file(p.images, Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "gzip data is truncated"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "gzip data is truncated"});
   // Cut anywhere, even inside the trailing checksum: always an error.
   for (std::size_t n = 2; n < gz.size(); ++n) {
     CAPTURE(n);
     write_file(p.images, Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(n)));
-    check_mentions(input_error([&] { read_file_bytes(p.images, 1 << 20); }), {p.images, "truncated"});
+    check_mentions(test::error_message<InputError>([&] { read_file_bytes(p.images, 1 << 20); }), {p.images, "truncated"});
   }
 }
 
@@ -340,7 +326,7 @@ TEST_CASE("data readers: corrupt gzip data is refused, never read as garbage") {
   Bytes bad = gz;
   bad[bad.size() - 6] ^= 0x40;  // in the CRC-32 of the data
   write_file(p.images, bad);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "corrupt gzip data"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "corrupt gzip data"});
   // One flipped bit anywhere gives an error naming the file or, in the
   // header's free fields (time, OS), the same images: never other data.
   for (std::size_t i = 0; i < gz.size(); ++i) {
@@ -361,17 +347,17 @@ TEST_CASE("data readers: corrupt gzip data is refused, never read as garbage") {
   bad = gz;
   bad.insert(bad.end(), {0, 0, 0, 0});
   write_file(p.images, bad);
-  check_mentions(input_error([&] { read_file_bytes(p.images, 1 << 20); }), {p.images, "after the end of the gzip data"});
+  check_mentions(test::error_message<InputError>([&] { read_file_bytes(p.images, 1 << 20); }), {p.images, "after the end of the gzip data"});
 }
 
 TEST_CASE("data readers: more data than max_bytes is refused, plain or a gzip bomb") {
   TempDir dir;
   write_gz(dir.file("bomb.gz"), Bytes(4 << 20, 0));  // 4 MiB of zeros in a few KB
   CHECK(fs::file_size(dir.file("bomb.gz")) < 20000);
-  check_mentions(input_error([&] { read_file_bytes(dir.file("bomb.gz"), 1 << 20); }),
+  check_mentions(test::error_message<InputError>([&] { read_file_bytes(dir.file("bomb.gz"), 1 << 20); }),
                  {dir.file("bomb.gz"), "decompresses to more than 1048576 bytes"});
   write_file(dir.file("big"), Bytes(1001, 1));
-  check_mentions(input_error([&] { read_file_bytes(dir.file("big"), 1000); }), {dir.file("big"), "more than 1000"});
+  check_mentions(test::error_message<InputError>([&] { read_file_bytes(dir.file("big"), 1000); }), {dir.file("big"), "more than 1000"});
   CHECK(read_file_bytes(dir.file("big"), 1001).size() == 1001);
 }
 
@@ -382,7 +368,7 @@ TEST_CASE("data readers: trailing bytes after the IDX data") {
   b.push_back(0);
   b.push_back(0);
   write_file(p.labels, b);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.labels, "2 trailing bytes", "13 bytes, expected 11"});
 }
 
@@ -390,22 +376,22 @@ TEST_CASE("data readers: a label out of range") {
   TempDir dir;
   const IdxPair p = write_idx_pair(dir);
   write_file(p.labels, idx_labels({7, 10, 9}));
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.labels, "label 10 of image 1 is out of range", "0 to 9"});
 
   const std::string folder = write_cifar10(dir);
   const std::string batch = (fs::path(folder) / "data_batch_2.bin").string();
   write_file(batch, cifar_records({{3}, {255}}, 0));
-  check_mentions(input_error([&] { read_cifar10(folder, true); }), {batch, "label 255 of record 1", "0 to 9"});
+  check_mentions(test::error_message<InputError>([&] { read_cifar10(folder, true); }), {batch, "label 255 of record 1", "0 to 9"});
 
   const fs::path c100 = dir.path / "cifar-100-binary";
   fs::create_directories(c100);
   const std::string test = (c100 / "test.bin").string();
   write_file(test, cifar_records({{0, 100}}, 0));
-  check_mentions(input_error([&] { read_cifar100(dir.path.string(), false); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar100(dir.path.string(), false); }),
                  {test, "label 100 of record 0", "0 to 99"});
   write_file(test, cifar_records({{20, 5}}, 0));
-  check_mentions(input_error([&] { read_cifar100(dir.path.string(), false); }),
+  check_mentions(test::error_message<InputError>([&] { read_cifar100(dir.path.string(), false); }),
                  {test, "coarse label 20 of record 0", "0 to 19"});
 }
 
@@ -413,46 +399,46 @@ TEST_CASE("data readers: a wrong IDX magic number") {
   TempDir dir;
   const IdxPair p = write_idx_pair(dir);
   // Images and labels swapped.
-  check_mentions(input_error([&] { read_idx(p.labels, p.images, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.labels, p.images, 10, "toy"); }),
                  {p.labels, "wrong IDX magic number", "expected 0x00000803", "found 0x00000801", "a labels file?"});
   // Float elements.
   Bytes b = idx_images(3, 4, 5);
   b[2] = 0x0d;
   write_file(p.images, b);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.images, "found 0x00000d03", "float32 elements"});
   // Not an IDX file at all (here: little-endian).
   std::reverse(b.begin(), b.begin() + 4);
   write_file(p.images, b);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "not an IDX file"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "not an IDX file"});
 }
 
 TEST_CASE("data readers: zero or absurd IDX dimensions") {
   TempDir dir;
   const IdxPair p = write_idx_pair(dir);
   write_file(p.images, idx_images(3, 0, 5));
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "rows is 0"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "rows is 0"});
   write_file(p.images, idx_images(3, 4, 5));
   write_file(p.labels, idx_labels({}));
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.labels, "label count is 0"});
   Bytes b = idx_images(1, 1, 1);
   b[12] = 0x01;  // columns = 2^24 + 1
   write_file(p.images, b);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.images, "columns is 16777217", "absurd"});
   // A count far beyond the data: truncated, without allocating for it.
   b = idx_images(1, 4, 5);
   b[4] = 0xff;
   write_file(p.images, b);
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "truncated"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "truncated"});
 }
 
 TEST_CASE("data readers: different numbers of images and labels") {
   TempDir dir;
   const IdxPair p = write_idx_pair(dir);
   write_file(p.labels, idx_labels({1, 2}));
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }),
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }),
                  {p.images, p.labels, "3 images", "2 labels"});
 }
 
@@ -460,14 +446,14 @@ TEST_CASE("data readers: an empty file") {
   TempDir dir;
   const IdxPair p = write_idx_pair(dir);
   write_file(p.images, {});
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "is empty"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "is empty"});
   const std::string folder = write_cifar10(dir);
   const std::string test = (fs::path(folder) / "test_batch.bin").string();
   write_file(test, {});
-  check_mentions(input_error([&] { read_cifar10(folder, false); }), {test, "is empty"});
+  check_mentions(test::error_message<InputError>([&] { read_cifar10(folder, false); }), {test, "is empty"});
   // An empty gzip stream is no better.
   write_gz(p.images, {});
-  check_mentions(input_error([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "is empty"});
+  check_mentions(test::error_message<InputError>([&] { read_idx(p.images, p.labels, 10, "toy"); }), {p.images, "is empty"});
 }
 
 // --- the real thing ---------------------------------------------------------------

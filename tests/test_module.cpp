@@ -30,15 +30,6 @@ std::vector<std::string> keys(const nn::NamedTensors& named) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
@@ -162,42 +153,42 @@ TEST_CASE("module: registration refuses duplicate and dotted names") {
   };
   Bad bad;
   bad.add("w");
-  CHECK(contains(error_of([&] { bad.add("w"); }), "'w' is already registered"));
-  CHECK(contains(error_of([&] { bad.add_child("w"); }), "'w' is already registered"));
-  CHECK(contains(error_of([&] { bad.add("a.b"); }), "contain no '.'"));
-  CHECK(contains(error_of([&] { bad.add(""); }), "non-empty"));
+  CHECK(contains(test::error_message([&] { bad.add("w"); }), "'w' is already registered"));
+  CHECK(contains(test::error_message([&] { bad.add_child("w"); }), "'w' is already registered"));
+  CHECK(contains(test::error_message([&] { bad.add("a.b"); }), "contain no '.'"));
+  CHECK(contains(test::error_message([&] { bad.add(""); }), "non-empty"));
 }
 
 TEST_CASE("module: containers index, chain and refuse what they cannot do") {
   nn::Sequential seq{std::make_shared<nn::Linear>(3, 4), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(4, 2)};
   CHECK(seq.size() == 3);
   CHECK(seq[1]->type_name() == "ReLU");
-  CHECK(contains(error_of([&] { seq[3]; }), "index 3 out of range for 3 modules"));
+  CHECK(contains(test::error_message([&] { seq[3]; }), "index 3 out of range for 3 modules"));
   CHECK(seq.forward(randn({5, 3})).shape() == Shape{5, 2});
   CHECK(keys(seq.named_parameters()) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
 
   nn::ModuleList list{std::make_shared<nn::ReLU>()};
-  CHECK(contains(error_of([&] { list.forward(zeros({1})); }), "ModuleList has no forward"));
+  CHECK(contains(test::error_message([&] { list.forward(zeros({1})); }), "ModuleList has no forward"));
 }
 
 TEST_CASE("module: layers check their options and inputs") {
-  CHECK(contains(error_of([] { nn::Conv2d(nn::Conv2dOptions(3, 4, 3).groups(2)); }), "divisible by groups"));
-  CHECK(contains(error_of([] { nn::Conv2d(nn::Conv2dOptions(3, 4, 0)); }), "kernel_size"));
-  CHECK(contains(error_of([] { nn::Linear(0, 3); }), "in_features and out_features must be >= 1"));
-  CHECK(contains(error_of([] { nn::BatchNorm2d(nn::BatchNormOptions(3).momentum(1.5)); }), "momentum"));
-  CHECK(contains(error_of([] { nn::Dropout(1.5); }), "p must be in [0, 1]"));
+  CHECK(contains(test::error_message([] { nn::Conv2d(nn::Conv2dOptions(3, 4, 3).groups(2)); }), "divisible by groups"));
+  CHECK(contains(test::error_message([] { nn::Conv2d(nn::Conv2dOptions(3, 4, 0)); }), "kernel_size"));
+  CHECK(contains(test::error_message([] { nn::Linear(0, 3); }), "in_features and out_features must be >= 1"));
+  CHECK(contains(test::error_message([] { nn::BatchNorm2d(nn::BatchNormOptions(3).momentum(1.5)); }), "momentum"));
+  CHECK(contains(test::error_message([] { nn::Dropout(1.5); }), "p must be in [0, 1]"));
 
   nn::Conv2d conv(nn::Conv2dOptions(3, 4, 3));
-  CHECK(contains(error_of([&] { conv.forward(zeros({1, 2, 5, 5})); }), "has 2 channels but weight shape"));
-  CHECK(contains(error_of([&] { conv.forward(zeros({2, 5, 5})); }), "must be 4-D"));
-  CHECK(contains(error_of([&] { conv.forward(zeros({1, 3, 2, 2})); }), "smaller than the dilated kernel"));
+  CHECK(contains(test::error_message([&] { conv.forward(zeros({1, 2, 5, 5})); }), "has 2 channels but weight shape"));
+  CHECK(contains(test::error_message([&] { conv.forward(zeros({2, 5, 5})); }), "must be 4-D"));
+  CHECK(contains(test::error_message([&] { conv.forward(zeros({1, 3, 2, 2})); }), "smaller than the dilated kernel"));
   nn::BatchNorm2d bn(3);
-  CHECK(contains(error_of([&] { bn.forward(zeros({2, 3})); }), "BatchNorm2d: expected 4-D"));
-  CHECK(contains(error_of([&] { bn.forward(zeros({2, 4, 1, 1})); }), "expected num_features = 3"));
-  CHECK(contains(error_of([&] { bn.forward(zeros({1, 3, 1, 1})); }), "more than 1 value per channel"));
+  CHECK(contains(test::error_message([&] { bn.forward(zeros({2, 3})); }), "BatchNorm2d: expected 4-D"));
+  CHECK(contains(test::error_message([&] { bn.forward(zeros({2, 4, 1, 1})); }), "expected num_features = 3"));
+  CHECK(contains(test::error_message([&] { bn.forward(zeros({1, 3, 1, 1})); }), "more than 1 value per channel"));
   nn::MaxPool2d pool(nn::MaxPool2dOptions(3).padding(2));
-  CHECK(contains(error_of([&] { pool.forward(zeros({1, 1, 5, 5})); }), "half the kernel size"));
-  CHECK(contains(error_of([] { nn::AdaptiveAvgPool2d(3).forward(zeros({1, 1, 4, 4})); }), "must divide"));
+  CHECK(contains(test::error_message([&] { pool.forward(zeros({1, 1, 5, 5})); }), "half the kernel size"));
+  CHECK(contains(test::error_message([] { nn::AdaptiveAvgPool2d(3).forward(zeros({1, 1, 4, 4})); }), "must divide"));
 }
 
 TEST_CASE("module: default initialisation follows PyTorch's bounds") {
@@ -267,7 +258,7 @@ TEST_CASE("module: loading a state_dict that does not fit fails whole, naming ev
     state.erase("head.1.bias");
     state.emplace("head.2.weight", zeros({1}));
     state.at("conv.weight") = zeros(before.at("conv.weight").shape());
-    const std::string e = error_of([&] { net.load_state_dict(state, true, "ckpt.safetensors"); });
+    const std::string e = test::error_message([&] { net.load_state_dict(state, true, "ckpt.safetensors"); });
     CHECK(contains(e, "ckpt.safetensors"));
     CHECK(contains(e, "bn.running_var"));
     CHECK(contains(e, "head.1.bias"));
@@ -281,7 +272,7 @@ TEST_CASE("module: loading a state_dict that does not fit fails whole, naming ev
   SUBCASE("a shape that does not match the model") {
     TensorMap state = before;
     state.at("head.1.weight") = zeros({5, 47});
-    const std::string e = error_of([&] { net.load_state_dict(state); });
+    const std::string e = test::error_message([&] { net.load_state_dict(state); });
     CHECK(contains(e, "head.1.weight"));
     CHECK(contains(e, "[5, 47]"));
     CHECK(unchanged());
@@ -289,7 +280,7 @@ TEST_CASE("module: loading a state_dict that does not fit fails whole, naming ev
   SUBCASE("a dtype that does not match the model") {
     TensorMap state = before;
     state.at("bn.num_batches_tracked") = zeros({}, kFloat32);
-    const std::string e = error_of([&] { net.load_state_dict(state); });
+    const std::string e = test::error_message([&] { net.load_state_dict(state); });
     CHECK(contains(e, "bn.num_batches_tracked"));
     CHECK(contains(e, "int64"));
     CHECK(unchanged());
