@@ -1,4 +1,5 @@
-// Fluxion: everything a program needs, in one include.
+//! @file
+//! Fluxion: everything a program needs, in one include.
 #pragma once
 
 #include "autograd/gradcheck.h"

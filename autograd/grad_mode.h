@@ -1,6 +1,7 @@
-// Whether ops record the graph. On by default; NoGradGuard turns it off for a
-// scope (evaluation, optimizer updates, and every backward pass). The setting
-// is per thread.
+//! @file
+//! Whether ops record the graph. On by default; NoGradGuard turns it off for a
+//! scope (evaluation, optimizer updates, and every backward pass). The setting
+//! is per thread.
 #pragma once
 
 namespace fluxion {
@@ -8,8 +9,8 @@ namespace fluxion {
 bool is_grad_enabled();
 void set_grad_enabled(bool enabled);
 
-// Disables graph recording until the end of the scope, then restores the
-// previous setting.
+/// Disables graph recording until the end of the scope, then restores the
+/// previous setting.
 class NoGradGuard {
  public:
   NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }

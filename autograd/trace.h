@@ -1,8 +1,9 @@
-// Hooks for tools that show what autograd does (fluxion graph, fluxion step
-// --explain): the module path that newly recorded nodes belong to, and a
-// callback after each node's backward. Both are thread-local and set only by
-// the RAII guards below, so a program that never uses them pays one
-// thread-local read per recorded op and per backward node.
+//! @file
+//! Hooks for tools that show what autograd does (fluxion graph, fluxion step
+//! --explain): the module path that newly recorded nodes belong to, and a
+//! callback after each node's backward. Both are thread-local and set only by
+//! the RAII guards below, so a program that never uses them pays one
+//! thread-local read per recorded op and per backward node.
 #pragma once
 
 #include <functional>
@@ -12,12 +13,12 @@
 
 namespace fluxion::trace {
 
-// The dotted path of the module whose forward is running on this thread
-// ("layer1.0.conv1"; "" outside any traced forward). record() copies it into
-// each new Node's `scope`.
+/// The dotted path of the module whose forward is running on this thread
+/// ("layer1.0.conv1"; "" outside any traced forward). record() copies it into
+/// each new Node's `scope`.
 const std::string& current_scope();
 
-// Makes `path` the current scope until destroyed, then restores the previous one.
+/// Makes `path` the current scope until destroyed, then restores the previous one.
 class ScopeGuard {
  public:
   explicit ScopeGuard(std::string path);
@@ -29,14 +30,14 @@ class ScopeGuard {
   std::string previous_;
 };
 
-// Called by backward() on this thread after each node's backward ran, with
-// the gradient it received and the gradients it returned (one per input).
+/// Called by backward() on this thread after each node's backward ran, with
+/// the gradient it received and the gradients it returned (one per input).
 using BackwardHook = std::function<void(const Node& node, const Tensor& grad_output, const TensorList& input_grads)>;
 
-// The hook backward() calls, or nullptr.
+/// The hook backward() calls, or nullptr.
 const BackwardHook* backward_hook();
 
-// Installs `hook` until destroyed.
+/// Installs `hook` until destroyed.
 class BackwardHookGuard {
  public:
   explicit BackwardHookGuard(BackwardHook hook);

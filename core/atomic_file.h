@@ -1,11 +1,12 @@
-// Files that are never seen half-written. Bytes go to "<path>.tmp.<pid>.<n>"
-// in the destination's folder; commit() flushes them to disk (fsync), renames
-// the temporary over `path` and syncs the folder. A crash at any point leaves
-// the old file or the whole new one; a failure before commit() removes the
-// temporary. Checkpoints, metrics and plots are all written this way.
-// Every failure (no such folder, read-only, disk full, ...) throws
-// InputError naming the file and the system's reason: the output folder is
-// the user's to fix, and the CLI exits 2.
+//! @file
+//! Files that are never seen half-written. Bytes go to "<path>.tmp.<pid>.<n>"
+//! in the destination's folder; commit() flushes them to disk (fsync), renames
+//! the temporary over `path` and syncs the folder. A crash at any point leaves
+//! the old file or the whole new one; a failure before commit() removes the
+//! temporary. Checkpoints, metrics and plots are all written this way.
+//! Every failure (no such folder, read-only, disk full, ...) throws
+//! InputError naming the file and the system's reason: the output folder is
+//! the user's to fix, and the CLI exits 2.
 #pragma once
 
 #include <cstddef>
@@ -17,10 +18,10 @@ namespace fluxion {
 
 class AtomicFile {
  public:
-  // `who` prefixes error messages ("save_safetensors"). Throws InputError naming
-  // the path when the temporary file cannot be created.
+  /// `who` prefixes error messages ("save_safetensors"). Throws InputError naming
+  /// the path when the temporary file cannot be created.
   AtomicFile(std::string path, std::string who);
-  ~AtomicFile();  // removes the temporary unless committed
+  ~AtomicFile();  ///< removes the temporary unless committed
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
@@ -33,13 +34,13 @@ class AtomicFile {
   bool committed_ = false;
 };
 
-// The whole of `bytes` as `path`, atomically.
+/// The whole of `bytes` as `path`, atomically.
 void write_file_atomically(const std::string& path, std::string_view bytes, const std::string& who);
 
-// A process killed mid-write (SIGKILL, power loss) leaves its temporary
-// "<name>.tmp.<pid>.<n>" behind; nothing reads it. Removes those in `dir`
-// whose process is gone (a live pid, this one's or another writer's, is left
-// alone) and returns their names. Errors are ignored: this is tidying.
+/// A process killed mid-write (SIGKILL, power loss) leaves its temporary
+/// "<name>.tmp.<pid>.<n>" behind; nothing reads it. Removes those in `dir`
+/// whose process is gone (a live pid, this one's or another writer's, is left
+/// alone) and returns their names. Errors are ignored: this is tidying.
 std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 
 }  // namespace fluxion

@@ -1,13 +1,14 @@
-// The dispatch table: one Backend per device type, each a struct of kernel
-// function pointers. Ops compute output shapes, allocate outputs and call
-// backend(device).kernel(...); a kernel only fills memory. Adding a device
-// (CUDA) means filling in one more Backend, never touching ops or layers.
-//
-// Contract shared by every kernel: inputs and outputs may be non-contiguous
-// (any strides, stride 0 for broadcast dims) unless a kernel says otherwise;
-// every tensor passed to one call lives on the same device; dtypes are the
-// same across operands unless a kernel says otherwise. Kernels switch on dtype
-// internally (visit_dtype in core/dtype.h).
+//! @file
+//! The dispatch table: one Backend per device type, each a struct of kernel
+//! function pointers. Ops compute output shapes, allocate outputs and call
+//! backend(device).kernel(...); a kernel only fills memory. Adding a device
+//! (CUDA) means filling in one more Backend, never touching ops or layers.
+//!
+//! Contract shared by every kernel: inputs and outputs may be non-contiguous
+//! (any strides, stride 0 for broadcast dims) unless a kernel says otherwise;
+//! every tensor passed to one call lives on the same device; dtypes are the
+//! same across operands unless a kernel says otherwise. Kernels switch on dtype
+//! internally (visit_dtype in core/dtype.h).
 #pragma once
 
 #include <cstddef>
@@ -19,14 +20,14 @@
 
 namespace fluxion {
 
-// relu_grad is relu's backward in one pass, PyTorch's threshold_backward: 0
-// where b <= 0, else a (a the output gradient, b relu's output; a NaN output
-// passes the gradient through).
+/// relu_grad is relu's backward in one pass, PyTorch's threshold_backward: 0
+/// where b <= 0, else a (a the output gradient, b relu's output; a NaN output
+/// passes the gradient through).
 enum class BinaryOp { add, sub, mul, div, maximum, minimum, eq, ne, lt, le, gt, ge, relu_grad };
 enum class UnaryOp { neg, exp, log, sqrt, abs, sign, relu, sigmoid, tanh, pow, clamp };
 
-// Scalar arguments of parameterised unary ops: pow uses a as the exponent;
-// clamp keeps values in [a, b].
+/// Scalar arguments of parameterised unary ops: pow uses a as the exponent;
+/// clamp keeps values in [a, b].
 struct UnaryParams {
   double a = 0.0;
   double b = 0.0;
@@ -35,107 +36,107 @@ struct UnaryParams {
 struct Backend {
   const char* name;
 
-  // Memory for tensors on device `index` of this type. deallocate gets the
-  // size and index that allocate was given.
+  /// Memory for tensors on device `index` of this type. deallocate gets the
+  /// size and index that allocate was given.
   void* (*allocate)(std::size_t nbytes, int index);
   void (*deallocate)(void* ptr, std::size_t nbytes, int index);
-  // Returns memory the backend caches for reuse to the system (every device).
+  /// Returns memory the backend caches for reuse to the system (every device).
   void (*empty_cache)();
-  // The caching allocator's figures for device `index` (on the CPU, blocks of
-  // 1 MiB and more; on a GPU, every block), and a reset of its peak.
+  /// The caching allocator's figures for device `index` (on the CPU, blocks of
+  /// 1 MiB and more; on a GPU, every block), and a reset of its peak.
   CachingAllocator::Stats (*memory_stats)(int index);
   void (*reset_peak_memory_stats)(int index);
 
-  // Copies between CPU memory and this device's: src and dst contiguous, the
-  // same dtype and element count (copy_between_devices arranges that). On the
-  // CPU backend both are plain memcpy. Both return when the copy is done:
-  // dst holds the values, src may be changed or freed.
+  /// Copies between CPU memory and this device's: src and dst contiguous, the
+  /// same dtype and element count (copy_between_devices arranges that). On the
+  /// CPU backend both are plain memcpy. Both return when the copy is done:
+  /// dst holds the values, src may be changed or freed.
   void (*copy_from_cpu)(const Tensor& src, const Tensor& dst);
   void (*copy_to_cpu)(const Tensor& src, const Tensor& dst);
 
-  // out[...] = value, converted to out's dtype.
+  /// out[...] = value, converted to out's dtype.
   void (*fill)(const Tensor& out, double value);
-  // dst = src; src broadcasts to dst's shape and converts to dst's dtype.
+  /// dst = src; src broadcasts to dst's shape and converts to dst's dtype.
   void (*copy)(const Tensor& src, const Tensor& dst);
-  // out = a op b; a and b broadcast to out's shape. Comparisons write 1 or 0.
-  // out may alias a or b element for element (in-place ops).
+  /// out = a op b; a and b broadcast to out's shape. Comparisons write 1 or 0.
+  /// out may alias a or b element for element (in-place ops).
   void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
-  // out = op(a), a has out's shape.
+  /// out = op(a), a has out's shape.
   void (*unary)(UnaryOp op, const Tensor& a, const Tensor& out, UnaryParams params);
-  // out = cond != 0 ? a : b; all three broadcast to out's shape.
+  /// out = cond != 0 ? a : b; all three broadcast to out's shape.
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
-  // Sums a into out, which has a's rank: every dim where out has size 1 and a
-  // does not is summed over. Floating sums accumulate in double.
+  /// Sums a into out, which has a's rank: every dim where out has size 1 and a
+  /// does not is summed over. Floating sums accumulate in double.
   void (*sum)(const Tensor& a, const Tensor& out);
-  // Maximum of a along dim: values and int64 indices have a's rank with size 1
-  // at dim. NaN wins (as in PyTorch); ties pick the first index.
+  /// Maximum of a along dim: values and int64 indices have a's rank with size 1
+  /// at dim. NaN wins (as in PyTorch); ties pick the first index.
   void (*max)(const Tensor& a, std::int64_t dim, const Tensor& values, const Tensor& indices);
-  // Batched matrix product: a [B, M, K] @ b [B, K, N] -> out [B, M, N]. a and b
-  // may have any strides (stride 0 on B broadcasts); out is contiguous.
+  /// Batched matrix product: a [B, M, K] @ b [B, K, N] -> out [B, M, N]. a and b
+  /// may have any strides (stride 0 on B broadcasts); out is contiguous.
   void (*matmul)(const Tensor& a, const Tensor& b, const Tensor& out);
-  // Softmax (or log-softmax) of a along dim; out has a's shape.
+  /// Softmax (or log-softmax) of a along dim; out has a's shape.
   void (*softmax)(const Tensor& a, std::int64_t dim, bool log, const Tensor& out);
-  // out[i][j][k] = src[i][index[i][j][k]][k] for dim 1 (PyTorch's gather);
-  // index is int64 with out's shape. Throws on an index outside src.
+  /// out[i][j][k] = src[i][index[i][j][k]][k] for dim 1 (PyTorch's gather);
+  /// index is int64 with out's shape. Throws on an index outside src.
   void (*gather)(const Tensor& src, std::int64_t dim, const Tensor& index, const Tensor& out);
-  // dst[i][index[i][j][k]][k] += src[i][j][k] for dim 1 (PyTorch's scatter_add_);
-  // index is int64 with src's shape. Throws on an index outside dst.
+  /// dst[i][index[i][j][k]][k] += src[i][j][k] for dim 1 (PyTorch's scatter_add_);
+  /// index is int64 with src's shape. Throws on an index outside dst.
   void (*scatter_add)(const Tensor& dst, std::int64_t dim, const Tensor& index, const Tensor& src);
 
   // --- convolution, normalisation, pooling: x, weights and outputs are
   // contiguous NCHW (the ops make them so); floating dtypes only. ---
 
-  // out [N, O, Ho, Wo] = conv2d(x [N, C, H, W], weight [O, C / groups, kh, kw])
-  // + bias [O] (bias may be undefined).
+  /// out [N, O, Ho, Wo] = conv2d(x [N, C, H, W], weight [O, C / groups, kh, kw])
+  /// + bias [O] (bias may be undefined).
   void (*conv2d)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out, Conv2dParams p);
-  // Gradient of conv2d with respect to its input (overwritten). x's shape is
-  // grad_x's.
+  /// Gradient of conv2d with respect to its input (overwritten). x's shape is
+  /// grad_x's.
   void (*conv2d_backward_input)(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x, Conv2dParams p);
-  // Gradient of conv2d with respect to its weight (overwritten).
+  /// Gradient of conv2d with respect to its weight (overwritten).
   void (*conv2d_backward_weight)(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight, Conv2dParams p);
 
-  // Training-mode batch normalisation of x [N, C, S] (S = H * W, or 1) over
-  // N and S per channel: writes out, the batch mean and 1 / sqrt(var + eps)
-  // (biased variance) per channel into mean and invstd [C]. When running_mean
-  // and running_var are defined they move towards the batch statistics by
-  // `momentum`, the variance unbiased (N * S / (N * S - 1)), as in PyTorch.
-  // weight and bias [C] may be undefined (affine = false).
+  /// Training-mode batch normalisation of x [N, C, S] (S = H * W, or 1) over
+  /// N and S per channel: writes out, the batch mean and 1 / sqrt(var + eps)
+  /// (biased variance) per channel into mean and invstd [C]. When running_mean
+  /// and running_var are defined they move towards the batch statistics by
+  /// `momentum`, the variance unbiased (N * S / (N * S - 1)), as in PyTorch.
+  /// weight and bias [C] may be undefined (affine = false).
   void (*batch_norm)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                      const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
                      const Tensor& invstd);
-  // Backward of training-mode batch_norm given the saved mean and invstd.
-  // grad_x, grad_weight and grad_bias may be undefined (not needed / not
-  // affine). eps is the forward's (cuDNN wants it; the CPU needs only invstd).
+  /// Backward of training-mode batch_norm given the saved mean and invstd.
+  /// grad_x, grad_weight and grad_bias may be undefined (not needed / not
+  /// affine). eps is the forward's (cuDNN wants it; the CPU needs only invstd).
   void (*batch_norm_backward)(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
                               const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
                               const Tensor& grad_bias, double eps);
 
-  // Max pooling: out [N, C, Ho, Wo] and the flat index (h * W + w) of each
-  // window's maximum into int64 indices (the first of equal maxima; a NaN
-  // wins, the last one, as in PyTorch's CPU kernel).
+  /// Max pooling: out [N, C, Ho, Wo] and the flat index (h * W + w) of each
+  /// window's maximum into int64 indices (the first of equal maxima; a NaN
+  /// wins, the last one, as in PyTorch's CPU kernel).
   void (*max_pool2d)(const Tensor& x, const Tensor& out, const Tensor& indices, Pool2dParams p);
-  // grad_x (zeroed first) [ indices ] += grad_out.
+  /// grad_x (zeroed first) [ indices ] += grad_out.
   void (*max_pool2d_backward)(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_x);
   void (*avg_pool2d)(const Tensor& x, const Tensor& out, Pool2dParams p);
-  // grad_x is overwritten.
+  /// grad_x is overwritten.
   void (*avg_pool2d_backward)(const Tensor& grad_out, const Tensor& grad_x, Pool2dParams p);
 };
 
-// How Backend::sum sees its operands: a's dims split into those kept (an
-// output per index) and those summed over (out has size 1 there), with a's
-// and out's strides for each. Both backends iterate over these.
+/// How Backend::sum sees its operands: a's dims split into those kept (an
+/// output per index) and those summed over (out has size 1 there), with a's
+/// and out's strides for each. Both backends iterate over these.
 struct SumGeometry {
   Shape kept_shape, reduced_shape;
   Strides kept_a, kept_out, reduced_a;
 };
 SumGeometry sum_geometry(const Tensor& a, const Tensor& out);
 
-// The backend for a device; throws if that device type has none compiled in.
+/// The backend for a device; throws if that device type has none compiled in.
 const Backend& backend(Device device);
 
-// dst = src where the two may live on different devices: src broadcasts to
-// dst's shape and converts to its dtype, as Backend::copy. Goes through a
-// contiguous staging copy on whichever side needs one.
+/// dst = src where the two may live on different devices: src broadcasts to
+/// dst's shape and converts to its dtype, as Backend::copy. Goes through a
+/// contiguous staging copy on whichever side needs one.
 void copy_between_devices(const Tensor& src, const Tensor& dst);
 
 }  // namespace fluxion

@@ -1,5 +1,6 @@
-// Where a tensor's memory lives: the CPU, or CUDA device `index`. Ops
-// dispatch on the device type (core/backend.h); the index picks the GPU.
+//! @file
+//! Where a tensor's memory lives: the CPU, or CUDA device `index`. Ops
+//! dispatch on the device type (core/backend.h); the index picks the GPU.
 #pragma once
 
 #include <ostream>
@@ -24,9 +25,9 @@ struct Device {
 
 inline constexpr Device kCPU{DeviceType::cpu, 0};
 
-// "cpu", "cuda" (device 0) or "cuda:N"; throws InputError naming `what`
-// (e.g. "--device") on anything else. Syntax only: whether that GPU exists
-// is checked where it is first used.
+/// "cpu", "cuda" (device 0) or "cuda:N"; throws InputError naming `what`
+/// (e.g. "--device") on anything else. Syntax only: whether that GPU exists
+/// is checked where it is first used.
 Device parse_device(const std::string& text, const char* what = "device");
 
 inline std::ostream& operator<<(std::ostream& out, Device device) {

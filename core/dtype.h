@@ -1,5 +1,6 @@
-// Element types. float32 is the training type; float64 exists so gradient
-// checks are tight; int64 holds labels and indices.
+//! @file
+//! Element types. float32 is the training type; float64 exists so gradient
+//! checks are tight; int64 holds labels and indices.
 #pragma once
 
 #include <cstddef>
@@ -34,14 +35,14 @@ inline bool is_floating(DType dtype) { return dtype != DType::int64; }
 
 inline std::ostream& operator<<(std::ostream& out, DType dtype) { return out << dtype_name(dtype); }
 
-// The C++ type stored for each dtype, and back.
+/// The C++ type stored for each dtype, and back.
 template <class T> struct dtype_of;
 template <> struct dtype_of<float> { static constexpr DType value = DType::float32; };
 template <> struct dtype_of<double> { static constexpr DType value = DType::float64; };
 template <> struct dtype_of<std::int64_t> { static constexpr DType value = DType::int64; };
 
-// Calls fn.template operator()<T>() with T the C++ type of `dtype`:
-//   visit_dtype(t.dtype(), [&]<class T>() { ... T* p = t.data<T>(); ... });
+/// Calls `fn.template operator()<T>()` with T the C++ type of `dtype`, as in
+/// `visit_dtype(t.dtype(), [&]<class T>() { ... T* p = t.data<T>(); ... });`
 template <class Fn>
 decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
@@ -52,8 +53,8 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   throw Error("visit_dtype: unknown dtype");
 }
 
-// Like visit_dtype, for kernels that only make sense on floating types; `op`
-// names the operation in the error.
+/// Like visit_dtype, for kernels that only make sense on floating types; `op`
+/// names the operation in the error.
 template <class Fn>
 decltype(auto) visit_floating(DType dtype, const char* op, Fn&& fn) {
   switch (dtype) {

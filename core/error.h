@@ -1,6 +1,7 @@
-// Errors. Every failure a user can cause (bad shapes, wrong dtypes, bad
-// arguments) throws fluxion::Error with a message that names the operation and
-// the values involved, so the message alone says what to fix.
+//! @file
+//! Errors. Every failure a user can cause (bad shapes, wrong dtypes, bad
+//! arguments) throws fluxion::Error with a message that names the operation and
+//! the values involved, so the message alone says what to fix.
 #pragma once
 
 #include <sstream>
@@ -13,9 +14,9 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Thrown when the user's input is wrong (a data file, an option, a config
-// file) rather than Fluxion: the fix is on the user's side, and the command
-// line exits 2 on it.
+/// Thrown when the user's input is wrong (a data file, an option, a config
+/// file) rather than Fluxion: the fix is on the user's side, and the command
+/// line exits 2 on it.
 struct InputError : Error {
   using Error::Error;
 };

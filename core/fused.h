@@ -1,9 +1,10 @@
-// One pass over several same-shaped tensors, element by element: the engine
-// of every optimizer's fused update. rule(a[i], b[i], ...) receives references
-// of the tensors' element type, so an update reads and writes each state
-// tensor exactly once per step. On the CPU the pass runs on all threads; on
-// a GPU it is one kernel (core/cuda/fused.cuh) running the very same rule,
-// which is why rules are plain structs (optim/rules.h), not lambdas.
+//! @file
+//! One pass over several same-shaped tensors, element by element: the engine
+//! of every optimizer's fused update. rule(a[i], b[i], ...) receives references
+//! of the tensors' element type, so an update reads and writes each state
+//! tensor exactly once per step. On the CPU the pass runs on all threads; on
+//! a GPU it is one kernel (core/cuda/fused.cuh) running the very same rule,
+//! which is why rules are plain structs (optim/rules.h), not lambdas.
 #pragma once
 
 #include <array>
@@ -15,15 +16,15 @@
 namespace fluxion {
 
 namespace cuda {
-// The GPU pass: rule over n elements of N tensors of `dtype` on `device`.
-// Declared for every rule, defined for those optim/fused_rules.cu
-// instantiates (a rule missing there fails at link time, not at run time).
+/// The GPU pass: rule over n elements of N tensors of `dtype` on `device`.
+/// Declared for every rule, defined for those optim/fused_rules.cu
+/// instantiates (a rule missing there fails at link time, not at run time).
 template <class Rule, int N>
 void for_each_element(const Rule& rule, std::int64_t n, DType dtype, int device, std::array<void*, N> data);
 }  // namespace cuda
 
-// Requires: all tensors contiguous, on one device, the same floating dtype
-// and the same number of elements. Throws naming `op` otherwise.
+/// Requires: all tensors contiguous, on one device, the same floating dtype
+/// and the same number of elements. Throws naming `op` otherwise.
 template <class Rule, class... Rest>
 void for_each_element(const char* op, const Rule& rule, const Tensor& first, const Rest&... rest) {
   const std::int64_t n = first.numel();

@@ -1,7 +1,8 @@
-// Threads. One setting, set_num_threads(n), governs both BLAS and Fluxion's
-// own parallel loops. The loops use OpenMP: it is part of the compiler (no
-// pool to maintain), OpenBLAS and Eigen already understand it, and a
-// `parallel for` over chunks is all the kernels need.
+//! @file
+//! Threads. One setting, set_num_threads(n), governs both BLAS and Fluxion's
+//! own parallel loops. The loops use OpenMP: it is part of the compiler (no
+//! pool to maintain), OpenBLAS and Eigen already understand it, and a
+//! `parallel for` over chunks is all the kernels need.
 #pragma once
 
 #include <algorithm>
@@ -14,14 +15,14 @@
 
 namespace fluxion {
 
-// Sets the threads used by BLAS and by parallel_for. n >= 1.
+/// Sets the threads used by BLAS and by parallel_for. n >= 1.
 void set_num_threads(int n);
-// Current setting. Defaults to $FLUXION_NUM_THREADS, else the core count.
+/// Current setting. Defaults to $FLUXION_NUM_THREADS, else the core count.
 int get_num_threads();
 
-// Calls fn(chunk_begin, chunk_end) over disjoint chunks covering [begin, end),
-// in parallel when the range exceeds `grain` elements. The first exception
-// thrown by any chunk is rethrown on the calling thread.
+/// Calls fn(chunk_begin, chunk_end) over disjoint chunks covering [begin, end),
+/// in parallel when the range exceeds `grain` elements. The first exception
+/// thrown by any chunk is rethrown on the calling thread.
 template <class Fn>
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain, const Fn& fn) {
   const std::int64_t n = end - begin;

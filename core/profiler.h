@@ -1,17 +1,18 @@
-// Where a step's time goes: named, nested wall-clock scopes on one thread.
-//
-//   profiler::start();            // on the thread that runs the step
-//   ... forward, backward, step ...
-//   profiler::stop();
-//   for (const auto& e : profiler::entries()) ...   // name, seconds, calls
-//
-// Ops, the autograd engine, the optimizers and the allocator open scopes
-// ("conv2d forward", "batch_norm backward", "allocation", ...). Each entry's
-// time is exclusive: a scope's time minus the scopes nested in it, so the
-// entries add up to the time spent inside outermost scopes. Only the thread
-// that called start() records (kernels fan out to worker threads inside a
-// scope, and their time is that scope's wall time); elsewhere, and when the
-// profiler is off, a Scope costs one call that reads a thread-local flag.
+//! @file
+//! Where a step's time goes: named, nested wall-clock scopes on one thread.
+//!
+//!   profiler::start();            // on the thread that runs the step
+//!   ... forward, backward, step ...
+//!   profiler::stop();
+//!   for (const auto& e : profiler::entries()) ...   // name, seconds, calls
+//!
+//! Ops, the autograd engine, the optimizers and the allocator open scopes
+//! ("conv2d forward", "batch_norm backward", "allocation", ...). Each entry's
+//! time is exclusive: a scope's time minus the scopes nested in it, so the
+//! entries add up to the time spent inside outermost scopes. Only the thread
+//! that called start() records (kernels fan out to worker threads inside a
+//! scope, and their time is that scope's wall time); elsewhere, and when the
+//! profiler is off, a Scope costs one call that reads a thread-local flag.
 #pragma once
 
 #include <cstdint>
@@ -23,18 +24,18 @@ namespace fluxion::profiler {
 
 struct Entry {
   std::string name;
-  double seconds = 0.0;  // exclusive wall time
+  double seconds = 0.0;  ///< exclusive wall time
   std::int64_t calls = 0;
 };
 
-// Clears this thread's entries and records the scopes it opens from now on.
-// Throws if a recorded scope is still open.
+/// Clears this thread's entries and records the scopes it opens from now on.
+/// Throws if a recorded scope is still open.
 void start();
-// Stops recording; the entries stay until the next start().
+/// Stops recording; the entries stay until the next start().
 void stop();
-// True on the thread that called start(), until stop().
+/// True on the thread that called start(), until stop().
 bool recording();
-// What this thread recorded, most time first.
+/// What this thread recorded, most time first.
 std::vector<Entry> entries();
 
 namespace detail {
@@ -42,8 +43,8 @@ void enter(std::string_view name);
 void leave();
 }  // namespace detail
 
-// Times the enclosing block under `name` when this thread records. The name
-// is copied, so a temporary string is fine.
+/// Times the enclosing block under `name` when this thread records. The name
+/// is copied, so a temporary string is fine.
 class Scope {
  public:
   explicit Scope(std::string_view name) : active_(recording()) {

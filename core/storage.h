@@ -1,5 +1,6 @@
-// A reference-counted block of device memory. Tensors are views onto a
-// Storage (shape, strides, offset); several tensors may share one.
+//! @file
+//! A reference-counted block of device memory. Tensors are views onto a
+//! Storage (shape, strides, offset); several tensors may share one.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +13,7 @@ namespace fluxion {
 
 class Storage {
  public:
-  // Allocates `nbytes` on `device` through that device's backend.
+  /// Allocates `nbytes` on `device` through that device's backend.
   Storage(std::size_t nbytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -21,8 +22,8 @@ class Storage {
   void* data() const { return data_; }
   std::size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
-  // Counts in-place writes, so autograd can tell when a tensor it saved for
-  // backward was changed after it was saved.
+  /// Counts in-place writes, so autograd can tell when a tensor it saved for
+  /// backward was changed after it was saved.
   std::uint64_t version() const { return version_; }
   void bump_version() { ++version_; }
 

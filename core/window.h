@@ -1,5 +1,6 @@
-// Sliding-window geometry shared by the convolution and pooling ops and the
-// backends that run them.
+//! @file
+//! Sliding-window geometry shared by the convolution and pooling ops and the
+//! backends that run them.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 
 namespace fluxion {
 
-// Geometry of a 2-D convolution over NCHW input (PyTorch's Conv2d arguments).
+/// Geometry of a 2-D convolution over NCHW input (PyTorch's Conv2d arguments).
 struct Conv2dParams {
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t pad_h = 0, pad_w = 0;
@@ -16,11 +17,11 @@ struct Conv2dParams {
   std::int64_t groups = 1;
 };
 
-// Geometry of a 2-D pooling window over NCHW input. Windows start at
-// -pad + i * stride; ceil_mode keeps a last partial window that starts inside
-// the input or its left padding (PyTorch's rule). Average pooling divides by
-// the window's size including padding when count_include_pad (PyTorch's
-// default), else by the number of input elements it covers.
+/// Geometry of a 2-D pooling window over NCHW input. Windows start at
+/// -pad + i * stride; ceil_mode keeps a last partial window that starts inside
+/// the input or its left padding (PyTorch's rule). Average pooling divides by
+/// the window's size including padding when count_include_pad (PyTorch's
+/// default), else by the number of input elements it covers.
 struct Pool2dParams {
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride_h = 1, stride_w = 1;
@@ -29,9 +30,9 @@ struct Pool2dParams {
   bool count_include_pad = true;
 };
 
-// Output length of a sliding window along one dimension (PyTorch's formula).
-// ceil_mode rounds up, but a last window must start inside the input or its
-// left padding.
+/// Output length of a sliding window along one dimension (PyTorch's formula).
+/// ceil_mode rounds up, but a last window must start inside the input or its
+/// left padding.
 inline std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
                                        std::int64_t dilation, bool ceil_mode) {
   const std::int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
@@ -41,18 +42,18 @@ inline std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std
   return out;
 }
 
-// A pooling problem as the kernels see it: count = N * C independent
-// planes, each h x w in and ho x wo out.
+/// A pooling problem as the kernels see it: count = N * C independent
+/// planes, each h x w in and ho x wo out.
 struct PoolPlanes {
   std::int64_t count;
   std::int64_t h, w;
   std::int64_t ho, wo;
 };
 
-// The window of pooling output (oh, ow) over an h x w input, clipped to the
-// input: rows [h0, h1), columns [w0, w1), and the divisor average pooling
-// uses for it. The window may not run past the bottom/right padding. Shared
-// by the CPU and CUDA kernels.
+/// The window of pooling output (oh, ow) over an h x w input, clipped to the
+/// input: rows [h0, h1), columns [w0, w1), and the divisor average pooling
+/// uses for it. The window may not run past the bottom/right padding. Shared
+/// by the CPU and CUDA kernels.
 struct PoolWindow {
   std::int64_t h0, h1, w0, w1;
   std::int64_t divisor;

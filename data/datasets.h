@@ -1,5 +1,6 @@
-// The datasets the trainer knows by name: their shapes, normalisation
-// constants and default folder, and one call that loads a split.
+//! @file
+//! The datasets the trainer knows by name: their shapes, normalisation
+//! constants and default folder, and one call that loads a split.
 #pragma once
 
 #include <cstdint>
@@ -11,26 +12,26 @@
 namespace fluxion::data {
 
 struct DatasetInfo {
-  std::string name;  // "cifar10", as on the command line
+  std::string name;  ///< "cifar10", as on the command line
   std::int64_t num_classes = 0, channels = 0, height = 0, width = 0;
-  // Per-channel mean and standard deviation of the pixels scaled to [0, 1],
-  // for normalising inputs to (x - mean) / std.
+  /// Per-channel mean and standard deviation of the pixels scaled to [0, 1],
+  /// for normalising inputs to (x - mean) / std.
   std::vector<float> mean, std;
-  std::string default_dir;  // where the files are when no --data-dir is given; "" if nowhere
-  // The images in the official splits (for time estimates; the readers
-  // take whatever count a file's header states).
+  std::string default_dir;  ///< where the files are when no --data-dir is given; "" if nowhere
+  /// The images in the official splits (for time estimates; the readers
+  /// take whatever count a file's header states).
   std::int64_t train_images = 0, test_images = 0;
 };
 
-// Throws InputError listing the known names for an unknown one.
+/// Throws InputError listing the known names for an unknown one.
 const DatasetInfo& dataset_info(const std::string& name);
-// "fashion-mnist", "mnist", "cifar10", "cifar100".
+/// "fashion-mnist", "mnist", "cifar10", "cifar100".
 std::vector<std::string> dataset_names();
 
-// The training or test split of dataset `name`, read from `dir` (the default
-// folder if empty). MNIST-style files may be plain or .gz. Throws InputError
-// when there is no folder to read, a file is missing or wrong, or the images
-// are not the dataset's shape.
+/// The training or test split of dataset `name`, read from `dir` (the default
+/// folder if empty). MNIST-style files may be plain or .gz. Throws InputError
+/// when there is no folder to read, a file is missing or wrong, or the images
+/// are not the dataset's shape.
 Dataset load_dataset(const std::string& name, const std::string& dir, bool train);
 
 }  // namespace fluxion::data

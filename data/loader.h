@@ -1,16 +1,17 @@
-// Batches for training and evaluation: shuffling, the paper's CIFAR
-// augmentation (random 32x32 crop of the image zero-padded by 4, random
-// horizontal flip), per-channel normalisation, and NCHW float32 tensors made
-// on background threads ahead of the consumer.
-//
-// Everything random is a function of (seed, epoch, batch index) alone, so the
-// batches are the same whatever the number of worker threads, and a resumed
-// run that starts an epoch at batch b gets exactly the batches an
-// uninterrupted run got from b on.
-//
-//   DataLoader loader(train_set, LoaderOptions().batch_size(128).augment(true).mean(m).std(s).seed(1));
-//   loader.start_epoch(epoch);
-//   while (auto batch = loader.next()) { ... batch->images, batch->labels ... }
+//! @file
+//! Batches for training and evaluation: shuffling, the paper's CIFAR
+//! augmentation (random 32x32 crop of the image zero-padded by 4, random
+//! horizontal flip), per-channel normalisation, and NCHW float32 tensors made
+//! on background threads ahead of the consumer.
+//!
+//! Everything random is a function of (seed, epoch, batch index) alone, so the
+//! batches are the same whatever the number of worker threads, and a resumed
+//! run that starts an epoch at batch b gets exactly the batches an
+//! uninterrupted run got from b on.
+//!
+//!   DataLoader loader(train_set, LoaderOptions().batch_size(128).augment(true).mean(m).std(s).seed(1));
+//!   loader.start_epoch(epoch);
+//!   while (auto batch = loader.next()) { ... batch->images, batch->labels ... }
 #pragma once
 
 #include <condition_variable>
@@ -31,20 +32,20 @@ namespace fluxion::data {
 
 struct LoaderOptions {
   FLUXION_ARG(std::int64_t, batch_size, 128);
-  FLUXION_ARG(bool, shuffle, true);        // a fresh permutation every epoch
-  FLUXION_ARG(bool, augment, false);       // random crop (padding 4) and horizontal flip
-  FLUXION_ARG(bool, drop_last, false);     // drop a last batch smaller than batch_size
-  FLUXION_ARG(std::vector<float>, mean, {});  // per channel, applied to pixel / 255; empty: 0
-  FLUXION_ARG(std::vector<float>, std, {});   // per channel; empty: 1
+  FLUXION_ARG(bool, shuffle, true);        ///< a fresh permutation every epoch
+  FLUXION_ARG(bool, augment, false);       ///< random crop (padding 4) and horizontal flip
+  FLUXION_ARG(bool, drop_last, false);     ///< drop a last batch smaller than batch_size
+  FLUXION_ARG(std::vector<float>, mean, {});  ///< per channel, applied to pixel / 255; empty: 0
+  FLUXION_ARG(std::vector<float>, std, {});   ///< per channel; empty: 1
   FLUXION_ARG(std::uint64_t, seed, 0);
-  FLUXION_ARG(int, workers, 2);            // background threads making batches
-  FLUXION_ARG(int, prefetch, 4);           // batches made ahead of the consumer
+  FLUXION_ARG(int, workers, 2);            ///< background threads making batches
+  FLUXION_ARG(int, prefetch, 4);           ///< batches made ahead of the consumer
 };
 
 struct Batch {
-  Tensor images;       // [B, C, H, W] float32, normalised
-  Tensor labels;       // [B] int64
-  std::int64_t index;  // position in the epoch, from 0
+  Tensor images;       ///< [B, C, H, W] float32, normalised
+  Tensor labels;       ///< [B] int64
+  std::int64_t index;  ///< position in the epoch, from 0
 };
 
 class DataLoader {
@@ -58,11 +59,11 @@ class DataLoader {
   const Dataset& dataset() const { return *dataset_; }
   const LoaderOptions& options() const { return options_; }
 
-  // Begins epoch `epoch` (any integer; it seeds the shuffle and augmentation)
-  // at batch `first_batch`, abandoning any epoch in progress.
+  /// Begins epoch `epoch` (any integer; it seeds the shuffle and augmentation)
+  /// at batch `first_batch`, abandoning any epoch in progress.
   void start_epoch(std::int64_t epoch, std::int64_t first_batch = 0);
-  // The next batch of the epoch, or nothing at its end. Rethrows an error
-  // a worker met.
+  /// The next batch of the epoch, or nothing at its end. Rethrows an error
+  /// a worker met.
   std::optional<Batch> next();
 
  private:
@@ -74,7 +75,7 @@ class DataLoader {
   std::shared_ptr<const Dataset> dataset_;
   LoaderOptions options_;
 
-  // The epoch in progress, shared with the workers under mutex_.
+  /// The epoch in progress, shared with the workers under mutex_.
   std::mutex mutex_;
   std::condition_variable produced_, consumed_;
   std::vector<std::thread> workers_;

@@ -1,4 +1,5 @@
-// Small layers without parameters: ReLU, Dropout, Flatten, Identity.
+//! @file
+//! Small layers without parameters: ReLU, Dropout, Flatten, Identity.
 #pragma once
 
 #include "core/random.h"
@@ -13,9 +14,9 @@ class ReLU : public Module {
   std::string type_name() const override { return "ReLU"; }
 };
 
-// Zeroes elements with probability p in training (scaling the rest by
-// 1 / (1 - p)); the identity in evaluation. Draws from `generator` when set,
-// else from the default generator (manual_seed).
+/// Zeroes elements with probability p in training (scaling the rest by
+/// 1 / (1 - p)); the identity in evaluation. Draws from `generator` when set,
+/// else from the default generator (manual_seed).
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5, Generator* generator = nullptr);
@@ -26,7 +27,7 @@ class Dropout : public Module {
   Generator* generator;
 };
 
-// Flattens dims start_dim..end_dim into one; PyTorch's defaults keep the batch dim.
+/// Flattens dims start_dim..end_dim into one; PyTorch's defaults keep the batch dim.
 class Flatten : public Module {
  public:
   explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1) : start_dim(start_dim), end_dim(end_dim) {}

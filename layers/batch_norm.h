@@ -1,8 +1,9 @@
-// Batch normalisation with PyTorch's semantics: batch statistics in training
-// (running_mean/var move by `momentum` towards the batch mean and unbiased
-// variance, num_batches_tracked counts the batches), running statistics in
-// evaluation. BatchNorm1d takes [N, C] or [N, C, L], BatchNorm2d [N, C, H, W].
-// The work is the batch_norm op (autograd/ops/batch_norm.cpp).
+//! @file
+//! Batch normalisation with PyTorch's semantics: batch statistics in training
+//! (running_mean/var move by `momentum` towards the batch mean and unbiased
+//! variance, num_batches_tracked counts the batches), running statistics in
+//! evaluation. BatchNorm1d takes [N, C] or [N, C, L], BatchNorm2d [N, C, H, W].
+//! The work is the batch_norm op (autograd/ops/batch_norm.cpp).
 #pragma once
 
 #include "core/options.h"
@@ -15,8 +16,8 @@ struct BatchNormOptions {
   FLUXION_ARG(std::int64_t, num_features, 0);
   FLUXION_ARG(double, eps, 1e-5);
   FLUXION_ARG(double, momentum, 0.1);
-  FLUXION_ARG(bool, affine, true);               // learnable weight (init 1) and bias (init 0)
-  FLUXION_ARG(bool, track_running_stats, true);  // without: batch statistics in evaluation too
+  FLUXION_ARG(bool, affine, true);               ///< learnable weight (init 1) and bias (init 0)
+  FLUXION_ARG(bool, track_running_stats, true);  ///< without: batch statistics in evaluation too
 };
 
 class BatchNorm : public Module {
@@ -25,12 +26,12 @@ class BatchNorm : public Module {
   std::string extra_repr() const override;
 
   BatchNormOptions options;
-  Tensor weight, bias;                                    // [C], undefined unless affine
-  Tensor running_mean, running_var, num_batches_tracked;  // undefined unless track_running_stats
+  Tensor weight, bias;                                    ///< [C], undefined unless affine
+  Tensor running_mean, running_var, num_batches_tracked;  ///< undefined unless track_running_stats
 
  protected:
   BatchNorm(BatchNormOptions options, const char* name);
-  // Throws unless x has a rank this layer accepts.
+  /// Throws unless x has a rank this layer accepts.
   virtual void check_input(const Tensor& x) const = 0;
 };
 

@@ -1,6 +1,7 @@
-// Containers: Sequential runs its children in order (their names are "0",
-// "1", ... as in PyTorch, so state_dict keys match); ModuleList only holds
-// them, for a parent whose forward walks them itself.
+//! @file
+//! Containers: Sequential runs its children in order (their names are "0",
+//! "1", ... as in PyTorch, so state_dict keys match); ModuleList only holds
+//! them, for a parent whose forward walks them itself.
 #pragma once
 
 #include <initializer_list>
@@ -13,7 +14,7 @@ class Sequential : public Module {
  public:
   Sequential() = default;
   Sequential(std::initializer_list<ModulePtr> modules);
-  // Appends a child named by its position.
+  /// Appends a child named by its position.
   void push_back(ModulePtr module);
   std::size_t size() const { return named_children().size(); }
   const ModulePtr& operator[](std::size_t i) const;

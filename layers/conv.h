@@ -1,6 +1,7 @@
-// Conv2d over NCHW input, as torch.nn.Conv2d (a cross-correlation with
-// stride, zero padding, dilation and groups). The work is the conv2d op
-// (autograd/ops/conv.cpp; im2col + GEMM on the CPU).
+//! @file
+//! Conv2d over NCHW input, as torch.nn.Conv2d (a cross-correlation with
+//! stride, zero padding, dilation and groups). The work is the conv2d op
+//! (autograd/ops/conv.cpp; im2col + GEMM on the CPU).
 #pragma once
 
 #include "core/options.h"
@@ -25,16 +26,16 @@ struct Conv2dOptions {
 class Conv2d : public Module {
  public:
   explicit Conv2d(Conv2dOptions options);
-  // x [N, in_channels, H, W] -> [N, out_channels, Ho, Wo]
+  /// x [N, in_channels, H, W] -> [N, out_channels, Ho, Wo]
   Tensor forward(const Tensor& x) override;
-  // Every output element is a dot product over C/groups x kH x kW inputs.
+  /// Every output element is a dot product over C/groups x kH x kW inputs.
   std::int64_t multiply_adds(const Tensor& input, const Tensor& output) const override;
   std::string type_name() const override { return "Conv2d"; }
   std::string extra_repr() const override;
 
   Conv2dOptions options;
-  Tensor weight;  // [out_channels, in_channels / groups, kH, kW]
-  Tensor bias;    // [out_channels], undefined without bias
+  Tensor weight;  ///< [out_channels, in_channels / groups, kH, kW]
+  Tensor bias;    ///< [out_channels], undefined without bias
 };
 
 }  // namespace fluxion::nn

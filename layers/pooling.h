@@ -1,5 +1,6 @@
-// Pooling layers over NCHW input, as torch.nn.MaxPool2d, AvgPool2d and
-// AdaptiveAvgPool2d. The work is in autograd/ops/pool.cpp.
+//! @file
+//! Pooling layers over NCHW input, as torch.nn.MaxPool2d, AvgPool2d and
+//! AdaptiveAvgPool2d. The work is in autograd/ops/pool.cpp.
 #pragma once
 
 #include "core/options.h"
@@ -11,7 +12,7 @@ namespace fluxion::nn {
 struct MaxPool2dOptions {
   MaxPool2dOptions(Size2 kernel_size) : kernel_size_(kernel_size) {}  // NOLINT: implicit on purpose
   FLUXION_ARG(Size2, kernel_size, 1);
-  FLUXION_ARG(Size2, stride, 0);  // 0: the kernel size (PyTorch's default)
+  FLUXION_ARG(Size2, stride, 0);  ///< 0: the kernel size (PyTorch's default)
   FLUXION_ARG(Size2, padding, 0);
   FLUXION_ARG(bool, ceil_mode, false);
 };
@@ -19,7 +20,7 @@ struct MaxPool2dOptions {
 struct AvgPool2dOptions {
   AvgPool2dOptions(Size2 kernel_size) : kernel_size_(kernel_size) {}  // NOLINT: implicit on purpose
   FLUXION_ARG(Size2, kernel_size, 1);
-  FLUXION_ARG(Size2, stride, 0);  // 0: the kernel size (PyTorch's default)
+  FLUXION_ARG(Size2, stride, 0);  ///< 0: the kernel size (PyTorch's default)
   FLUXION_ARG(Size2, padding, 0);
   FLUXION_ARG(bool, ceil_mode, false);
   FLUXION_ARG(bool, count_include_pad, true);
@@ -43,7 +44,7 @@ class AvgPool2d : public Module {
   AvgPool2dOptions options;
 };
 
-// Averages to an output_size output; (1, 1) is global average pooling.
+/// Averages to an output_size output; (1, 1) is global average pooling.
 class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(Size2 output_size) : output_size(output_size) {}

@@ -1,35 +1,36 @@
-// AdaBayes and AdaBayes-FP (Aitchison, "Bayesian filtering unifies adaptive
-// and non-adaptive neural network optimization methods", arXiv 1807.07540).
-//
-// Each weight is Kalman-filtered: a Gaussian posterior (mean = the weight,
-// variance sigma^2_post) that drifts toward the prior between steps and is
-// sharpened by each gradient. The posterior variance is the per-weight
-// learning rate: it sits near sigma^2 (SGD with lr sgd_lr) while gradients
-// are small, and near lr / sqrt(<g^2>) (Adam with lr lr) once they are large.
-// AdaBayes-FP sets sigma^2_post straight to the fixed point of that filter.
-// docs/optimizers.md derives the updates and lists where the author's code,
-// which Fluxion follows by default, differs from the printed equations.
+//! @file
+//! AdaBayes and AdaBayes-FP (Aitchison, "Bayesian filtering unifies adaptive
+//! and non-adaptive neural network optimization methods", arXiv 1807.07540).
+//!
+//! Each weight is Kalman-filtered: a Gaussian posterior (mean = the weight,
+//! variance sigma^2_post) that drifts toward the prior between steps and is
+//! sharpened by each gradient. The posterior variance is the per-weight
+//! learning rate: it sits near sigma^2 (SGD with lr sgd_lr) while gradients
+//! are small, and near lr / sqrt(<g^2>) (Adam with lr lr) once they are large.
+//! AdaBayes-FP sets sigma^2_post straight to the fixed point of that filter.
+//! docs/optimizers.md derives the updates and lists where the author's code,
+//! which Fluxion follows by default, differs from the printed equations.
 #pragma once
 
 #include "optim/optimizer.h"
 
 namespace fluxion::optim {
 
-// How the prior variance moves between steps (Eq. 17b).
+/// How the prior variance moves between steps (Eq. 17b).
 enum class VarianceUpdate {
-  exact,        // decay exp(-eta^2 / sigma^2), plus sigma^2 (1 - decay): the reference code
-  first_order,  // (1 - eta^2 / (2 sigma^2))^2 sigma^2_post + eta^2: Eq. 17b as printed
+  exact,        ///< decay exp(-eta^2 / sigma^2), plus sigma^2 (1 - decay): the reference code
+  first_order,  ///< (1 - eta^2 / (2 sigma^2))^2 sigma^2_post + eta^2: Eq. 17b as printed
 };
 
 struct AdaBayesOptions {
   explicit AdaBayesOptions(double lr = 1e-3) : lr_(lr) {}
-  FLUXION_ARG(double, lr, 1e-3);          // eta = eta_Adam (Eq. 25)
-  FLUXION_ARG(double, sgd_lr, 0.1);       // eta_SGD: sigma^2 = sgd_lr / batch_size (Eq. 23)
-  FLUXION_ARG(double, batch_size, 128.0);  // the minibatch size the gradients were averaged over
+  FLUXION_ARG(double, lr, 1e-3);          ///< eta = eta_Adam (Eq. 25)
+  FLUXION_ARG(double, sgd_lr, 0.1);       ///< eta_SGD: sigma^2 = sgd_lr / batch_size (Eq. 23)
+  FLUXION_ARG(double, batch_size, 128.0);  ///< the minibatch size the gradients were averaged over
   FLUXION_ARG(double, beta1, 0.9);
   FLUXION_ARG(double, beta2, 0.999);
-  FLUXION_ARG(double, eps, 1e-8);           // AdaBayes-FP only: added to <g^2>
-  FLUXION_ARG(double, weight_decay, 5e-5);  // lambda of Eq. 19a, decoupled
+  FLUXION_ARG(double, eps, 1e-8);           ///< AdaBayes-FP only: added to <g^2>
+  FLUXION_ARG(double, weight_decay, 5e-5);  ///< lambda of Eq. 19a, decoupled
   FLUXION_ARG(VarianceUpdate, variance_update, VarianceUpdate::exact);
 
  public:
@@ -48,8 +49,8 @@ struct AdaBayesOptions {
   void validate(const char* who) const;
 };
 
-// The per-parameter state both keep: "exp_avg" and "exp_avg_sq" (moments of
-// the summed-loss gradient) and, for AdaBayes, "posterior_variance".
+/// The per-parameter state both keep: "exp_avg" and "exp_avg_sq" (moments of
+/// the summed-loss gradient) and, for AdaBayes, "posterior_variance".
 class AdaBayes : public OptimizerWith<AdaBayesOptions> {
  public:
   AdaBayes(std::vector<Tensor> params, AdaBayesOptions options = AdaBayesOptions());
@@ -57,18 +58,18 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
   const char* name() const override { return "AdaBayes"; }
   void step() override;
 
-  // For the paper's Fig. 3: parameter i's current sigma^2_post and
-  // bias-corrected <g^2> (of the summed-loss gradient), as new tensors (one
-  // parameter's worth; later steps do not change them). Undefined before the
-  // parameter's first step.
+  /// For the paper's Fig. 3: parameter i's current sigma^2_post and
+  /// bias-corrected <g^2> (of the summed-loss gradient), as new tensors (one
+  /// parameter's worth; later steps do not change them). Undefined before the
+  /// parameter's first step.
   Tensor posterior_variance(std::size_t param_index) const;
   Tensor mean_squared_gradient(std::size_t param_index) const;
-  // Group g's prior variance sigma^2 now (Eq. 23).
+  /// Group g's prior variance sigma^2 now (Eq. 23).
   double prior_variance(std::size_t group) const { return prior_variance(options(group), group); }
 
  protected:
   std::vector<std::string> state_buffers(std::size_t group) const override;
-  // sigma^2 follows the schedule: sgd_lr x (lr / initial lr) / batch_size.
+  /// sigma^2 follows the schedule: sgd_lr x (lr / initial lr) / batch_size.
   double prior_variance(const AdaBayesOptions& o, std::size_t group) const;
 };
 

@@ -1,7 +1,8 @@
-// AdaBound and AMSBound (Luo et al., 2019, "Adaptive gradient methods with
-// dynamic bound of learning rate"), as their reference code (Luolc/AdaBound)
-// computes them: Adam whose per-element step size is clipped into bounds that
-// start wide and close in on final_lr, turning Adam into SGD over training.
+//! @file
+//! AdaBound and AMSBound (Luo et al., 2019, "Adaptive gradient methods with
+//! dynamic bound of learning rate"), as their reference code (Luolc/AdaBound)
+//! computes them: Adam whose per-element step size is clipped into bounds that
+//! start wide and close in on final_lr, turning Adam into SGD over training.
 #pragma once
 
 #include "optim/optimizer.h"
@@ -13,10 +14,10 @@ struct AdaBoundOptions {
   FLUXION_ARG(double, lr, 1e-3);
   FLUXION_ARG(double, beta1, 0.9);
   FLUXION_ARG(double, beta2, 0.999);
-  FLUXION_ARG(double, final_lr, 0.1);  // the SGD learning rate the bounds converge to
-  FLUXION_ARG(double, gamma, 1e-3);    // how fast the bounds close
+  FLUXION_ARG(double, final_lr, 0.1);  ///< the SGD learning rate the bounds converge to
+  FLUXION_ARG(double, gamma, 1e-3);    ///< how fast the bounds close
   FLUXION_ARG(double, eps, 1e-8);
-  FLUXION_ARG(double, weight_decay, 0.0);  // L2, added to the gradient
+  FLUXION_ARG(double, weight_decay, 0.0);  ///< L2, added to the gradient
   FLUXION_ARG(bool, amsbound, false);
 
  public:

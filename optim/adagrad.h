@@ -1,4 +1,5 @@
-// Adagrad: torch.optim.Adagrad's update and option names.
+//! @file
+//! Adagrad: torch.optim.Adagrad's update and option names.
 #pragma once
 
 #include "optim/optimizer.h"
@@ -9,7 +10,7 @@ struct AdagradOptions {
   explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
   FLUXION_ARG(double, lr, 1e-2);
   FLUXION_ARG(double, lr_decay, 0.0);
-  FLUXION_ARG(double, weight_decay, 0.0);  // L2
+  FLUXION_ARG(double, weight_decay, 0.0);  ///< L2
   FLUXION_ARG(double, initial_accumulator_value, 0.0);
   FLUXION_ARG(double, eps, 1e-10);
 

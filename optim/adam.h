@@ -1,5 +1,6 @@
-// Adam, its AMSGrad variant (amsgrad = true), and AdamW (decoupled weight
-// decay): torch.optim.Adam / AdamW's updates and option names.
+//! @file
+//! Adam, its AMSGrad variant (amsgrad = true), and AdamW (decoupled weight
+//! decay): torch.optim.Adam / AdamW's updates and option names.
 #pragma once
 
 #include "optim/optimizer.h"
@@ -12,7 +13,7 @@ struct AdamOptions {
   FLUXION_ARG(double, beta1, 0.9);
   FLUXION_ARG(double, beta2, 0.999);
   FLUXION_ARG(double, eps, 1e-8);
-  FLUXION_ARG(double, weight_decay, 0.0);  // Adam: L2 added to the gradient; AdamW: decoupled
+  FLUXION_ARG(double, weight_decay, 0.0);  ///< Adam: L2 added to the gradient; AdamW: decoupled
   FLUXION_ARG(bool, amsgrad, false);
 
  public:
@@ -39,7 +40,7 @@ class Adam : public OptimizerWith<AdamOptions> {
   std::vector<std::string> state_buffers(std::size_t group) const override;
 };
 
-// AdamW's options are Adam's with PyTorch's AdamW default weight_decay 1e-2.
+/// AdamW's options are Adam's with PyTorch's AdamW default weight_decay 1e-2.
 struct AdamWOptions : AdamOptions {
   explicit AdamWOptions(double lr = 1e-3) : AdamOptions(lr) { weight_decay(1e-2); }
 };

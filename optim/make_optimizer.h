@@ -1,7 +1,8 @@
-// Every optimizer by name, with options by name: what the command line and
-// the trainer use.
-//
-//   auto opt = make_optimizer("adamw", model_params, {{"lr", 1e-3}, {"weight_decay", 5e-5}});
+//! @file
+//! Every optimizer by name, with options by name: what the command line and
+//! the trainer use.
+//!
+//!   auto opt = make_optimizer("adamw", model_params, {{"lr", 1e-3}, {"weight_decay", 5e-5}});
 #pragma once
 
 #include <map>
@@ -13,12 +14,12 @@
 
 namespace fluxion::optim {
 
-// sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp
+/// sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp
 const std::vector<std::string>& optimizer_names();
 
-// Builds optimizer `name` over `params`. `options` overrides the defaults by
-// PyTorch option name (bools as 0 or 1); an unknown name or option, or a value
-// out of range, throws an Error that lists what is allowed.
+/// Builds optimizer `name` over `params`. `options` overrides the defaults by
+/// PyTorch option name (bools as 0 or 1); an unknown name or option, or a value
+/// out of range, throws an Error that lists what is allowed.
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params,
                                           const std::map<std::string, double>& options = {});
 

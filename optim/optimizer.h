@@ -1,7 +1,8 @@
-// The Optimizer interface, in libtorch's manner: built from parameters (or
-// parameter groups with their own options) and an options struct; zero_grad(),
-// step(), a learning rate per group that schedules read and write, and a
-// state_dict() that a resumed run loads to continue bit for bit.
+//! @file
+//! The Optimizer interface, in libtorch's manner: built from parameters (or
+//! parameter groups with their own options) and an options struct; zero_grad(),
+//! step(), a learning rate per group that schedules read and write, and a
+//! state_dict() that a resumed run loads to continue bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -15,17 +16,17 @@
 
 namespace fluxion::optim {
 
-// Named tensors, as saved with a model (see core/safetensors.h).
+/// Named tensors, as saved with a model (see core/safetensors.h).
 using StateDict = std::map<std::string, Tensor>;
 
-// What an optimizer keeps for one parameter: its own step count (as PyTorch
-// does) and named buffers shaped like the parameter.
+/// What an optimizer keeps for one parameter: its own step count (as PyTorch
+/// does) and named buffers shaped like the parameter.
 struct ParamState {
   std::int64_t step = 0;
   std::map<std::string, Tensor> buffers;
 };
 
-// A set of parameters with options of its own (PyTorch's param_groups).
+/// A set of parameters with options of its own (PyTorch's param_groups).
 template <class Options>
 struct ParamGroup {
   std::vector<Tensor> params;
@@ -37,50 +38,50 @@ class Optimizer {
   virtual ~Optimizer() = default;
 
   virtual const char* name() const = 0;
-  // One update of every parameter that has a gradient; others are skipped.
+  /// One update of every parameter that has a gradient; others are skipped.
   virtual void step() = 0;
-  // Clears the gradients: drops them (as PyTorch's default set_to_none), or
-  // fills them with zeros.
+  /// Clears the gradients: drops them (as PyTorch's default set_to_none), or
+  /// fills them with zeros.
   void zero_grad(bool set_to_none = true);
 
   virtual std::size_t num_groups() const = 0;
   virtual const std::vector<Tensor>& group_params(std::size_t group) const = 0;
-  std::vector<Tensor> params() const;  // every group's, in order
+  std::vector<Tensor> params() const;  ///< every group's, in order
   virtual double lr(std::size_t group = 0) const = 0;
   virtual void set_lr(std::size_t group, double lr) = 0;
-  void set_lr(double lr);  // every group
+  void set_lr(double lr);  ///< every group
 
-  // "state.<i>.step" (int64), "state.<i>.<buffer>" for parameter i (counted
-  // across groups in order), "param_groups.<g>.<option>" (float64), and
-  // "param_groups.<g>.initial_lr": the lr the group was made with, which
-  // AdaBound's bounds and AdaBayes's sigma^2 are scaled against.
+  /// "state.<i>.step" (int64), "state.<i>.<buffer>" for parameter i (counted
+  /// across groups in order), "param_groups.<g>.<option>" (float64), and
+  /// "param_groups.<g>.initial_lr": the lr the group was made with, which
+  /// AdaBound's bounds and AdaBayes's sigma^2 are scaled against.
   StateDict state_dict() const;
-  // Restores what state_dict() saved, for the same parameters. Throws naming
-  // `source` and listing every missing and unexpected key, or the key whose
-  // shape does not fit.
+  /// Restores what state_dict() saved, for the same parameters. Throws naming
+  /// `source` and listing every missing and unexpected key, or the key whose
+  /// shape does not fit.
   void load_state_dict(const StateDict& state, const std::string& source = "state_dict");
 
-  // Read-only view of parameter i's state (empty before its first step).
+  /// Read-only view of parameter i's state (empty before its first step).
   const ParamState& state(std::size_t param_index) const;
-  // The lr group g had when the optimizer was made (restored by load_state_dict).
+  /// The lr group g had when the optimizer was made (restored by load_state_dict).
   double initial_lr(std::size_t group) const { return initial_lrs_.at(group); }
-  // The group that parameter i (counted across groups in order) belongs to.
+  /// The group that parameter i (counted across groups in order) belongs to.
   std::size_t group_of(std::size_t param_index) const;
 
  protected:
   virtual std::map<std::string, double> group_options(std::size_t group) const = 0;
-  // The buffers a parameter in `group` has after its first step (load_state_dict checks them).
+  /// The buffers a parameter in `group` has after its first step (load_state_dict checks them).
   virtual std::vector<std::string> state_buffers(std::size_t group) const = 0;
   virtual void set_group_option(std::size_t group, const std::string& option, double value) = 0;
   virtual void validate_options() const = 0;
 
-  std::vector<ParamState> state_;   // one per parameter
-  std::vector<double> initial_lrs_;  // one per group
+  std::vector<ParamState> state_;   ///< one per parameter
+  std::vector<double> initial_lrs_;  ///< one per group
 };
 
-// The part every optimizer shares, given its options struct. Options must
-// have visit(f) calling f(name, field) for each field, and
-// validate(optimizer_name).
+/// The part every optimizer shares, given its options struct. Options must
+/// have visit(f) calling f(name, field) for each field, and
+/// validate(optimizer_name).
 template <class Options>
 class OptimizerWith : public Optimizer {
  public:
@@ -110,8 +111,8 @@ class OptimizerWith : public Optimizer {
   std::size_t num_groups() const override { return groups_.size(); }
   const std::vector<Tensor>& group_params(std::size_t g) const override { return groups_.at(g).params; }
   double lr(std::size_t g = 0) const override { return groups_.at(g).options.lr(); }
-  // The whole options struct is re-validated, so an lr this optimizer cannot
-  // use (AdaBayes needs lr > 0) is refused here, not met as NaN in step().
+  /// The whole options struct is re-validated, so an lr this optimizer cannot
+  /// use (AdaBayes needs lr > 0) is refused here, not met as NaN in step().
   void set_lr(std::size_t g, double lr) override {
     Options changed = groups_.at(g).options;
     changed.lr(lr);
@@ -122,8 +123,8 @@ class OptimizerWith : public Optimizer {
   const Options& options(std::size_t g = 0) const { return groups_.at(g).options; }
 
  protected:
-  // Calls fn(param, grad, state, options, group index) for each parameter
-  // with a gradient, with grad mode off.
+  /// Calls fn(param, grad, state, options, group index) for each parameter
+  /// with a gradient, with grad mode off.
   template <class Fn>
   void for_each_param(Fn&& fn) {
     NoGradGuard no_grad;
@@ -161,7 +162,7 @@ class OptimizerWith : public Optimizer {
   std::vector<Group> groups_;
 };
 
-// A buffer named `key` in `state`, created as zeros like `param` on first use.
+/// A buffer named `key` in `state`, created as zeros like `param` on first use.
 Tensor& buffer(ParamState& state, const std::string& key, const Tensor& param, double initial = 0.0);
 
 }  // namespace fluxion::optim

@@ -1,6 +1,7 @@
-// Optimizer options, built with FLUXION_ARG (core/options.h). Each options
-// struct also lists its fields in visit(), which gives state_dict,
-// make_optimizer's by-name options and the range checks one place to look.
+//! @file
+//! Optimizer options, built with FLUXION_ARG (core/options.h). Each options
+//! struct also lists its fields in visit(), which gives state_dict,
+//! make_optimizer's by-name options and the range checks one place to look.
 #pragma once
 
 #include <cmath>
@@ -12,8 +13,8 @@
 
 namespace fluxion::optim {
 
-// Options are saved and set by name as doubles. Flags must be 0 or 1 and
-// enums whole numbers (their range is checked by the options' validate()).
+/// Options are saved and set by name as doubles. Flags must be 0 or 1 and
+/// enums whole numbers (their range is checked by the options' validate()).
 template <class Field>
 Field option_from_double(const char* who, const std::string& option, double value) {
   if constexpr (std::is_same_v<Field, bool>) {
@@ -28,8 +29,8 @@ Field option_from_double(const char* who, const std::string& option, double valu
   }
 }
 
-// Range checks shared by the optimizers' constructors; `who` is the
-// optimizer's name, `option` the option's.
+/// Range checks shared by the optimizers' constructors; `who` is the
+/// optimizer's name, `option` the option's.
 inline void check_at_least(const char* who, const char* option, double value, double low) {
   FLUXION_CHECK(std::isfinite(value) && value >= low, who, ": option ", option, " must be a finite number >= ", low,
                 ", got ", value);

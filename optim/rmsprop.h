@@ -1,5 +1,6 @@
-// RMSprop, plain, centered, and with momentum: torch.optim.RMSprop's update
-// and option names.
+//! @file
+//! RMSprop, plain, centered, and with momentum: torch.optim.RMSprop's update
+//! and option names.
 #pragma once
 
 #include "optim/optimizer.h"
@@ -11,7 +12,7 @@ struct RMSpropOptions {
   FLUXION_ARG(double, lr, 1e-2);
   FLUXION_ARG(double, alpha, 0.99);
   FLUXION_ARG(double, eps, 1e-8);
-  FLUXION_ARG(double, weight_decay, 0.0);  // L2
+  FLUXION_ARG(double, weight_decay, 0.0);  ///< L2
   FLUXION_ARG(double, momentum, 0.0);
   FLUXION_ARG(bool, centered, false);
 

@@ -1,12 +1,13 @@
-// The optimizers' per-element update rules, shared line for line by the CPU
-// and the GPU: each is a plain struct of the step's scalars with an
-// operator() over one element of each state tensor. The CPU runs it through
-// for_each_element (core/fused.h) on OpenMP threads; the CUDA backend runs
-// the same code as one fused kernel per optimizer (optim/fused_rules.cu), so
-// each parameter's state is read and written exactly once per step on
-// either device. The scalars (bias corrections, clipped bounds, decays) are
-// computed once per step on the host by each optimizer's step() in
-// optim/*.cpp, which also says where each comes from.
+//! @file
+//! The optimizers' per-element update rules, shared line for line by the CPU
+//! and the GPU: each is a plain struct of the step's scalars with an
+//! operator() over one element of each state tensor. The CPU runs it through
+//! for_each_element (core/fused.h) on OpenMP threads; the CUDA backend runs
+//! the same code as one fused kernel per optimizer (optim/fused_rules.cu), so
+//! each parameter's state is read and written exactly once per step on
+//! either device. The scalars (bias corrections, clipped bounds, decays) are
+//! computed once per step on the host by each optimizer's step() in
+//! optim/*.cpp, which also says where each comes from.
 #pragma once
 
 #include <algorithm>
@@ -16,7 +17,7 @@
 
 namespace fluxion::optim::rules {
 
-// SGD without momentum: g += wd w;  w -= lr g.
+/// SGD without momentum: g += wd w;  w -= lr g.
 struct Sgd {
   double lr, wd;
   template <class T>
@@ -26,8 +27,8 @@ struct Sgd {
   }
 };
 
-// SGD with momentum (PyTorch's form): the buffer starts as the first step's
-// gradient, undamped; Nesterov looks ahead along it.
+/// SGD with momentum (PyTorch's form): the buffer starts as the first step's
+/// gradient, undamped; Nesterov looks ahead along it.
 struct SgdMomentum {
   double lr, wd, mu, dampening;
   bool nesterov, first;
@@ -39,11 +40,11 @@ struct SgdMomentum {
   }
 };
 
-// Adam and AdamW. l2 is added to the gradient (Adam); shrink = 1 - lr
-// decoupled decays the weight before the step (AdamW). With AMSGrad the
-// denominator uses the running maximum of v (a fifth tensor).
-//   g += l2 w;  w *= shrink;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-//   w -= step_size m / (sqrt(v or v_max) / correction2_sqrt + eps)
+/// Adam and AdamW. l2 is added to the gradient (Adam); shrink = 1 - lr
+/// decoupled decays the weight before the step (AdamW). With AMSGrad the
+/// denominator uses the running maximum of v (a fifth tensor).
+///   g += l2 w;  w *= shrink;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+///   w -= step_size m / (sqrt(v or v_max) / correction2_sqrt + eps)
 template <bool AmsGrad>
 struct Adam {
   double l2, shrink, b1, b2, step_size, correction2_sqrt, eps;
@@ -60,15 +61,15 @@ struct Adam {
   FLUXION_HOST_DEVICE void operator()(T& w, T& g, T& m, T& v, T& v_max) const requires AmsGrad {
     update(w, g, m, v, v_max);
   }
-  // Without AMSGrad the "maximum" is v itself.
+  /// Without AMSGrad the "maximum" is v itself.
   template <class T>
   FLUXION_HOST_DEVICE void operator()(T& w, T& g, T& m, T& v) const requires(!AmsGrad) {
     update(w, g, m, v, v);
   }
 };
 
-// Adagrad: g += wd w;  sum += g^2;  w -= clr g / (sqrt(sum) + eps), with
-// clr = lr / (1 + (t - 1) lr_decay).
+/// Adagrad: g += wd w;  sum += g^2;  w -= clr g / (sqrt(sum) + eps), with
+/// clr = lr / (1 + (t - 1) lr_decay).
 struct Adagrad {
   double clr, wd, eps;
   template <class T>
@@ -79,10 +80,10 @@ struct Adagrad {
   }
 };
 
-// RMSprop: g += wd w;  sq = alpha sq + (1 - alpha) g^2;  (centered) avg_g =
-// alpha avg_g + (1 - alpha) g;  denom = sqrt(sq - avg_g^2) + eps;
-// momentum: buf = mu buf + g / denom, w -= lr buf;  else w -= lr g / denom.
-// The flags are compile-time, so each variant passes only the buffers it uses.
+/// RMSprop: g += wd w;  sq = alpha sq + (1 - alpha) g^2;  (centered) avg_g =
+/// alpha avg_g + (1 - alpha) g;  denom = sqrt(sq - avg_g^2) + eps;
+/// momentum: buf = mu buf + g / denom, w -= lr buf;  else w -= lr g / denom.
+/// The flags are compile-time, so each variant passes only the buffers it uses.
 template <bool Centered, bool Momentum>
 struct RMSprop {
   double lr, alpha, eps, wd, mu;
@@ -120,8 +121,8 @@ struct RMSprop {
   }
 };
 
-// AdaBound / AMSBound: Adam's bias-corrected step size, clipped per element
-// into [lower, upper] (both closing in on final_lr as t grows).
+/// AdaBound / AMSBound: Adam's bias-corrected step size, clipped per element
+/// into [lower, upper] (both closing in on final_lr as t grows).
 template <bool AmsBound>
 struct AdaBound {
   double wd, b1, b2, eps, step_size, lower, upper;
@@ -144,8 +145,8 @@ struct AdaBound {
   }
 };
 
-// The moments of the summed-loss gradient g = batch_size x (mean-loss grad),
-// which is what the paper's g is: <g> and <g^2> before bias correction.
+/// The moments of the summed-loss gradient g = batch_size x (mean-loss grad),
+/// which is what the paper's g is: `<g>` and `<g^2>` before bias correction.
 struct Moments {
   double b1, b2, batch;
   template <class T>
@@ -157,20 +158,20 @@ struct Moments {
   }
 };
 
-// The fixed point of Eqs. 17b and 18a (Eq. 21; Algorithm 2, line 11), as a
-// precision: 1 / sigma2_post = 1 / (2 sigma^2) + sqrt(1 / (4 sigma^4) + <g^2> / eta^2).
-// V is the element type with S = V (the fused update, in the parameter's own
-// precision) or a Tensor with S = double (the inspection API).
+/// The fixed point of Eqs. 17b and 18a (Eq. 21; Algorithm 2, line 11), as a
+/// precision: 1 / sigma2_post = 1 / (2 sigma^2) + sqrt(1 / (4 sigma^4) + <g^2> / eta^2).
+/// V is the element type with S = V (the fused update, in the parameter's own
+/// precision) or a Tensor with S = double (the inspection API).
 template <class V, class S>
 FLUXION_HOST_DEVICE V fixed_point_precision(const V& mean_square, S sigma2, S eta) {
   using std::sqrt;
   return sqrt(mean_square * (S(1) / (eta * eta)) + S(0.25) / (sigma2 * sigma2)) + S(0.5) / sigma2;
 }
 
-// AdaBayes (Algorithm 1): the Kalman filter of each weight.
-//   prior = keep post + add                          (Eq. 17b)
-//   post = 1 / (1 / prior + g^2)                     (Eq. 18a)
-//   w = shrink (w - post m / correction1)            (Eqs. 19b, 19a)
+/// AdaBayes (Algorithm 1): the Kalman filter of each weight.
+///   prior = keep post + add                          (Eq. 17b)
+///   post = 1 / (1 / prior + g^2)                     (Eq. 18a)
+///   w = shrink (w - post m / correction1)            (Eqs. 19b, 19a)
 struct AdaBayes {
   Moments moments;
   double keep, add, shrink, correction1;
@@ -183,7 +184,7 @@ struct AdaBayes {
   }
 };
 
-// AdaBayes-FP (Algorithm 2): the posterior variance set to its fixed point.
+/// AdaBayes-FP (Algorithm 2): the posterior variance set to its fixed point.
 struct AdaBayesFP {
   Moments moments;
   double correction1, correction2, eps, sigma2, eta, shrink;

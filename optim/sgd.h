@@ -1,5 +1,6 @@
-// Stochastic gradient descent with momentum, dampening, Nesterov momentum and
-// L2 weight decay: torch.optim.SGD's update and option names.
+//! @file
+//! Stochastic gradient descent with momentum, dampening, Nesterov momentum and
+//! L2 weight decay: torch.optim.SGD's update and option names.
 #pragma once
 
 #include "optim/optimizer.h"
@@ -11,7 +12,7 @@ struct SGDOptions {
   FLUXION_ARG(double, lr, 0.1);
   FLUXION_ARG(double, momentum, 0.0);
   FLUXION_ARG(double, dampening, 0.0);
-  FLUXION_ARG(double, weight_decay, 0.0);  // L2: added to the gradient
+  FLUXION_ARG(double, weight_decay, 0.0);  ///< L2: added to the gradient
   FLUXION_ARG(bool, nesterov, false);
 
  public:

@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev           # checkpoint headers
   clang libclang-rt-dev libomp-dev  # the fuzz targets: libFuzzer, clang's OpenMP (scripts/fuzz.sh)
   zlib1g-dev                   # compressed datasets
+  doxygen                      # the API reference (scripts/api_docs.sh)
   dataset-fashion-mnist        # the embedded default dataset (/usr/share/datasets/fashion-mnist)
 )
 

@@ -1,10 +1,11 @@
-// Training checkpoints: one safetensors file holding the model's state_dict
-// under "model.", the optimizer's under "optimizer.", and in its metadata
-// what else a resumed run needs: epochs done (which is also the schedule's
-// step and the loader's position: checkpoints are taken between epochs, and
-// the loader's batches follow from seed, epoch and batch alone), the default
-// generator's state, the best test error so far and the run's configuration. Written atomically
-// (core/safetensors.h), so a crash leaves the previous checkpoint whole.
+//! @file
+//! Training checkpoints: one safetensors file holding the model's state_dict
+//! under "model.", the optimizer's under "optimizer.", and in its metadata
+//! what else a resumed run needs: epochs done (which is also the schedule's
+//! step and the loader's position: checkpoints are taken between epochs, and
+//! the loader's batches follow from seed, epoch and batch alone), the default
+//! generator's state, the best test error so far and the run's configuration. Written atomically
+//! (core/safetensors.h), so a crash leaves the previous checkpoint whole.
 #pragma once
 
 #include <cmath>
@@ -17,27 +18,27 @@
 namespace fluxion::train {
 
 struct CheckpointInfo {
-  std::int64_t epochs_done = 0;  // the next epoch starts at its batch 0; the schedule has stepped this often
-  double best_test_error = INFINITY;  // none yet
-  std::string config_json;     // the run's configuration (train/config.h to_json)
-  std::string generator_state; // default_generator().state()
+  std::int64_t epochs_done = 0;  ///< the next epoch starts at its batch 0; the schedule has stepped this often
+  double best_test_error = INFINITY;  ///< none yet
+  std::string config_json;     ///< the run's configuration (train/config.h to_json)
+  std::string generator_state; ///< default_generator().state()
 };
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,
                      const CheckpointInfo& info);
-// Restores model and optimizer (strictly: every key must fit) and returns the
-// metadata. Throws InputError naming the file when it is not a Fluxion
-// training checkpoint or does not fit the model.
+/// Restores model and optimizer (strictly: every key must fit) and returns the
+/// metadata. Throws InputError naming the file when it is not a Fluxion
+/// training checkpoint or does not fit the model.
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer);
-// The metadata alone, checked as load_checkpoint checks it.
+/// The metadata alone, checked as load_checkpoint checks it.
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
-// The model alone, with PyTorch's state_dict keys (loads into the PyTorch
-// model directly) and the configuration in the metadata: OUT/best.safetensors.
+/// The model alone, with PyTorch's state_dict keys (loads into the PyTorch
+/// model directly) and the configuration in the metadata: OUT/best.safetensors.
 void save_model(const std::string& path, const nn::Module& model, const std::string& config_json);
-// The configuration stored in either kind of file.
+/// The configuration stored in either kind of file.
 std::string read_config_json(const std::string& path);
-// Loads the model's weights from either kind of file.
+/// Loads the model's weights from either kind of file.
 void load_model_weights(const std::string& path, nn::Module& model);
 
 }  // namespace fluxion::train

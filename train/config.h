@@ -1,6 +1,7 @@
-// Everything that defines a training run, as one plain struct: what
-// `fluxion train` parses from its flags and --config file, what the trainer
-// runs, and what OUT/config.json records (so --resume rebuilds the same run).
+//! @file
+//! Everything that defines a training run, as one plain struct: what
+//! `fluxion train` parses from its flags and --config file, what the trainer
+//! runs, and what OUT/config.json records (so --resume rebuilds the same run).
 #pragma once
 
 #include <cstdint>
@@ -14,69 +15,69 @@
 namespace fluxion::train {
 
 struct TrainConfig {
-  std::string model = "small_cnn";        // nn::make_model name
-  std::string dataset = "fashion-mnist";  // data::dataset_names()
-  std::string data_dir;                   // empty: the dataset's default folder
-  std::string optimizer = "adabayes";     // optim::optimizer_names()
-  // Options by PyTorch name (lr, momentum, weight_decay, beta1, ...), over the
-  // optimizer's paper hyperparameters (paper_hyperparameters below).
+  std::string model = "small_cnn";        ///< nn::make_model name
+  std::string dataset = "fashion-mnist";  ///< data::dataset_names()
+  std::string data_dir;                   ///< empty: the dataset's default folder
+  std::string optimizer = "adabayes";     ///< optim::optimizer_names()
+  /// Options by PyTorch name (lr, momentum, weight_decay, beta1, ...), over the
+  /// optimizer's paper hyperparameters (paper_hyperparameters below).
   std::map<std::string, double> optimizer_options;
   std::int64_t epochs = 5;
   std::int64_t batch_size = 128;
-  // "none", "step:S:G" (x G every S epochs), "multistep:M1,M2,...:G",
-  // "cosine" (over all epochs) or "cosine:T".
+  /// "none", "step:S:G" (x G every S epochs), "multistep:M1,M2,...:G",
+  /// "cosine" (over all epochs) or "cosine:T".
   std::string schedule = "none";
   std::uint64_t seed = 0;
-  int threads = 0;                        // 0: the default (FLUXION_NUM_THREADS, else all cores)
+  int threads = 0;                        ///< 0: the default (FLUXION_NUM_THREADS, else all cores)
   std::string device = "cpu";
-  std::int64_t subset = 0;                // > 0: only the first N training images
-  int augment = -1;                       // crop + flip: 1 on, 0 off, -1 the dataset's default (on for CIFAR)
-  int workers = 2;                        // loader threads
-  // Batches per epoch whose loss or gradient is NaN or infinite that are
-  // skipped (no update, counted in the metrics) before the run stops as
-  // diverged; 0: stop at the first.
+  std::int64_t subset = 0;                ///< > 0: only the first N training images
+  int augment = -1;                       ///< crop + flip: 1 on, 0 off, -1 the dataset's default (on for CIFAR)
+  int workers = 2;                        ///< loader threads
+  /// Batches per epoch whose loss or gradient is NaN or infinite that are
+  /// skipped (no update, counted in the metrics) before the run stops as
+  /// diverged; 0: stop at the first.
   std::int64_t skip_nonfinite = 0;
   std::string out_dir = "runs/latest";
 };
 
-// The optimizer settings of the paper's Section 4 (docs/optimizers.md), for
-// the given model and batch size: e.g. SGD lr 0.1, momentum 0.9, L2 5e-4;
-// AdaBayes lr 1e-3, sgd_lr 0.1, batch_size, weight_decay 5e-5.
+/// The optimizer settings of the paper's Section 4 (docs/optimizers.md), for
+/// the given model and batch size: e.g. SGD lr 0.1, momentum 0.9, L2 5e-4;
+/// AdaBayes lr 1e-3, sgd_lr 0.1, batch_size, weight_decay 5e-5.
 std::map<std::string, double> paper_hyperparameters(const std::string& optimizer, const std::string& model,
                                                     std::int64_t batch_size);
 
-// The paper's whole protocol (Section 4): batch 128, 200 epochs, lr / 10 at
-// epoch 150, augmentation, the optimizer's paper hyperparameters.
+/// The paper's whole protocol (Section 4): batch 128, 200 epochs, lr / 10 at
+/// epoch 150, augmentation, the optimizer's paper hyperparameters.
 void apply_paper_preset(TrainConfig& config);
 
-// Checks every field (names against the registries, ranges, the schedule's
-// syntax) and throws InputError naming the field and what was expected.
+/// Checks every field (names against the registries, ranges, the schedule's
+/// syntax) and throws InputError naming the field and what was expected.
 void validate(const TrainConfig& config);
 
-// The schedule a spec names (see TrainConfig::schedule), stepped once per
-// epoch; throws InputError on a malformed spec.
+/// The schedule a spec names (see TrainConfig::schedule), stepped once per
+/// epoch; throws InputError on a malformed spec.
 optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs);
 
-// The optimizer options a run uses: paper_hyperparameters overridden by
-// config.optimizer_options.
+/// The optimizer options a run uses: paper_hyperparameters overridden by
+/// config.optimizer_options.
 std::map<std::string, double> resolved_optimizer_options(const TrainConfig& config);
 
-// JSON with one key per field, the command line's names with '_' for '-'
-// ("model", "data_dir", "epochs", "out", ...) and "optimizer_options" (an
-// object). from_json accepts any subset of those keys over `base`, and also
-// the flags' optimizer shorthands "lr", "sgd_lr", "momentum", "weight_decay"
-// and "betas" ([beta1, beta2]); it throws InputError naming `source` and the
-// key on an unknown key or a value of the wrong type.
+/// JSON with one key per field, the command line's names with '_' for '-'
+/// ("model", "data_dir", "epochs", "out", ...) and "optimizer_options" (an
+/// object). from_json accepts any subset of those keys over `base`, and also
+/// the flags' optimizer shorthands "lr", "sgd_lr", "momentum", "weight_decay"
+/// and "betas" ([beta1, beta2]); it throws InputError naming `source` and the
+/// key on an unknown key or a value of the wrong type.
 nlohmann::json to_json(const TrainConfig& config);
 TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const std::string& source);
-// The configuration in a run's record (OUT/config.json, or a checkpoint's
-// metadata), which also names the build that made it (fluxion_version,
-// git_commit, blas: ignored here).
+/// The configuration in a run's record (OUT/config.json, or a checkpoint's
+/// metadata), which also names the build that made it (fluxion_version,
+/// git_commit, blas: ignored here).
 TrainConfig from_run_record(const nlohmann::json& record, const std::string& source);
-// The JSON in `path`; InputError naming `flag` (the option that named the
-// file) and the path when it cannot be read or parsed.
+/// The JSON in `path`; InputError naming `flag` (the option that named the
+/// file) and the path when it cannot be read or parsed.
 nlohmann::json read_json_file(const std::string& path, const std::string& flag);
-// Reads a JSON config file (from_json over `base`).
+/// Reads a JSON config file (from_json over `base`).
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base);
 
 }  // namespace fluxion::train

@@ -1,7 +1,8 @@
-// What `fluxion train` prints while it works. On a terminal: a progress bar
-// redrawn in place (epoch, batch, images/s, loss, time left in the epoch);
-// otherwise (a log file, CI) nothing per batch. Either way, one plain line
-// per epoch.
+//! @file
+//! What `fluxion train` prints while it works. On a terminal: a progress bar
+//! redrawn in place (epoch, batch, images/s, loss, time left in the epoch);
+//! otherwise (a log file, CI) nothing per batch. Either way, one plain line
+//! per epoch.
 #pragma once
 
 #include <chrono>
@@ -14,7 +15,7 @@ struct EpochMetrics;
 
 class Progress {
  public:
-  // The bar is drawn only when `out` is std::cout and standard output is a terminal.
+  /// The bar is drawn only when `out` is std::cout and standard output is a terminal.
   Progress(std::ostream& out, std::int64_t epochs, std::int64_t batches_per_epoch);
   void batch(std::int64_t epoch, std::int64_t batch, double images_per_s, double mean_loss);
   void epoch(const EpochMetrics& m);

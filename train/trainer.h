@@ -1,11 +1,12 @@
-// The training loop behind `fluxion train`, callable from any program:
-// builds the model, data, optimizer and schedule a TrainConfig names, trains
-// epoch by epoch, evaluates on the test split after each, and writes into
-// config.out_dir:
-//   config.json        the resolved configuration, git commit and versions
-//   metrics.jsonl/.csv one line per epoch (see EpochMetrics)
-//   last.safetensors   everything needed to resume, after every epoch
-//   best.safetensors   the model with the lowest test error so far (PyTorch keys)
+//! @file
+//! The training loop behind `fluxion train`, callable from any program:
+//! builds the model, data, optimizer and schedule a TrainConfig names, trains
+//! epoch by epoch, evaluates on the test split after each, and writes into
+//! config.out_dir:
+//!   config.json        the resolved configuration, git commit and versions
+//!   metrics.jsonl/.csv one line per epoch (see EpochMetrics)
+//!   last.safetensors   everything needed to resume, after every epoch
+//!   best.safetensors   the model with the lowest test error so far (PyTorch keys)
 #pragma once
 
 #include <cmath>
@@ -25,70 +26,70 @@
 namespace fluxion::train {
 
 struct EpochMetrics {
-  std::int64_t epoch = 0;  // 1-based
-  double train_loss = 0, train_error = 0;  // errors are fractions in [0, 1]
+  std::int64_t epoch = 0;  ///< 1-based
+  double train_loss = 0, train_error = 0;  ///< errors are fractions in [0, 1]
   double test_loss = 0, test_error = 0;
-  double lr = 0;            // the (first group's) lr used during the epoch
-  double images_per_s = 0;  // training images per second
-  std::int64_t skipped_batches = 0;  // batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
-  double seconds = 0;       // the epoch's wall time, evaluation included
+  double lr = 0;            ///< the (first group's) lr used during the epoch
+  double images_per_s = 0;  ///< training images per second
+  std::int64_t skipped_batches = 0;  ///< batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
+  double seconds = 0;       ///< the epoch's wall time, evaluation included
 };
 
-// A NaN or infinite loss or gradient (beyond TrainConfig::skip_nonfinite
-// such batches in an epoch): the run stops before writing anything of the
-// diverged epoch; the last checkpoint stays as it was.
+/// A NaN or infinite loss or gradient (beyond TrainConfig::skip_nonfinite
+/// such batches in an epoch): the run stops before writing anything of the
+/// diverged epoch; the last checkpoint stays as it was.
 struct TrainingDiverged : Error {
   using Error::Error;
 };
 
-// What on_step sees after each training batch.
+/// What on_step sees after each training batch.
 struct StepInfo {
-  std::int64_t epoch = 0, batch = 0;  // both counted from 1
+  std::int64_t epoch = 0, batch = 0;  ///< both counted from 1
   std::int64_t batches_per_epoch = 0;
-  double loss = 0;                    // the batch's mean loss
+  double loss = 0;                    ///< the batch's mean loss
   nn::Module& model;
   const optim::Optimizer& optimizer;
-  bool skipped = false;               // a NaN/inf loss or gradient: no step was taken (skip_nonfinite)
+  bool skipped = false;               ///< a NaN/inf loss or gradient: no step was taken (skip_nonfinite)
 };
 
 struct TrainOptions {
-  bool resume = false;            // continue the run in config.out_dir from last.safetensors
-  std::ostream* log = nullptr;    // progress and per-epoch lines; nullptr: std::cout
-  // Called after each epoch's checkpoint is written, and after each
-  // training batch, e.g. to stop or inspect a run (`fluxion reproduce fig3`
-  // samples the optimizer's state from on_step).
+  bool resume = false;            ///< continue the run in config.out_dir from last.safetensors
+  std::ostream* log = nullptr;    ///< progress and per-epoch lines; nullptr: std::cout
+  /// Called after each epoch's checkpoint is written, and after each
+  /// training batch, e.g. to stop or inspect a run (`fluxion reproduce fig3`
+  /// samples the optimizer's state from on_step).
   std::function<void(const EpochMetrics&)> on_epoch;
   std::function<void(const StepInfo&)> on_step;
-  // Called after each batch's backward, before the gradients are checked
-  // and the optimizer steps: to inspect, log or clip gradients.
+  /// Called after each batch's backward, before the gradients are checked
+  /// and the optimizer steps: to inspect, log or clip gradients.
   std::function<void(nn::Module&)> after_backward;
 };
 
 struct TrainResult {
-  std::vector<EpochMetrics> history;  // the epochs this call ran
-  double best_test_error = INFINITY;  // none yet
+  std::vector<EpochMetrics> history;  ///< the epochs this call ran
+  double best_test_error = INFINITY;  ///< none yet
   std::string out_dir;
 };
 
-// Throws InputError for a bad configuration or data, TrainingDiverged on a
-// NaN or infinite loss.
+/// Throws InputError for a bad configuration or data, TrainingDiverged on a
+/// NaN or infinite loss.
 TrainResult run_training(TrainConfig config, const TrainOptions& options = {});
 
-// Model `name` built for dataset `info`'s images and classes, in train
-// mode. A model whose layers do not fit those images (DenseNet-121's 4x4
-// pool on 28x28) is refused now, with an InputError naming both, rather
-// than failing mid-step.
+/// Model `name` built for dataset `info`'s images and classes, in train
+/// mode. A model whose layers do not fit those images (DenseNet-121's 4x4
+/// pool on 28x28) is refused now, with an InputError naming both, rather
+/// than failing mid-step.
 nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& info);
 
-// The configuration recorded in OUT/config.json, for --resume.
+/// The configuration recorded in OUT/config.json, for --resume.
 TrainConfig read_run_config(const std::string& out_dir);
 
 struct EvalResult {
   double loss = 0, error = 0;
-  std::vector<double> class_accuracy;  // per class, NaN for a class with no images
+  std::vector<double> class_accuracy;  ///< per class, NaN for a class with no images
 };
-// Mean cross-entropy, error rate and per-class accuracy over one pass of
-// `loader` in evaluation mode, without a graph.
+/// Mean cross-entropy, error rate and per-class accuracy over one pass of
+/// `loader` in evaluation mode, without a graph.
 EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes);
 
 }  // namespace fluxion::train

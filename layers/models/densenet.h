@@ -1,9 +1,10 @@
-// DenseNet for CIFAR as in kuangliu/pytorch-cifar (models/densenet.py), the
-// definition the paper's DenseNet-121 runs use: a 3x3 stem with 2k channels
-// (k the growth rate), four dense stages of bottleneck layers joined by
-// transitions that halve the channels (reduction 0.5) and the image (2x2
-// average pooling), then batchnorm, ReLU, 4x4 average pooling and a linear
-// classifier. DenseNet-121: stages of 6, 12, 24, 16 layers, k = 32.
+//! @file
+//! DenseNet for CIFAR as in kuangliu/pytorch-cifar (models/densenet.py), the
+//! definition the paper's DenseNet-121 runs use: a 3x3 stem with 2k channels
+//! (k the growth rate), four dense stages of bottleneck layers joined by
+//! transitions that halve the channels (reduction 0.5) and the image (2x2
+//! average pooling), then batchnorm, ReLU, 4x4 average pooling and a linear
+//! classifier. DenseNet-121: stages of 6, 12, 24, 16 layers, k = 32.
 #pragma once
 
 #include <array>
@@ -15,7 +16,7 @@
 
 namespace fluxion::nn {
 
-// cat(conv2(relu(bn2(conv1(relu(bn1(x)))))), x): adds growth_rate channels.
+/// cat(conv2(relu(bn2(conv1(relu(bn1(x)))))), x): adds growth_rate channels.
 class DenseBottleneck : public Module {
  public:
   DenseBottleneck(std::int64_t in_planes, std::int64_t growth_rate);
@@ -26,7 +27,7 @@ class DenseBottleneck : public Module {
   std::shared_ptr<Conv2d> conv1, conv2;
 };
 
-// avg_pool2d(conv(relu(bn(x))), 2)
+/// avg_pool2d(conv(relu(bn(x))), 2)
 class DenseTransition : public Module {
  public:
   DenseTransition(std::int64_t in_planes, std::int64_t out_planes);
@@ -41,7 +42,7 @@ class DenseNet : public Module {
  public:
   DenseNet(std::array<std::int64_t, 4> layers, std::int64_t growth_rate, std::int64_t num_classes,
            std::int64_t in_channels = 3, double reduction = 0.5);
-  // x [N, in_channels, 32, 32] -> logits [N, num_classes]
+  /// x [N, in_channels, 32, 32] -> logits [N, num_classes]
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "DenseNet"; }
 

@@ -1,9 +1,10 @@
-// The CIFAR ResNets of kuangliu/pytorch-cifar (models/resnet.py), which the
-// paper's experiments use: a 3x3 stem with 64 channels, four stages of basic
-// blocks (64, 128, 256, 512 channels; stride 2 from the second), 4x4 average
-// pooling and a linear classifier. The names of every module match that code,
-// so state_dict keys ("layer1.0.conv1.weight", "layer2.0.shortcut.0.weight")
-// are those of a PyTorch checkpoint.
+//! @file
+//! The CIFAR ResNets of kuangliu/pytorch-cifar (models/resnet.py), which the
+//! paper's experiments use: a 3x3 stem with 64 channels, four stages of basic
+//! blocks (64, 128, 256, 512 channels; stride 2 from the second), 4x4 average
+//! pooling and a linear classifier. The names of every module match that code,
+//! so state_dict keys ("layer1.0.conv1.weight", "layer2.0.shortcut.0.weight")
+//! are those of a PyTorch checkpoint.
 #pragma once
 
 #include <array>
@@ -15,8 +16,8 @@
 
 namespace fluxion::nn {
 
-// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the shortcut is the
-// identity, or a strided 1x1 conv + batchnorm where the shape changes.
+/// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the shortcut is the
+/// identity, or a strided 1x1 conv + batchnorm where the shape changes.
 class BasicBlock : public Module {
  public:
   BasicBlock(std::int64_t in_planes, std::int64_t planes, std::int64_t stride);
@@ -25,16 +26,16 @@ class BasicBlock : public Module {
 
   std::shared_ptr<Conv2d> conv1, conv2;
   std::shared_ptr<BatchNorm2d> bn1, bn2;
-  std::shared_ptr<Sequential> shortcut;  // empty: identity
+  std::shared_ptr<Sequential> shortcut;  ///< empty: identity
 };
 
 class ResNet : public Module {
  public:
-  // blocks: basic blocks per stage ({2, 2, 2, 2} is ResNet-18).
+  /// blocks: basic blocks per stage ({2, 2, 2, 2} is ResNet-18).
   ResNet(std::array<std::int64_t, 4> blocks, std::int64_t num_classes, std::int64_t in_channels = 3);
-  // x [N, in_channels, 32, 32] -> logits [N, num_classes]. The last stage
-  // is pooled with a 4x4 window, as in kuangliu's code, so inputs of 25 to
-  // 32 pixels (28x28 MNIST: 4x4 after the stride-2 stages) give one value.
+  /// x [N, in_channels, 32, 32] -> logits [N, num_classes]. The last stage
+  /// is pooled with a 4x4 window, as in kuangliu's code, so inputs of 25 to
+  /// 32 pixels (28x28 MNIST: 4x4 after the stride-2 stages) give one value.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "ResNet"; }
 
