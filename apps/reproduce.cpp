@@ -1,6 +1,7 @@
 // `fluxion reproduce table1` and `fluxion reproduce fig3`: the paper's
 // Table 1 / Fig. 4 sweep and its Fig. 3, each by one command
 // (reproduce/protocol.h, table1.h, fig3.h; docs/reproduce.md).
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
+#include "reproduce/cluster.h"
 #include "reproduce/fig3.h"
 #include "reproduce/table1.h"
 #include "train/trainer.h"
@@ -32,6 +34,8 @@ struct Table1Flags {
   std::int64_t seeds = 3, epochs = 0, subset = -1;
   int threads = 0, workers = 2;
   bool report_only = false, dry_run = false;
+  std::string emit_slurm, emit_shell;  // folders for the scripts (reproduce/cluster.h)
+  std::vector<std::string> sbatch;
 };
 
 // Seconds per training step of `e`'s model at the batch size, measured on
@@ -99,6 +103,73 @@ void write_report(const reproduce::Protocol& p, const Table1Flags& f, const std:
             << md << (table.runs_found > 0 ? " and " + svg : "") << "\n";
 }
 
+// The `fluxion reproduce table1` arguments that make the same plan, writing
+// only the table (gather.sh).
+std::vector<std::string> gather_arguments(const reproduce::Protocol& p, const Table1Flags& f, const std::string& out) {
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string s;
+    for (const std::string& n : names) s += (s.empty() ? "" : ",") + n;
+    return s;
+  };
+  std::vector<std::string> models, datasets;
+  for (const reproduce::Experiment& e : p.experiments) {
+    if (std::find(models.begin(), models.end(), e.model) == models.end()) models.push_back(e.model);
+    if (std::find(datasets.begin(), datasets.end(), e.dataset) == datasets.end()) datasets.push_back(e.dataset);
+  }
+  std::vector<std::string> args = {"reproduce", "table1", "--protocol", f.protocol,  "--dataset", joined(datasets),
+                                   "--model",   joined(models), "--optimizers", joined(f.optimizers),
+                                   "--seeds",   std::to_string(f.seeds)};
+  if (f.epochs > 0) args.insert(args.end(), {"--epochs", std::to_string(f.epochs)});
+  if (f.subset >= 0) args.insert(args.end(), {"--subset", std::to_string(f.subset)});
+  if (!f.reference_curves.empty())
+    args.insert(args.end(), {"--reference-curves", fs::absolute(f.reference_curves).string()});
+  args.insert(args.end(), {"--out", out, "--report-only"});
+  return args;
+}
+
+void write_script(const fs::path& dir, const std::string& name, const std::string& text, const char* flag) {
+  std::error_code made;
+  fs::create_directories(dir, made);
+  FLUXION_CHECK_INPUT(!made, flag, " ", dir.string(), ": cannot create the folder: ", made.message());
+  const std::string path = (dir / name).string();
+  write_file_atomically(path, text, flag);
+  fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+  std::cout << "wrote " << path << "\n";
+}
+
+// --emit-slurm / --emit-shell: the plan as scripts, with absolute paths so
+// they run from any folder.
+void emit_scripts(const reproduce::Protocol& p, const Table1Flags& f, std::vector<PlannedRun> runs) {
+  const std::string out = fs::absolute(f.out).lexically_normal().string();
+  for (PlannedRun& run : runs) {
+    run.config.out_dir = fs::absolute(run.config.out_dir).lexically_normal().string();
+    if (!run.config.data_dir.empty()) run.config.data_dir = fs::absolute(run.config.data_dir).string();
+  }
+  reproduce::ClusterOptions o;
+  std::error_code ignored;
+  o.fluxion = fs::canonical("/proc/self/exe", ignored).string();
+  if (o.fluxion.empty()) o.fluxion = "fluxion";
+  o.sbatch = f.sbatch;
+  o.gather_args = gather_arguments(p, f, out);
+  o.description = p.description;
+  std::cout << "fluxion reproduce table1: " << runs.size() << (runs.size() == 1 ? " task" : " tasks") << " for "
+            << p.description << "\n";
+  if (!f.emit_slurm.empty()) {
+    write_script(f.emit_slurm, "table1.sbatch", reproduce::slurm_script(runs, o, out), "--emit-slurm");
+    write_script(f.emit_slurm, "gather.sh", reproduce::gather_script(o), "--emit-slurm");
+    std::error_code made;
+    fs::create_directories(fs::path(out) / "slurm", made);  // Slurm does not make the log folder
+    FLUXION_CHECK_INPUT(!made, "--out ", out, ": cannot create ", out, "/slurm: ", made.message());
+    std::cout << "submit: sbatch " << (fs::path(f.emit_slurm) / "table1.sbatch").string()
+              << "; when it is done: bash " << (fs::path(f.emit_slurm) / "gather.sh").string() << "\n";
+  }
+  if (!f.emit_shell.empty()) {
+    write_script(f.emit_shell, "run_all.sh", reproduce::shell_script(runs, o), "--emit-shell");
+    write_script(f.emit_shell, "gather.sh", reproduce::gather_script(o), "--emit-shell");
+    std::cout << "run: bash " << (fs::path(f.emit_shell) / "run_all.sh").string() << "\n";
+  }
+}
+
 void run_table1(const Table1Flags& f) {
   reproduce::Protocol p = reproduce::make_protocol(f.protocol, f.datasets, f.models);
   reproduce::override_length(p, f.epochs, f.subset);
@@ -114,9 +185,14 @@ void run_table1(const Table1Flags& f) {
     run.config.threads = f.threads;
     run.config.workers = f.workers;
     run.config.device = f.device;
-    train::validate(run.config);
+    // Scripts for a cluster are often written on a login node without its GPUs.
+    const bool emitting = !f.emit_slurm.empty() || !f.emit_shell.empty();
+    train::TrainConfig checked = run.config;
+    if (emitting) parse_device(f.device, "--device"), checked.device = "cpu";
+    train::validate(checked);
     progress.push_back(reproduce::run_progress(run));
   }
+  if (!f.emit_slurm.empty() || !f.emit_shell.empty()) return emit_scripts(p, f, runs);
   std::cout << "fluxion reproduce table1: " << p.description << "\n";
   if (!f.report_only) {
     if (f.threads > 0) set_num_threads(f.threads);
@@ -228,7 +304,17 @@ void add_reproduce_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   table->add_flag("--report-only", t->report_only, "Train nothing: write the table from the runs that finished");
   table->add_flag("--dry-run", t->dry_run, "Train nothing: print the runs left and the expected time");
-  table->callback([t] { run_table1(*t); });
+  table->add_option("--emit-slurm", t->emit_slurm,
+                    "Train nothing: write DIR/table1.sbatch (a Slurm job array, one task per run) and DIR/gather.sh");
+  table->add_option("--emit-shell", t->emit_shell,
+                    "Train nothing: write DIR/run_all.sh (every run, one after another) and DIR/gather.sh");
+  table->add_option("--sbatch", t->sbatch, "With --emit-slurm: an extra #SBATCH line, e.g. --sbatch=--time=48:00:00");
+  table->callback([t] {
+    FLUXION_CHECK_INPUT(t->sbatch.empty() || !t->emit_slurm.empty(), "--sbatch needs --emit-slurm DIR");
+    FLUXION_CHECK_INPUT(!(t->report_only || t->dry_run) || (t->emit_slurm.empty() && t->emit_shell.empty()),
+                        "--emit-slurm and --emit-shell train nothing already; drop --report-only and --dry-run");
+    run_table1(*t);
+  });
 
   auto g = std::make_shared<Fig3Flags>();
   train::TrainConfig& c = g->config;

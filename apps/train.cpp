@@ -1,14 +1,19 @@
 // `fluxion train`: flags (or a JSON --config with the same keys) into a
 // TrainConfig, then train::run_training (train/trainer.h). Precedence, low to
 // high: the defaults, --preset paper, --config, the flags given. --resume DIR
-// continues the run in DIR with the configuration recorded there.
+// continues the run in DIR with the configuration recorded there;
+// --auto-resume continues the run in --out if there is one (cluster jobs
+// that may be requeued); --dry-run checks everything and trains nothing.
 #include <filesystem>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace fluxion::apps {
@@ -19,6 +24,7 @@ struct TrainFlags {
   double lr = 0, sgd_lr = 0, momentum = 0, weight_decay = 0;
   std::vector<double> betas;
   std::string augment = "auto", config_file, resume, preset;
+  bool dry_run = false, auto_resume = false;
 };
 
 // A fresh folder under runs/ named after the run (runs/NAME, runs/NAME-2,
@@ -71,12 +77,43 @@ void run(CLI::App* cmd, const TrainFlags& f) {
   if (given("--workers")) c.workers = v.workers;
   if (given("--skip-nonfinite")) c.skip_nonfinite = v.skip_nonfinite;
   if (given("--augment")) c.augment = f.augment == "on" ? 1 : f.augment == "off" ? 0 : -1;
+  const bool fresh_folder =
+      !given("--out") && f.resume.empty() && (f.config_file.empty() || c.out_dir == train::TrainConfig().out_dir);
   if (given("--out")) c.out_dir = v.out_dir;
-  else if (f.resume.empty() && (f.config_file.empty() || c.out_dir == train::TrainConfig().out_dir))
-    c.out_dir = fresh_out_dir(c);
+
+  if (f.dry_run) {  // everything checked, nothing made
+    train::validate(c);
+    nlohmann::json resolved = train::to_json(c);
+    resolved["optimizer_options"] = train::resolved_optimizer_options(c);
+    if (fresh_folder) resolved["out"] = "runs/" + c.dataset + "-" + c.model + "-" + c.optimizer + " (or -2, -3, ...)";
+    std::cout << "fluxion train --dry-run: a valid run (the data files are read only when it trains):\n"
+              << resolved.dump(2) << "\n";
+    return;
+  }
+  if (fresh_folder) c.out_dir = fresh_out_dir(c);
 
   train::TrainOptions options;
   options.resume = !f.resume.empty();
+  if (f.auto_resume) {
+    FLUXION_CHECK_INPUT(f.resume.empty() && given("--out"), "--auto-resume needs --out DIR (and no --resume)");
+    const std::filesystem::path last = std::filesystem::path(c.out_dir) / "last.safetensors";
+    if (std::filesystem::exists(last)) {
+      // The folder's run must be this one: a requeued task continues its own
+      // run, never another's. Epochs may grow, as with --resume.
+      const auto difference = train::first_difference(
+          c, train::read_run_config(c.out_dir), {"epochs", "threads", "workers", "data_dir", "device", "out"});
+      FLUXION_CHECK_INPUT(!difference, "--auto-resume: ", c.out_dir, " holds a different run: \"", difference->key,
+                          "\" is ", difference->second, " there, ", difference->first,
+                          " here; remove the folder or choose another --out");
+      const std::int64_t done = train::read_checkpoint_info(last.string()).epochs_done;
+      if (done >= c.epochs) {
+        std::cout << "fluxion train --auto-resume: " << c.out_dir << " already did " << done << " of " << c.epochs
+                  << " epochs; nothing to do\n";
+        return;
+      }
+      options.resume = true;
+    }
+  }
   const train::TrainResult result = train::run_training(c, options);
   std::cout << "best test error " << 100.0 * result.best_test_error << "% (accuracy "
             << 100.0 * (1.0 - result.best_test_error) << "%)\n"
@@ -125,6 +162,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", f->config_file, "JSON file of options, same keys as the flags (flags override it)");
   cmd->add_option("--preset", f->preset, "paper: the protocol of the paper's Section 4 (200 epochs, lr/10 at 150, ...)")
       ->check(CLI::IsMember({"paper"}));
+  cmd->add_flag("--dry-run", f->dry_run,
+                "Check the flags and configuration, print the resolved run as JSON, and train nothing");
+  cmd->add_flag("--auto-resume", f->auto_resume,
+                "With --out: continue the run there if it holds this run, do nothing if it is finished, else start "
+                "it (for requeued cluster jobs)");
   cmd->callback([cmd, f] { run(cmd, *f); });
 }
 

@@ -1,7 +1,5 @@
 #include "reproduce/protocol.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <filesystem>
 
@@ -24,16 +22,6 @@ std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
-}
-
-// The fields of a run's record that decide its results. Threads, loader
-// workers, the data folder and the device change how fast a run goes, and
-// the output folder where it is; the rest is the experiment.
-nlohmann::json experiment_fields(const train::TrainConfig& config) {
-  nlohmann::json j = train::to_json(config);
-  for (const char* key : {"threads", "workers", "data_dir", "device", "out"}) j.erase(key);
-  j["optimizer_options"] = train::resolved_optimizer_options(config);
-  return j;
 }
 
 }  // namespace
@@ -135,12 +123,12 @@ RunProgress run_progress(const PlannedRun& planned) {
   const fs::path last = dir / "last.safetensors";
   if (!fs::exists(last)) return {};  // nothing to keep: a crash before the first checkpoint starts over
   const train::TrainConfig recorded = train::read_run_config(dir.string());
-  const nlohmann::json want = experiment_fields(planned.config), have = experiment_fields(recorded);
-  for (const auto& [key, value] : want.items())
-    FLUXION_CHECK_INPUT(have.contains(key) && have[key] == value, (dir / "config.json").string(),
-                        " holds a different run: \"", key, "\" is ", have.value(key, nlohmann::json()).dump(),
-                        ", the protocol plans ", value.dump(),
-                        ". Remove the folder or choose another --out, so results of two protocols are not mixed");
+  // Where and how fast a run trains may change between sessions; what it is may not.
+  const auto difference =
+      train::first_difference(planned.config, recorded, {"threads", "workers", "data_dir", "device", "out"});
+  FLUXION_CHECK_INPUT(!difference, (dir / "config.json").string(), " holds a different run: \"", difference->key,
+                      "\" is ", difference->second, ", the protocol plans ", difference->first,
+                      ". Remove the folder or choose another --out, so results of two protocols are not mixed");
   RunProgress progress;
   progress.epochs_done = train::read_checkpoint_info(last.string()).epochs_done;
   progress.state = progress.epochs_done >= planned.config.epochs ? RunState::done : RunState::partial;

@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "optim/rules.h"
+#include "reproduce/cluster.h"
 #include "reproduce/fig3.h"
 #include "reproduce/table1.h"
 #include "train/trainer.h"
@@ -341,4 +342,41 @@ TEST_CASE("reproduce: Fig. 3 end to end on generated CIFAR-10 files writes point
 
   options.config.optimizer = "adabayes-fp";
   CHECK(test::error_message<InputError>([&] { run_fig3(options, dir.file("fp"), log); }).find("AdaBayes") != std::string::npos);
+}
+
+TEST_CASE("reproduce: cluster scripts quote every argument and spell out each run's settings") {
+  CHECK(shell_quote("results/cifar10-resnet34/sgd/seed-0") == "results/cifar10-resnet34/sgd/seed-0");
+  CHECK(shell_quote("my runs") == "'my runs'");
+  CHECK(shell_quote("it's") == "'it'\\''s'");
+  CHECK(shell_quote("$HOME") == "'$HOME'");
+  CHECK(shell_quote("") == "''");
+
+  Protocol p = make_protocol("paper", {"cifar10"}, {"resnet34"});
+  std::vector<PlannedRun> runs = plan_runs(p, "/r", {"adam"}, {4});
+  REQUIRE(runs.size() == 1);
+  runs[0].config.optimizer_options = {{"lr", 0.002}, {"beta1", 0.8}, {"beta2", 0.99}};
+  runs[0].config.device = "cuda";
+  const std::vector<std::string> args = train_arguments(runs[0]);
+  const std::string line = [&] {
+    std::string s;
+    for (const std::string& a : args) s += (s.empty() ? "" : " ") + a;
+    return s;
+  }();
+  CHECK(line ==
+        "train --model resnet34 --dataset cifar10 --optimizer adam --epochs 200 --batch-size 128 --schedule "
+        "multistep:150:0.1 --seed 4 --subset 0 --betas 0.8,0.99 --lr 0.002 "
+        "--workers 2 --device cuda --out /r/cifar10-resnet34/adam/seed-4 --auto-resume");
+
+  ClusterOptions o;
+  o.fluxion = "/opt/fluxion bin/fluxion";
+  o.gather_args = {"reproduce", "table1", "--out", "/r", "--report-only"};
+  const std::string slurm = slurm_script(runs, o, "/r");
+  CHECK(slurm.find("#SBATCH --array=0-0\n") != std::string::npos);
+  CHECK(slurm.find("#SBATCH --gres=gpu:1\n") != std::string::npos);  // a cuda run asks for a GPU
+  CHECK(slurm.find("FLUXION=${FLUXION:-'/opt/fluxion bin/fluxion'}") != std::string::npos);
+  CHECK(slurm.find("\n#SBATCH") < slurm.find("\nset -euo pipefail"));  // Slurm stops reading at the first command
+  CHECK(gather_script(o).find("\"$FLUXION\" reproduce table1 --out /r --report-only\n") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { slurm_script(runs, o, "/my runs"); }).find("spaces") !=
+        std::string::npos);
+  CHECK(test::error_message<InputError>([&] { slurm_script({}, o, "/r"); }).find("no runs") != std::string::npos);
 }

@@ -144,6 +144,18 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"skip_nonfinite", c.skip_nonfinite}, {"out", c.out_dir}};
 }
 
+std::optional<ConfigDifference> first_difference(const TrainConfig& a, const TrainConfig& b,
+                                                 const std::vector<std::string>& ignored) {
+  nlohmann::json ja = to_json(a), jb = to_json(b);
+  ja["optimizer_options"] = resolved_optimizer_options(a);
+  jb["optimizer_options"] = resolved_optimizer_options(b);
+  for (const auto& [key, value] : ja.items()) {
+    if (contains(ignored, key)) continue;
+    if (!jb.contains(key) || jb[key] != value) return ConfigDifference{key, value.dump(), jb.value(key, nlohmann::json()).dump()};
+  }
+  return std::nullopt;
+}
+
 TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const std::string& source) {
   FLUXION_CHECK_INPUT(j.is_object(), source, ": expected a JSON object of training options");
   TrainConfig c = base;

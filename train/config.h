@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>  // the full header (it pulls in <cstring>) only where used
 
@@ -61,6 +63,18 @@ optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs);
 /// The optimizer options a run uses: paper_hyperparameters overridden by
 /// config.optimizer_options.
 std::map<std::string, double> resolved_optimizer_options(const TrainConfig& config);
+
+/// A field in which two runs' configurations differ: its to_json key and
+/// both values as JSON text.
+struct ConfigDifference {
+  std::string key, first, second;
+};
+/// The first field in which `a` and `b` differ, comparing to_json's keys
+/// except `ignored` (e.g. "threads", "out"), with the optimizer options
+/// resolved (so an option left at its paper value equals one given as that
+/// value); nullopt when they describe the same run.
+std::optional<ConfigDifference> first_difference(const TrainConfig& a, const TrainConfig& b,
+                                                 const std::vector<std::string>& ignored);
 
 /// JSON with one key per field, the command line's names with '_' for '-'
 /// ("model", "data_dir", "epochs", "out", ...) and "optimizer_options" (an
