@@ -29,6 +29,9 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt
   FLUXION_CHECK(dataset_ != nullptr, "DataLoader: no dataset");
   FLUXION_CHECK_INPUT(dataset_->size() > 0, "DataLoader: the dataset '", dataset_->name, "' has no images");
   FLUXION_CHECK(options_.batch_size() >= 1, "DataLoader: batch_size must be >= 1, got ", options_.batch_size());
+  FLUXION_CHECK(options_.num_replicas() >= 1 && options_.rank() >= 0 && options_.rank() < options_.num_replicas(),
+                "DataLoader: rank ", options_.rank(), " of num_replicas ", options_.num_replicas(),
+                ": expected 0 <= rank < num_replicas");
   FLUXION_CHECK(options_.workers() >= 1 && options_.prefetch() >= 1,
                 "DataLoader: workers and prefetch must be >= 1, got ", options_.workers(), " and ",
                 options_.prefetch());
@@ -45,7 +48,7 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt
 DataLoader::~DataLoader() { stop_workers(); }
 
 std::int64_t DataLoader::batches_per_epoch() const {
-  const std::int64_t n = dataset_->size(), b = options_.batch_size();
+  const std::int64_t n = dataset_->size(), b = options_.batch_size() * options_.num_replicas();
   return options_.drop_last() ? n / b : (n + b - 1) / b;
 }
 
@@ -64,10 +67,14 @@ std::vector<std::int64_t> DataLoader::epoch_order(std::int64_t epoch) const {
 
 Batch DataLoader::make_batch(std::int64_t index) const {
   const Dataset& d = *dataset_;
-  const std::int64_t begin = index * options_.batch_size();
-  const std::int64_t count = std::min(options_.batch_size(), d.size() - begin);
+  // This rank's share of the global batch `index`.
+  const std::int64_t replicas = options_.num_replicas(), rank = options_.rank();
+  const std::int64_t global_begin = index * options_.batch_size() * replicas;
+  const std::int64_t global_size = std::min(options_.batch_size() * replicas, d.size() - global_begin);
+  const std::int64_t begin = global_begin + rank * global_size / replicas;
+  const std::int64_t count = global_begin + (rank + 1) * global_size / replicas - begin;
   const std::int64_t c = d.channels, h = d.height, w = d.width, plane = h * w;
-  Batch batch{empty({count, c, h, w}, kFloat32), empty({count}, kInt64), index};
+  Batch batch{empty({count, c, h, w}, kFloat32), empty({count}, kInt64), index, global_size};
   float* out = batch.images.data<float>();
   std::int64_t* labels = batch.labels.data<std::int64_t>();
 
@@ -80,6 +87,10 @@ Batch DataLoader::make_batch(std::int64_t index) const {
   }
 
   Generator gen(stream_seed(options_.seed(), epoch_, index));
+  // The draws a single loader would have made for the images before ours
+  // (three per image), so each image gets the same crop and flip.
+  if (options_.augment())
+    for (std::int64_t i = 0; i < 3 * (begin - global_begin); ++i) gen.uniform();
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t source = order_[static_cast<std::size_t>(begin + i)];
     labels[i] = d.labels[static_cast<std::size_t>(source)];

@@ -40,12 +40,21 @@ struct LoaderOptions {
   FLUXION_ARG(std::uint64_t, seed, 0);
   FLUXION_ARG(int, workers, 2);            ///< background threads making batches
   FLUXION_ARG(int, prefetch, 4);           ///< batches made ahead of the consumer
+  /// Data-parallel training (dist/distributed.h), as PyTorch's
+  /// DistributedSampler: each step's global batch is batch_size x
+  /// num_replicas images of the one shuffled order every rank computes, and
+  /// rank r takes its r-th share (equal shares, so a last global batch of G
+  /// images gives each rank G / num_replicas, rounded). The images and their
+  /// augmentation are those a single loader with the global batch size makes.
+  FLUXION_ARG(int, num_replicas, 1);
+  FLUXION_ARG(int, rank, 0);
 };
 
 struct Batch {
   Tensor images;       ///< [B, C, H, W] float32, normalised
   Tensor labels;       ///< [B] int64
   std::int64_t index;  ///< position in the epoch, from 0
+  std::int64_t global_size = 0;  ///< images in this step over all replicas (num_replicas 1: labels.size(0))
 };
 
 class DataLoader {

@@ -141,6 +141,39 @@ TEST_CASE("loader: batches do not depend on the number of workers, and an epoch 
   CHECK(epoch_images(many, 4) == a);
 }
 
+TEST_CASE("loader: replicas split each global batch into shares that make up a single loader's batch") {
+  // 23 images, 3 replicas of batch 3: global batches of 9, 9 and 5 (shares 1/2/2).
+  auto d = synthetic(23);
+  auto opts = LoaderOptions().batch_size(9).augment(true).seed(4).workers(2);
+  DataLoader whole(d, opts);
+  std::vector<std::unique_ptr<DataLoader>> replicas;
+  for (int r = 0; r < 3; ++r)
+    replicas.push_back(std::make_unique<DataLoader>(d, LoaderOptions(opts).batch_size(3).num_replicas(3).rank(r)));
+  CHECK(replicas[0]->batches_per_epoch() == whole.batches_per_epoch());
+  whole.start_epoch(2);
+  for (auto& r : replicas) r->start_epoch(2);
+  std::vector<std::int64_t> last_shares;
+  while (auto big = whole.next()) {
+    std::vector<float> joined;
+    std::vector<std::int64_t> labels;
+    last_shares.clear();
+    for (auto& r : replicas) {
+      auto part = r->next();
+      REQUIRE(part.has_value());
+      CHECK(part->index == big->index);
+      CHECK(part->global_size == big->labels.size(0));
+      last_shares.push_back(part->labels.size(0));
+      for (float v : part->images.to_vector<float>()) joined.push_back(v);
+      for (auto l : part->labels.to_vector<std::int64_t>()) labels.push_back(l);
+    }
+    CHECK(joined == big->images.to_vector<float>());  // same images, same crops and flips
+    CHECK(labels == big->labels.to_vector<std::int64_t>());
+  }
+  CHECK(last_shares == std::vector<std::int64_t>{1, 2, 2});
+  for (auto& r : replicas) CHECK_FALSE(r->next().has_value());
+  CHECK_THROWS_WITH_AS(DataLoader(d, LoaderOptions().num_replicas(2).rank(2)), doctest::Contains("rank 2"), Error);
+}
+
 TEST_CASE("loader: bad options are refused") {
   auto d = synthetic(3);
   CHECK_THROWS_WITH_AS(DataLoader(d, LoaderOptions().batch_size(0)), doctest::Contains("batch_size"), Error);
