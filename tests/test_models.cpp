@@ -184,5 +184,14 @@ TEST_CASE("models: unknown names and bad arguments are refused clearly") {
   }
   CHECK_THROWS_WITH_AS(nn::make_model("resnet20", 0), doctest::Contains("num_classes"), Error);
   CHECK_THROWS_WITH_AS(nn::CifarResNet(21, 10), doctest::Contains("6n + 2"), Error);
-  CHECK(nn::model_names().size() == 10);
+  CHECK(nn::model_names().size() == 11);
+}
+
+TEST_CASE("models: the MLP flattens the image into one hidden layer of 256, without batchnorm") {
+  nn::ModelOptions o;
+  o.num_classes = 10, o.in_channels = 3, o.image_size = 32;
+  nn::ModulePtr mlp = nn::make_model("mlp", o);
+  CHECK(mlp->num_parameters() == 3 * 32 * 32 * 256 + 256 + 256 * 10 + 10);
+  CHECK(mlp->named_buffers().empty());  // nothing per-rank in data-parallel training
+  CHECK(mlp->forward(zeros({2, 3, 32, 32})).shape() == Shape{2, 10});
 }

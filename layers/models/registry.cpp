@@ -3,6 +3,9 @@
 #include <functional>
 #include <utility>
 
+#include "layers/activation.h"
+#include "layers/container.h"
+#include "layers/linear.h"
 #include "layers/models/cifar_resnet.h"
 #include "layers/models/densenet.h"
 #include "layers/models/resnet.h"
@@ -26,6 +29,14 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"resnet44", [](const ModelOptions& o) { return std::make_shared<CifarResNet>(44, o.num_classes, o.in_channels); }},
       {"resnet56", [](const ModelOptions& o) { return std::make_shared<CifarResNet>(56, o.num_classes, o.in_channels); }},
       {"resnet110", [](const ModelOptions& o) { return std::make_shared<CifarResNet>(110, o.num_classes, o.in_channels); }},
+      // Without batchnorm, so data-parallel training with any number of
+      // ranks computes what one process does (tests/mpi/).
+      {"mlp", [](const ModelOptions& o) {
+         const std::int64_t inputs = o.in_channels * o.image_size * o.image_size;
+         return std::make_shared<Sequential>(std::initializer_list<ModulePtr>{
+             std::make_shared<Flatten>(), std::make_shared<Linear>(inputs, 256), std::make_shared<ReLU>(),
+             std::make_shared<Linear>(256, o.num_classes)});
+       }},
       {"small_cnn", [](const ModelOptions& o) {
          return std::make_shared<SmallCNN>(o.num_classes, o.in_channels, o.image_size);
        }},
