@@ -50,7 +50,7 @@ void run(CLI::App* cmd, const TrainFlags& f) {
     // A resumed run is the recorded run: only how long and on how many threads may change.
     for (const char* flag : {"--model", "--dataset", "--optimizer", "--lr", "--sgd-lr", "--momentum",
                              "--weight-decay", "--betas", "--batch-size", "--schedule", "--seed", "--subset",
-                             "--augment", "--out", "--config", "--preset", "--device", "--skip-nonfinite"})
+                             "--augment", "--out", "--config", "--preset", "--device", "--skip-nonfinite", "--distributed"})
       FLUXION_CHECK_INPUT(!given(flag), flag, " cannot change when resuming (the run in ", f.resume,
                           " was recorded with its own); only --epochs, --threads, --workers and --data-dir can");
   } else {
@@ -76,6 +76,8 @@ void run(CLI::App* cmd, const TrainFlags& f) {
   if (given("--subset")) c.subset = v.subset;
   if (given("--workers")) c.workers = v.workers;
   if (given("--skip-nonfinite")) c.skip_nonfinite = v.skip_nonfinite;
+  if (given("--distributed")) c.distributed = v.distributed;
+  if (given("--collective-timeout")) c.collective_timeout = v.collective_timeout;
   if (given("--augment")) c.augment = f.augment == "on" ? 1 : f.augment == "off" ? 0 : -1;
   const bool fresh_folder =
       !given("--out") && f.resume.empty() && (f.config_file.empty() || c.out_dir == train::TrainConfig().out_dir);
@@ -101,7 +103,7 @@ void run(CLI::App* cmd, const TrainFlags& f) {
       // The folder's run must be this one: a requeued task continues its own
       // run, never another's. Epochs may grow, as with --resume.
       const auto difference = train::first_difference(
-          c, train::read_run_config(c.out_dir), {"epochs", "threads", "workers", "data_dir", "device", "out"});
+          c, train::read_run_config(c.out_dir), {"epochs", "threads", "workers", "data_dir", "device", "out", "collective_timeout"});
       FLUXION_CHECK_INPUT(!difference, "--auto-resume: ", c.out_dir, " holds a different run: \"", difference->key,
                           "\" is ", difference->second, " there, ", difference->first,
                           " here; remove the folder or choose another --out");
@@ -156,6 +158,13 @@ void add_train_command(CLI::App& app) {
                   "Skip up to N batches an epoch whose loss or gradient is NaN/inf (counted in the metrics) "
                   "instead of stopping")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--distributed", c.distributed,
+                "Data-parallel over the ranks of mpirun (mpirun -np N fluxion train --distributed ...): --batch-size "
+                "is each rank's share of the step; docs/distributed.md");
+  cmd->add_option("--collective-timeout", c.collective_timeout,
+                  "--distributed: seconds a rank waits for the others before the job stops")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--out", c.out_dir, "Folder for metrics and checkpoints (default: a fresh runs/DATASET-MODEL-OPTIMIZER)");
   cmd->add_option("--resume", f->resume, "Continue the run in this folder (with a larger --epochs to go further)");

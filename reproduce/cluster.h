@@ -1,9 +1,10 @@
-// The Table 1 sweep as scripts for a cluster or a plain shell, one task per
-// planned run (reproduce/protocol.h). Each task is one `fluxion train` with
-// every setting spelled out, its own --out and --auto-resume, so a task that
-// is requeued or run again continues its run, and a finished one does
-// nothing. `fluxion reproduce table1 --emit-slurm DIR` / `--emit-shell DIR`
-// write them (apps/reproduce.cpp; docs/distributed.md).
+//! @file
+//! The Table 1 sweep as scripts for a cluster or a plain shell, one task per
+//! planned run (reproduce/protocol.h). Each task is one `fluxion train` with
+//! every setting spelled out, its own --out and --auto-resume, so a task that
+//! is requeued or run again continues its run, and a finished one does
+//! nothing. `fluxion reproduce table1 --emit-slurm DIR` / `--emit-shell DIR`
+//! write them (apps/reproduce.cpp; docs/distributed.md).
 #pragma once
 
 #include <string>

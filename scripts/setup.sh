@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-dev libomp-dev  # the fuzz targets: libFuzzer, clang's OpenMP (scripts/fuzz.sh)
   zlib1g-dev                   # compressed datasets
   doxygen                      # the API reference (scripts/api_docs.sh)
+  libopenmpi-dev openmpi-bin   # data-parallel training: mpirun -np N fluxion train --distributed
   dataset-fashion-mnist        # the embedded default dataset (/usr/share/datasets/fashion-mnist)
 )
 

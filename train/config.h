@@ -40,6 +40,12 @@ struct TrainConfig {
   /// diverged; 0: stop at the first.
   std::int64_t skip_nonfinite = 0;
   std::string out_dir = "runs/latest";
+  /// Data-parallel over the ranks of `mpirun` (train/data_parallel.h):
+  /// batch_size is then each rank's share of the step.
+  bool distributed = false;
+  /// Seconds a distributed rank waits for the others in a collective before
+  /// the job is stopped (a rank died or hung).
+  double collective_timeout = 600;
 };
 
 /// The optimizer settings of the paper's Section 4 (docs/optimizers.md), for

@@ -19,7 +19,9 @@
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
+#include "dist/distributed.h"
 #include "train/checkpoint.h"
+#include "train/data_parallel.h"
 #include "train/progress.h"
 
 namespace fluxion::train {
@@ -128,6 +130,8 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t nu
   }
   model.train(was_training);
   EvalResult r;
+  r.images = seen;
+  r.wrong = wrong;
   r.loss = loss_sum / static_cast<double>(seen);
   r.error = static_cast<double>(wrong) / static_cast<double>(seen);
   for (std::size_t k = 0; k < correct.size(); ++k)
@@ -162,7 +166,10 @@ TrainConfig read_run_config(const std::string& out_dir) {
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   validate(config);
-  std::ostream& log = options.log ? *options.log : std::cout;
+  const Replicas replicas = start_replicas(config);
+  // Rank 0 speaks and writes for the run; the other ranks train silently.
+  std::ostream silent(nullptr);
+  std::ostream& log = !replicas.writes() ? silent : options.log ? *options.log : std::cout;
   if (config.threads > 0) set_num_threads(config.threads);
   // Recorded as used, so a resumed run takes the same thread count (the
   // float sums' order, hence the bits, depend on it).
@@ -180,9 +187,10 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
                         " or choose another --out");
   }
   std::error_code made;
-  fs::create_directories(out, made);
+  if (replicas.writes()) fs::create_directories(out, made);
   FLUXION_CHECK_INPUT(!made, "--out ", out.string(), ": cannot create the folder: ", made.message());
-  const std::vector<std::string> stale = remove_stale_temporaries(out.string());
+  const std::vector<std::string> stale =
+      replicas.writes() ? remove_stale_temporaries(out.string()) : std::vector<std::string>{};
   if (!stale.empty())
     log << "removed " << stale.size() << " temporary file" << (stale.size() == 1 ? "" : "s")
         << " left in " << out.string() << " by an interrupted run (" << stale.front() << (stale.size() > 1 ? ", ..." : "")
@@ -201,7 +209,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
                         .mean(info.mean)
                         .std(info.std)
                         .seed(config.seed)
-                        .workers(config.workers);
+                        .workers(config.workers)
+                        .num_replicas(replicas.size)
+                        .rank(replicas.rank);
   data::DataLoader train_loader(train_set, data::LoaderOptions(base).shuffle(true).augment(augment));
   data::DataLoader test_loader(test_set, data::LoaderOptions(base).shuffle(false));
 
@@ -214,29 +224,44 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   auto optimizer = optim::make_optimizer(config.optimizer, model->parameters(), resolved_optimizer_options(config));
   optim::LRScheduler scheduler(*optimizer, parse_schedule(config.schedule, config.epochs));
 
-  const std::string record = run_record(config).dump(2);
+  nlohmann::json record_json = run_record(config);
+  if (replicas.distributed) record_json["ranks"] = replicas.size;
+  const std::string record = record_json.dump(2);
   TrainResult result;
   result.out_dir = out.string();
   std::int64_t start = 0;
   if (options.resume) {
+    // The shares of each batch, hence the run, depend on the number of ranks.
+    const nlohmann::json before = read_json_file((out / "config.json").string(), "--resume");
+    const int ranks_before = before.is_object() ? before.value("ranks", 1) : 1;
+    FLUXION_CHECK_INPUT(ranks_before == replicas.size, "--resume ", out.string(), ": the run was trained on ",
+                        ranks_before, ranks_before == 1 ? " process" : " ranks", ", and resumes only on as many",
+                        ranks_before > 1 ? " (mpirun -np " + std::to_string(ranks_before) + " ... --distributed)" : "",
+                        "; this is ", replicas.size);
     const CheckpointInfo saved = load_checkpoint(last.string(), *model, *optimizer);
     start = saved.epochs_done;
     result.best_test_error = saved.best_test_error;
     default_generator().set_state(saved.generator_state);
     scheduler.set_last_epoch(start);
-    truncate_metrics(out, start);
+    if (replicas.writes()) truncate_metrics(out, start);
     FLUXION_CHECK_INPUT(start < config.epochs, "--resume ", out.string(), ": the run already did ", start, " of ",
                         config.epochs, " epochs; pass a larger --epochs to train further");
     log << "resuming " << out.string() << " after epoch " << start << "\n";
-  } else {
+  } else if (replicas.writes()) {
     for (const char* name : {"metrics.jsonl", "metrics.csv"}) fs::remove(out / name);
   }
-  write_file_atomically((out / "config.json").string(), record + "\n", "fluxion train");
+  if (replicas.writes()) write_file_atomically((out / "config.json").string(), record + "\n", "fluxion train");
+  // The same start everywhere (seeded alike anyway; a resume read one file).
+  broadcast_state(replicas, *model);
 
   log << "fluxion train: " << config.model << " (" << model->num_parameters() << " parameters) on "
       << config.dataset << " (" << train_set->size() << " training, " << test_set->size() << " test images), "
       << config.optimizer << ", " << config.epochs << " epochs of batch " << config.batch_size << ", "
-      << get_num_threads() << " threads, on " << device << "\n";
+      << get_num_threads() << " threads, on " << device
+      << (replicas.distributed ? detail::concat(", on each of ", replicas.size, " ranks (global batch ",
+                                                config.batch_size * replicas.size, ")")
+                               : std::string())
+      << "\n";
   Progress progress(log, config.epochs, train_loader.batches_per_epoch());
 
   for (std::int64_t epoch = start; epoch < config.epochs; ++epoch) {
@@ -256,18 +281,31 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       std::vector<Tensor> buffers_before;
       if (config.skip_nonfinite > 0)
         for (const auto& [name, b] : model->named_buffers()) buffers_before.push_back(b.clone());
-      const Tensor labels = batch->labels.to(device);
-      const Tensor logits = model->forward(batch->images.to(device));
-      const Tensor loss = cross_entropy(logits, labels);
-      const double value = loss.item();
-      // The checks: a NaN or infinite loss, or (after backward) gradient.
-      std::string bad =
-          std::isfinite(value) ? "" : std::string("the loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf");
-      if (bad.empty()) {
-        loss.backward();
-        if (options.after_backward) options.after_backward(*model);
-        if (!gradients_finite(*model)) bad = "a gradient became NaN or infinite";
+      // This rank's share of the step (all of it unless distributed; a share
+      // of a small last batch may be empty).
+      const std::int64_t count = batch->labels.size(0);
+      double value = 0;
+      std::int64_t batch_wrong = 0;
+      bool loss_finite = true;
+      if (count > 0) {
+        const Tensor labels = batch->labels.to(device);
+        const Tensor logits = model->forward(batch->images.to(device));
+        const Tensor loss = cross_entropy(logits, labels);
+        value = loss.item();
+        loss_finite = std::isfinite(value);
+        batch_wrong = count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
+        if (loss_finite) loss.backward();
+        if (loss_finite && options.after_backward) options.after_backward(*model);
       }
+      // Distributed: the ranks' gradients become the global batch's.
+      const StepTotals step = reduce_step(replicas, *model, count, batch->global_size, value, batch_wrong, loss_finite);
+      // The checks: a NaN or infinite loss, or gradient (the same verdict on every rank).
+      std::string bad;
+      if (!step.finite)
+        bad = !loss_finite ? std::string("the loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf")
+                           : std::string("the loss became NaN or infinite on another rank");
+      else if (!gradients_finite(*model))
+        bad = "a gradient became NaN or infinite";
       if (!bad.empty()) {
         if (m.skipped_batches < config.skip_nonfinite) {
           ++m.skipped_batches;  // no update; the next batch starts with zero_grad
@@ -290,13 +328,14 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
             "."));
       }
       optimizer->step();
-      const auto count = batch->labels.size(0);
-      loss_sum += value * static_cast<double>(count);
-      wrong += count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
-      seen += count;
+      loss_sum += step.loss_sum;
+      wrong += static_cast<std::int64_t>(step.wrong);
+      seen += batch->global_size;
       progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
       if (options.on_step)
-        options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(), value, *model, *optimizer});
+        options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(),
+                         replicas.distributed ? step.loss_sum / static_cast<double>(batch->global_size) : value,
+                         *model, *optimizer});
     }
     if (seen == 0)
       throw TrainingDiverged(detail::concat("every batch of epoch ", epoch + 1,
@@ -304,29 +343,39 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
     m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
     m.train_loss = loss_sum / static_cast<double>(seen);
     m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);
+    // Distributed: each rank evaluates its share of the test set with rank 0's
+    // batchnorm statistics (each rank's own moved with its own batches).
+    broadcast_state(replicas, *model);
     const EvalResult test = evaluate(*model, test_loader, info.num_classes);
-    m.test_loss = test.loss;
-    m.test_error = test.error;
+    double test_loss_sum = test.images > 0 ? test.loss * static_cast<double>(test.images) : 0.0;
+    std::int64_t test_wrong = test.wrong, test_images = test.images;
+    reduce_evaluation(replicas, test_loss_sum, test_wrong, test_images);
+    m.test_loss = replicas.distributed ? test_loss_sum / static_cast<double>(test_images) : test.loss;
+    m.test_error = replicas.distributed ? static_cast<double>(test_wrong) / static_cast<double>(test_images) : test.error;
     scheduler.step();
     m.seconds = seconds_since(t0);
 
     if (m.test_error < result.best_test_error) {
       result.best_test_error = m.test_error;
-      save_model(best.string(), *model, record);
+      if (replicas.writes()) save_model(best.string(), *model, record);
     }
-    // Metrics first: a crash between the two leaves an extra line that a
-    // resume drops (truncate_metrics), never a checkpoint without its line.
-    append_metrics(out, m);
-    CheckpointInfo info_out;
-    info_out.epochs_done = epoch + 1;
-    info_out.best_test_error = result.best_test_error;
-    info_out.config_json = record;
-    info_out.generator_state = default_generator().state();
-    save_checkpoint(last.string(), *model, *optimizer, info_out);
+    if (replicas.writes()) {
+      // Metrics first: a crash between the two leaves an extra line that a
+      // resume drops (truncate_metrics), never a checkpoint without its line.
+      append_metrics(out, m);
+      CheckpointInfo info_out;
+      info_out.epochs_done = epoch + 1;
+      info_out.best_test_error = result.best_test_error;
+      info_out.config_json = record;
+      info_out.generator_state = default_generator().state();
+      save_checkpoint(last.string(), *model, *optimizer, info_out);
+    }
     progress.epoch(m);
     result.history.push_back(m);
     if (options.on_epoch) options.on_epoch(m);
   }
+  // Every rank returns once rank 0 has written the last checkpoint.
+  if (replicas.distributed) dist::barrier("the end of training");
   return result;
 }
 

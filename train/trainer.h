@@ -86,6 +86,7 @@ TrainConfig read_run_config(const std::string& out_dir);
 
 struct EvalResult {
   double loss = 0, error = 0;
+  std::int64_t images = 0, wrong = 0;  ///< images evaluated, and misclassified
   std::vector<double> class_accuracy;  ///< per class, NaN for a class with no images
 };
 /// Mean cross-entropy, error rate and per-class accuracy over one pass of

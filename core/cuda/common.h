@@ -1,6 +1,7 @@
 // What every file of the CUDA backend shares: checked calls, the stream and
-// library handles of each device, and the device guard. Only core/cuda/ and
-// optim/fused_rules.cu include this; everything else sees core/cuda.h.
+// library handles of each device, and the device guard. Only core/cuda/,
+// optim/fused_rules.cu and dist/nccl.cpp include this; everything else sees
+// core/cuda.h.
 //
 // One stream per device carries all of Fluxion's work on it (kernels, cuBLAS,
 // cuDNN, copies), so work is ordered without events, and memory freed to the
