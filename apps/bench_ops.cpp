@@ -92,6 +92,7 @@ void add_bench_command(CLI::App& app) {
   add_bench_optim_command(bench);
   add_bench_loader_command(bench);
   add_bench_gpu_command(bench);
+  add_bench_distributed_command(bench);
   add_bench_model_options(bench);
 }
 

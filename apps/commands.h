@@ -19,6 +19,7 @@ void add_bench_ops_command(CLI::App* bench);    // bench_ops.cpp
 void add_bench_optim_command(CLI::App* bench);  // bench_optim.cpp
 void add_bench_loader_command(CLI::App* bench);  // bench_loader.cpp
 void add_bench_gpu_command(CLI::App* bench);     // bench_gpu.cpp
+void add_bench_distributed_command(CLI::App* bench);  // bench_distributed.cpp
 // bench_model.cpp: `bench --model NAME ...` (options on `bench` itself, run
 // when no subcommand is given). Register after the subcommands.
 void add_bench_model_options(CLI::App* bench);
