@@ -105,20 +105,18 @@ void write_report(const reproduce::Protocol& p, const Table1Flags& f, const std:
 
 // The `fluxion reproduce table1` arguments that make the same plan, writing
 // only the table (gather.sh).
-std::vector<std::string> gather_arguments(const reproduce::Protocol& p, const Table1Flags& f, const std::string& out) {
+std::vector<std::string> gather_arguments(const Table1Flags& f, const std::string& out) {
   auto joined = [](const std::vector<std::string>& names) {
     std::string s;
     for (const std::string& n : names) s += (s.empty() ? "" : ",") + n;
     return s;
   };
-  std::vector<std::string> models, datasets;
-  for (const reproduce::Experiment& e : p.experiments) {
-    if (std::find(models.begin(), models.end(), e.model) == models.end()) models.push_back(e.model);
-    if (std::find(datasets.begin(), datasets.end(), e.dataset) == datasets.end()) datasets.push_back(e.dataset);
-  }
-  std::vector<std::string> args = {"reproduce", "table1", "--protocol", f.protocol,  "--dataset", joined(datasets),
-                                   "--model",   joined(models), "--optimizers", joined(f.optimizers),
-                                   "--seeds",   std::to_string(f.seeds)};
+  // The lists as the user gave them: the protocol turns them into the same
+  // experiments again (empty: its own choice per dataset).
+  std::vector<std::string> args = {"reproduce", "table1", "--protocol", f.protocol};
+  if (!f.datasets.empty()) args.insert(args.end(), {"--dataset", joined(f.datasets)});
+  if (!f.models.empty()) args.insert(args.end(), {"--model", joined(f.models)});
+  args.insert(args.end(), {"--optimizers", joined(f.optimizers), "--seeds", std::to_string(f.seeds)});
   if (f.epochs > 0) args.insert(args.end(), {"--epochs", std::to_string(f.epochs)});
   if (f.subset >= 0) args.insert(args.end(), {"--subset", std::to_string(f.subset)});
   if (!f.reference_curves.empty())
@@ -150,7 +148,7 @@ void emit_scripts(const reproduce::Protocol& p, const Table1Flags& f, std::vecto
   o.fluxion = fs::canonical("/proc/self/exe", ignored).string();
   if (o.fluxion.empty()) o.fluxion = "fluxion";
   o.sbatch = f.sbatch;
-  o.gather_args = gather_arguments(p, f, out);
+  o.gather_args = gather_arguments(f, out);
   o.description = p.description;
   std::cout << "fluxion reproduce table1: " << runs.size() << (runs.size() == 1 ? " task" : " tasks") << " for "
             << p.description << "\n";

@@ -4,10 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
-#include <regex>
 #include <system_error>
 
 #include "core/error.h"
@@ -30,13 +31,44 @@ void sync_directory_of(const std::string& path, const std::string& who) {
   FLUXION_CHECK_INPUT(rc == 0, who, ": '", path, "': cannot sync folder '", dir, "': ", errno_text(err));
 }
 
+// This machine's name as it appears in temporary files: letters, digits and
+// '-' only, so the name splits at its dots.
+const std::string& host_tag() {
+  static const std::string tag = [] {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || !name[0]) return std::string("host");
+    std::string t(name);
+    for (char& c : t)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') c = '-';
+    return t;
+  }();
+  return tag;
+}
+
+// The writer's pid when `name` is "<target>.tmp.<host>.<pid>.<n>" written on
+// this machine, else 0 (not a temporary, or another machine's: its process
+// cannot be asked about from here).
+pid_t temporary_file_pid(const std::string& name) {
+  const std::size_t tmp = name.rfind(".tmp.");
+  if (tmp == std::string::npos || tmp == 0) return 0;
+  const std::string rest = name.substr(tmp + 5);  // host.pid.n
+  const std::size_t a = rest.find('.'), b = a == std::string::npos ? a : rest.find('.', a + 1);
+  if (b == std::string::npos || rest.substr(0, a) != host_tag()) return 0;
+  const std::string pid = rest.substr(a + 1, b - a - 1), n = rest.substr(b + 1);
+  auto digits = [](const std::string& t) {
+    return !t.empty() && t.size() <= 9 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return digits(pid) && digits(n) ? static_cast<pid_t>(std::stol(pid)) : 0;
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(std::string path, std::string who) : path_(std::move(path)), who_(std::move(who)) {
-  // pid and a per-process counter: two writes of one path, from two
-  // processes or two threads, never share a temporary file.
+  // Machine, pid and a per-process counter: two writes of one path, from two
+  // machines (a shared file system), processes or threads, never share a
+  // temporary file.
   static std::atomic<std::uint64_t> count{0};
-  tmp_path_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(count++);
+  tmp_path_ = path_ + ".tmp." + host_tag() + "." + std::to_string(::getpid()) + "." + std::to_string(count++);
   fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   FLUXION_CHECK_INPUT(fd_ >= 0, who_, ": cannot write '", path_, "': cannot create '", tmp_path_, "': ", errno_text(errno));
 }
@@ -81,16 +113,13 @@ void write_file_atomically(const std::string& path, std::string_view bytes, cons
 }
 
 std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
-  static const std::regex temporary(R"(.+\.tmp\.([0-9]{1,9})\.[0-9]+)");
   std::vector<std::string> removed;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    std::smatch m;
-    if (!std::regex_match(name, m, temporary)) continue;
-    const auto pid = static_cast<pid_t>(std::stol(m[1].str()));
+    const pid_t pid = temporary_file_pid(name);
     // kill(pid, 0) sends nothing; ESRCH says no such process exists.
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
     std::error_code ignored;
     if (std::filesystem::remove(entry.path(), ignored)) removed.push_back(name);
   }

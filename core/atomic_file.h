@@ -1,5 +1,5 @@
 //! @file
-//! Files that are never seen half-written. Bytes go to "<path>.tmp.<pid>.<n>"
+//! Files that are never seen half-written. Bytes go to "<path>.tmp.<host>.<pid>.<n>"
 //! in the destination's folder; commit() flushes them to disk (fsync), renames
 //! the temporary over `path` and syncs the folder. A crash at any point leaves
 //! the old file or the whole new one; a failure before commit() removes the
@@ -38,9 +38,11 @@ class AtomicFile {
 void write_file_atomically(const std::string& path, std::string_view bytes, const std::string& who);
 
 /// A process killed mid-write (SIGKILL, power loss) leaves its temporary
-/// "<name>.tmp.<pid>.<n>" behind; nothing reads it. Removes those in `dir`
-/// whose process is gone (a live pid, this one's or another writer's, is left
-/// alone) and returns their names. Errors are ignored: this is tidying.
+/// "<name>.tmp.<host>.<pid>.<n>" behind; nothing reads it. Removes those in
+/// `dir` that this machine wrote and whose process is gone; a live pid (this
+/// one's or another writer's) and other machines' files (on a shared file
+/// system, where their pids mean nothing here) are left alone. Returns the
+/// names removed. Errors are ignored: this is tidying.
 std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 
 }  // namespace fluxion

@@ -26,7 +26,7 @@ struct Device {
 inline constexpr Device kCPU{DeviceType::cpu, 0};
 
 /// "cpu", "cuda" (device 0) or "cuda:N"; throws InputError naming `what`
-/// (e.g. "--device") on anything else. Syntax only: whether that GPU exists
+/// (for example "--device") on anything else. Syntax only: whether that GPU exists
 /// is checked where it is first used.
 Device parse_device(const std::string& text, const char* what = "device");
 

@@ -25,7 +25,7 @@ struct SafetensorsFile {
 };
 
 /// Writes `tensors` (any strides; written row-major) and `metadata` to `path`.
-/// Atomic: the bytes go to "<path>.tmp.<pid>.<n>" in the same directory, are
+/// Atomic: the bytes go to "<path>.tmp.<host>.<pid>.<n>" in the same directory, are
 /// flushed to disk, and the temporary file is then renamed over `path`, so a
 /// crash leaves either the old file or the whole new one, never a partial one.
 /// Throws fluxion::Error naming the path on any failure.

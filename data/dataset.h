@@ -11,7 +11,7 @@
 namespace fluxion::data {
 
 struct Dataset {
-  std::string name;                 ///< e.g. "cifar10 train", for messages
+  std::string name;                 ///< for example "cifar10 train", for messages
   std::int64_t channels = 0, height = 0, width = 0;
   std::int64_t num_classes = 0;     ///< labels are in [0, num_classes)
   std::vector<std::uint8_t> pixels;  ///< size() * image_bytes() bytes

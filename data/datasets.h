@@ -14,13 +14,15 @@ namespace fluxion::data {
 struct DatasetInfo {
   std::string name;  ///< "cifar10", as on the command line
   std::int64_t num_classes = 0, channels = 0, height = 0, width = 0;
-  /// Per-channel mean and standard deviation of the pixels scaled to [0, 1],
-  /// for normalising inputs to (x - mean) / std.
-  std::vector<float> mean, std;
+  /// Per-channel mean of the pixels scaled to [0, 1], for normalising inputs
+  /// to (x - mean) / std.
+  std::vector<float> mean;
+  std::vector<float> std;  ///< per-channel standard deviation, as mean
   std::string default_dir;  ///< where the files are when no --data-dir is given; "" if nowhere
-  /// The images in the official splits (for time estimates; the readers
-  /// take whatever count a file's header states).
-  std::int64_t train_images = 0, test_images = 0;
+  /// The images in the official training split (for time estimates; the
+  /// readers take whatever count a file's header states).
+  std::int64_t train_images = 0;
+  std::int64_t test_images = 0;  ///< the images in the official test split, as train_images
 };
 
 /// Throws InputError listing the known names for an unknown one.

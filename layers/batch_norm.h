@@ -26,7 +26,8 @@ class BatchNorm : public Module {
   std::string extra_repr() const override;
 
   BatchNormOptions options;
-  Tensor weight, bias;                                    ///< [C], undefined unless affine
+  Tensor weight;  ///< [C], undefined unless affine
+  Tensor bias;    ///< [C], undefined unless affine
   Tensor running_mean, running_var, num_batches_tracked;  ///< undefined unless track_running_stats
 
  protected:

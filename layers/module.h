@@ -98,7 +98,7 @@ class Module {
  protected:
   /// Registers a parameter (requires_grad is set) and returns it.
   Tensor register_parameter(const std::string& name, Tensor tensor, bool requires_grad = true);
-  /// An undefined tensor registers nothing (e.g. a layer built without bias).
+  /// An undefined tensor registers nothing (for example a layer built without bias).
   Tensor register_buffer(const std::string& name, Tensor tensor);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {

@@ -39,7 +39,7 @@ std::vector<EpochMetrics> read_metrics(const std::string& run_dir, std::vector<s
 
 /// The run's name in a legend: the directory's name, followed by
 /// " (optimizer, model)" when RUN_DIR/config.json has those keys (strings, or
-/// objects with a string "name"), e.g. "run3 (adabayes, resnet20)". Without a
+/// objects with a string "name"), for example "run3 (adabayes, resnet20)". Without a
 /// config.json, just the name. Throws fluxion::InputError for a missing
 /// RUN_DIR, or a config.json that is unreadable or not a JSON object.
 std::string run_label(const std::string& run_dir);

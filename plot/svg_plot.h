@@ -32,9 +32,10 @@ struct Series {
 struct Axis {
   std::string label{};
   bool log = false;  ///< base-10 log scale; points <= 0 cannot be drawn on it and are left out like NaNs
-  /// Fixed ends. Unset: the data range, widened to the nearest tick (linear)
-  /// or to whole decades (log). Must be finite, and > 0 on a log axis.
-  std::optional<double> min{}, max{};
+  /// Fixed low end. Unset: the data range, widened to the nearest tick
+  /// (linear) or to whole decades (log). Must be finite, and > 0 on a log axis.
+  std::optional<double> min{};
+  std::optional<double> max{};  ///< fixed high end, as min
   bool integer = false;  ///< linear axes: ticks only at whole numbers (epochs)
 };
 
@@ -101,13 +102,13 @@ struct Scale {
 
 /// Ticks every 1, 2 or 5 x 10^k, the step chosen to give about `target_ticks`
 /// ticks over [data_min, data_max] (integer: a step of at least 1); the extent
-/// is the data range widened to the nearest ticks outside it, e.g. 0..0.93 ->
+/// is the data range widened to the nearest ticks outside it, for example 0..0.93 ->
 /// 0, 0.2, ..., 1.0. A single value v gets a range around it. Requires finite
 /// data_min <= data_max.
 Scale linear_scale(double data_min, double data_max, int target_ticks = 6, bool integer = false);
 
 /// Whole decades covering [data_min, data_max] (both > 0, finite), a tick at
-/// each, e.g. 3e-4..2 -> 1e-4, 1e-3, ..., 10; with more than 8 decades, every
+/// each, for example 3e-4..2 -> 1e-4, 1e-3, ..., 10; with more than 8 decades, every
 /// 2nd, 3rd, ... decade is labelled and the others are minor ticks.
 Scale log_scale(double data_min, double data_max);
 

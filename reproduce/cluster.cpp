@@ -86,8 +86,12 @@ std::vector<std::string> train_arguments(const PlannedRun& run) {
 std::string slurm_script(const std::vector<PlannedRun>& runs, const ClusterOptions& o, const std::string& out_dir) {
   FLUXION_CHECK_INPUT(!runs.empty(), "--emit-slurm: the plan has no runs");
   // #SBATCH lines are not shell: a quoted path would keep its quotes.
-  FLUXION_CHECK_INPUT(out_dir.find_first_of(" \t\n'\"") == std::string::npos, "--out '", out_dir,
-                      "': Slurm's #SBATCH --output cannot name a path with spaces or quotes; choose another --out");
+  FLUXION_CHECK_INPUT(out_dir.find_first_of(" \t\n'\"%") == std::string::npos, "--out '", out_dir,
+                      "': Slurm's #SBATCH --output cannot name a path with spaces, quotes or %; choose another --out");
+  // Each task is given one GPU, which it sees as cuda:0.
+  const std::string& device = runs.front().config.device;
+  FLUXION_CHECK_INPUT(device == "cpu" || device == "cuda", "--device ", device,
+                      ": a Slurm task sees only the GPU it is given (--gres=gpu:1), as cuda; pass --device cuda");
   std::ostringstream out;
   out << "#!/usr/bin/env bash\n";
   // Slurm reads #SBATCH lines only before the first command, so they come first.
@@ -96,6 +100,7 @@ std::string slurm_script(const std::vector<PlannedRun>& runs, const ClusterOptio
       << "#SBATCH --ntasks=1\n"
       << "#SBATCH --cpus-per-task=" << (runs.front().config.threads > 0 ? runs.front().config.threads : 4) << "\n"
       << "#SBATCH --requeue\n"
+      << "#SBATCH --open-mode=append\n"  // a requeued task adds to its log, not over it
       << "#SBATCH --output=" << out_dir << "/slurm/%A_%a.log\n";
   if (runs.front().config.device.rfind("cuda", 0) == 0) out << "#SBATCH --gres=gpu:1\n";
   for (const std::string& line : o.sbatch) out << "#SBATCH " << line << "\n";
@@ -105,6 +110,8 @@ std::string slurm_script(const std::vector<PlannedRun>& runs, const ClusterOptio
       << "# Test one task here: SLURM_ARRAY_TASK_ID=0 bash table1.sbatch\n"
       << "set -euo pipefail\n";
   write_fluxion_variable(out, o);
+  // Without --threads a task uses the CPUs Slurm gave it, not the node's cores.
+  if (runs.front().config.threads == 0) out << "export FLUXION_NUM_THREADS=${SLURM_CPUS_PER_TASK:-4}\n";
   write_task_function(out, runs);
   out << ": \"${SLURM_ARRAY_TASK_ID:?not set: submit with sbatch, or set it to a task number}\"\n"
       << "run_task \"$SLURM_ARRAY_TASK_ID\"\n";

@@ -18,7 +18,7 @@ namespace fluxion::reproduce {
 struct ClusterOptions {
   std::string fluxion;                    ///< the fluxion executable the scripts call (overridable by $FLUXION)
   std::string job_name = "fluxion-table1";
-  std::vector<std::string> sbatch;        ///< extra `#SBATCH` lines, e.g. "--partition=gpu", "--time=48:00:00"
+  std::vector<std::string> sbatch;        ///< extra `#SBATCH` lines, for example "--partition=gpu", "--time=48:00:00"
   std::vector<std::string> gather_args;   ///< `fluxion reproduce table1 ... --report-only`: the table of the runs
   std::string description;                ///< one line for the scripts' header
 };

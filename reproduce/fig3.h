@@ -31,7 +31,8 @@ struct Fig3Point {
   std::int64_t index = 0;             ///< flat index into the parameter
   double mean_square_gradient = 0;    ///< bias-corrected <g^2> of the summed-loss gradient
   double posterior_variance = 0;      ///< sigma^2_post: AdaBayes's learning rate for the weight
-  double prior_variance = 0, lr = 0;  ///< sigma^2 (Eq. 23) and eta at that moment
+  double prior_variance = 0;  ///< sigma^2 (Eq. 23) at that moment
+  double lr = 0;              ///< eta at that moment
   double adam_lr() const;             ///< eta / sqrt(<g^2>): the x axis
   double fixed_point() const;         ///< Eq. 21 for this point
   /// |sigma^2_post / Eq. 21 - 1| <= tolerance.

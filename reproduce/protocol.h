@@ -53,7 +53,7 @@ struct Protocol {
 Protocol make_protocol(const std::string& name, std::vector<std::string> datasets = {},
                        const std::vector<std::string>& models = {});
 
-/// Shorter (or longer) runs than the protocol's, e.g. to try the command
+/// Shorter (or longer) runs than the protocol's, for example to try the command
 /// out: epochs > 0 replaces the epochs (lr / 10 after three quarters of
 /// them), subset >= 0 the training images (0: all). Each change is added to
 /// the description, which the table states.

@@ -58,7 +58,8 @@ std::string table1_markdown(const Table1& table);
 /// pretrained curves, docs/data/luo2019-curves.csv).
 struct ReferenceCurve {
   std::string model, dataset, optimizer;  ///< "resnet34", "cifar10", "adam"
-  std::vector<double> epoch, test_error;  ///< test error in %
+  std::vector<double> epoch;
+  std::vector<double> test_error;  ///< test error in %
 };
 /// Reads the CSV written by scripts/luo_curves.py (columns model, optimizer,
 /// lr, epoch, train_acc, test_acc, source; accuracies in %; models "resnet"

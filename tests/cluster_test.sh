@@ -42,7 +42,7 @@ done
 [[ $(printf '%s\n' "${outs[@]}" | sort -u | wc -l) -eq 6 ]] || fail "the 6 tasks do not have 6 different --out folders"
 FLUXION=$dir/dry-fluxion SLURM_ARRAY_TASK_ID=6 bash "$script" >"$dir/dry.log" 2>&1
 [[ $? -eq 2 ]] && grep -q "no task '6': expected 0 to 5" "$dir/dry.log" || fail "task 6 of 0..5 was not refused"
-bash "$script" >"$dir/dry.log" 2>&1 && fail "the Slurm script ran without SLURM_ARRAY_TASK_ID"
+env -u SLURM_ARRAY_TASK_ID bash "$script" >"$dir/dry.log" 2>&1 && fail "the Slurm script ran without SLURM_ARRAY_TASK_ID"
 echo "ok: --emit-slurm: 6 array tasks, each a valid fluxion train with its own folder"
 
 # --- 2. a plain shell ----------------------------------------------------------
@@ -87,6 +87,18 @@ for i in "${!other[@]}"; do [[ ${other[$i]} == --seed ]] && other[$((i + 1))]=7;
 [[ $? -eq 2 ]] && grep -q "sbatch needs --emit-slurm" "$dir/bad.log" || fail "--sbatch without --emit-slurm"
 "$fluxion" reproduce table1 --out "$dir/with space" --emit-slurm "$dir/s2" >"$dir/bad.log" 2>&1
 [[ $? -eq 2 ]] && grep -q "cannot name a path with spaces" "$dir/bad.log" || fail "a Slurm log path with a space"
+# A bare cosine schedule is recorded with its length; a rerun still matches it.
+cos=(train --model small_cnn --dataset cifar10 --data-dir "$2/cifar" --subset 16 --epochs 1 --schedule cosine
+     --threads 1 --out "$dir/cosine" --auto-resume)
+"$fluxion" "${cos[@]}" >/dev/null 2>&1 || fail "a cosine run exited $?"
+"$fluxion" "${cos[@]}" >"$dir/cos.log" 2>&1
+[[ $? -eq 0 ]] && grep -q "nothing to do" "$dir/cos.log" || fail "rerunning a cosine run: $(tail -1 "$dir/cos.log")"
+# gather.sh plans what the tasks ran: the lists as given, each dataset with its own model.
+"$fluxion" reproduce table1 --dataset cifar10,fashion-mnist --epochs 1 --out "$dir/mixed" --emit-shell "$dir/mixed-jobs" \
+  >"$dir/mixed.log" 2>&1 || fail "--emit-shell of two datasets exited $?"
+[[ $(grep -cE '^    [0-9]+\) args=\(train ' "$dir/mixed-jobs/run_all.sh") -eq 54 ]] || fail "expected 54 tasks (2 x 9 x 3)"
+grep -q -- "--dataset cifar10,fashion-mnist --optimizers" "$dir/mixed-jobs/gather.sh" && ! grep -q -- "--model" "$dir/mixed-jobs/gather.sh" ||
+  fail "gather.sh does not plan the same experiments: $(tail -1 "$dir/mixed-jobs/gather.sh")"
 echo "ok: refusals"
 
 echo "$failures failure(s)"

@@ -370,13 +370,21 @@ TEST_CASE("reproduce: cluster scripts quote every argument and spell out each ru
   ClusterOptions o;
   o.fluxion = "/opt/fluxion bin/fluxion";
   o.gather_args = {"reproduce", "table1", "--out", "/r", "--report-only"};
+  o.sbatch = {"--time=1:00:00"};
   const std::string slurm = slurm_script(runs, o, "/r");
   CHECK(slurm.find("#SBATCH --array=0-0\n") != std::string::npos);
   CHECK(slurm.find("#SBATCH --gres=gpu:1\n") != std::string::npos);  // a cuda run asks for a GPU
   CHECK(slurm.find("FLUXION=${FLUXION:-'/opt/fluxion bin/fluxion'}") != std::string::npos);
-  CHECK(slurm.find("\n#SBATCH") < slurm.find("\nset -euo pipefail"));  // Slurm stops reading at the first command
+  CHECK(slurm.find("#SBATCH --time=1:00:00\n") != std::string::npos);
+  CHECK(slurm.find("#SBATCH --open-mode=append\n") != std::string::npos);  // a requeue adds to its log
+  CHECK(slurm.find("export FLUXION_NUM_THREADS=${SLURM_CPUS_PER_TASK:-4}\n") != std::string::npos);
+  CHECK(slurm.rfind("\n#SBATCH") < slurm.find("\nset -euo pipefail"));  // Slurm stops reading at the first command
   CHECK(gather_script(o).find("\"$FLUXION\" reproduce table1 --out /r --report-only\n") != std::string::npos);
   CHECK(test::error_message<InputError>([&] { slurm_script(runs, o, "/my runs"); }).find("spaces") !=
         std::string::npos);
   CHECK(test::error_message<InputError>([&] { slurm_script({}, o, "/r"); }).find("no runs") != std::string::npos);
+  CHECK(test::error_message<InputError>([&] { slurm_script(runs, o, "/r/%j"); }).find("%") != std::string::npos);
+  runs[0].config.device = "cuda:1";
+  CHECK(test::error_message<InputError>([&] { slurm_script(runs, o, "/r"); }).find("pass --device cuda") !=
+        std::string::npos);
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -385,17 +386,34 @@ TEST_CASE("atomic files: temporaries of a killed writer are removed, a live writ
   REQUIRE(child >= 0);
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
-  const std::string dead = std::to_string(child), alive = std::to_string(::getpid());
-  for (const std::string& name : {"last.safetensors.tmp." + dead + ".0", "metrics.jsonl.tmp." + dead + ".17",
-                                 "last.safetensors.tmp." + alive + ".3", std::string("notes.tmp.txt"), std::string("last.safetensors")})
-    std::ofstream(dir.file(name)) << "x";
+  const std::string dead = std::to_string(child), self = std::to_string(::getpid());
+  const std::string parent = std::to_string(::getppid());  // alive: it runs this test
+  // This machine as temporaries name it: the host name, letters, digits and '-'.
+  char host_name[256] = {};
+  ::gethostname(host_name, sizeof host_name - 1);
+  std::string host = host_name;
+  for (char& c : host) c = std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '-';
+  const std::string removable[] = {"last.safetensors.tmp." + host + "." + dead + ".0",
+                                   "metrics.jsonl.tmp." + host + "." + dead + ".17"};
+  const std::string kept[] = {
+      "last.safetensors.tmp." + host + "." + self + ".3",    // this process
+      "last.safetensors.tmp." + host + "." + parent + ".4",  // another live one
+      "last.safetensors.tmp.elsewhere." + dead + ".5",       // another machine's: its pid means nothing here
+      "x.tmp." + host + "." + dead + ".",                    // names that only look alike
+      ".tmp." + host + "." + dead + ".1",
+      "x.tmp." + host + ".1x.2",
+      "notes.tmp.txt",
+      "last.safetensors"};
+  for (const std::string& name : removable) std::ofstream(dir.file(name)) << "x";
+  for (const std::string& name : kept) std::ofstream(dir.file(name)) << "x";
   std::vector<std::string> removed = remove_stale_temporaries(dir.path.string());
   std::sort(removed.begin(), removed.end());
-  CHECK(removed == std::vector<std::string>{"last.safetensors.tmp." + dead + ".0", "metrics.jsonl.tmp." + dead + ".17"});
-  CHECK(!fs::exists(dir.file("last.safetensors.tmp." + dead + ".0")));
-  CHECK(fs::exists(dir.file("last.safetensors.tmp." + alive + ".3")));
-  CHECK(fs::exists(dir.file("notes.tmp.txt")));
-  CHECK(fs::exists(dir.file("last.safetensors")));
+  CHECK(removed == std::vector<std::string>(std::begin(removable), std::end(removable)));
+  for (const std::string& name : removable) CHECK(!fs::exists(dir.file(name)));
+  for (const std::string& name : kept) {
+    CAPTURE(name);
+    CHECK(fs::exists(dir.file(name)));
+  }
   CHECK(remove_stale_temporaries(dir.file("no-such-folder")).empty());
 }
 

@@ -49,7 +49,7 @@ struct TrainConfig {
 };
 
 /// The optimizer settings of the paper's Section 4 (docs/optimizers.md), for
-/// the given model and batch size: e.g. SGD lr 0.1, momentum 0.9, L2 5e-4;
+/// the given model and batch size: for example SGD lr 0.1, momentum 0.9, L2 5e-4;
 /// AdaBayes lr 1e-3, sgd_lr 0.1, batch_size, weight_decay 5e-5.
 std::map<std::string, double> paper_hyperparameters(const std::string& optimizer, const std::string& model,
                                                     std::int64_t batch_size);
@@ -76,7 +76,7 @@ struct ConfigDifference {
   std::string key, first, second;
 };
 /// The first field in which `a` and `b` differ, comparing to_json's keys
-/// except `ignored` (e.g. "threads", "out"), with the optimizer options
+/// except `ignored` (for example "threads", "out"), with the optimizer options
 /// resolved (so an option left at its paper value equals one given as that
 /// value); nullopt when they describe the same run.
 std::optional<ConfigDifference> first_difference(const TrainConfig& a, const TrainConfig& b,

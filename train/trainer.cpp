@@ -158,10 +158,10 @@ nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& i
   return model;
 }
 
-TrainConfig read_run_config(const std::string& out_dir) {
+TrainConfig read_run_config(const std::string& out_dir, const std::string& flag) {
   const fs::path path = fs::path(out_dir) / "config.json";
-  FLUXION_CHECK_INPUT(fs::exists(path), "--resume ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
-  return from_run_record(read_json_file(path.string(), "--resume"), path.string());
+  FLUXION_CHECK_INPUT(fs::exists(path), flag, " ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
+  return from_run_record(read_json_file(path.string(), flag), path.string());
 }
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {

@@ -27,8 +27,10 @@ namespace fluxion::train {
 
 struct EpochMetrics {
   std::int64_t epoch = 0;  ///< 1-based
-  double train_loss = 0, train_error = 0;  ///< errors are fractions in [0, 1]
-  double test_loss = 0, test_error = 0;
+  double train_loss = 0;    ///< mean cross-entropy over the epoch's training batches
+  double train_error = 0;   ///< a fraction in [0, 1], as test_error
+  double test_loss = 0;
+  double test_error = 0;
   double lr = 0;            ///< the (first group's) lr used during the epoch
   double images_per_s = 0;  ///< training images per second
   std::int64_t skipped_batches = 0;  ///< batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
@@ -44,7 +46,8 @@ struct TrainingDiverged : Error {
 
 /// What on_step sees after each training batch.
 struct StepInfo {
-  std::int64_t epoch = 0, batch = 0;  ///< both counted from 1
+  std::int64_t epoch = 0;             ///< counted from 1
+  std::int64_t batch = 0;             ///< counted from 1
   std::int64_t batches_per_epoch = 0;
   double loss = 0;                    ///< the batch's mean loss
   nn::Module& model;
@@ -55,13 +58,16 @@ struct StepInfo {
 struct TrainOptions {
   bool resume = false;            ///< continue the run in config.out_dir from last.safetensors
   std::ostream* log = nullptr;    ///< progress and per-epoch lines; nullptr: std::cout
-  /// Called after each epoch's checkpoint is written, and after each
-  /// training batch, e.g. to stop or inspect a run (`fluxion reproduce fig3`
-  /// samples the optimizer's state from on_step).
+  /// Called after each epoch's checkpoint is written: to stop or inspect a run.
   std::function<void(const EpochMetrics&)> on_epoch;
+  /// Called after each training batch, skipped or not (`fluxion reproduce
+  /// fig3` samples the optimizer's state from it).
   std::function<void(const StepInfo&)> on_step;
   /// Called after each batch's backward, before the gradients are checked
-  /// and the optimizer steps: to inspect, log or clip gradients.
+  /// and the optimizer steps: to inspect, log or change gradients. In a
+  /// distributed run it sees this rank's own gradients, before the ranks'
+  /// are summed (so clipping here clips per rank), and is not called on a
+  /// rank whose share of the batch is empty.
   std::function<void(nn::Module&)> after_backward;
 };
 
@@ -81,8 +87,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options = {});
 /// than failing mid-step.
 nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& info);
 
-/// The configuration recorded in OUT/config.json, for --resume.
-TrainConfig read_run_config(const std::string& out_dir);
+/// The configuration recorded in OUT/config.json, for --resume (`flag`
+/// names the option in errors).
+TrainConfig read_run_config(const std::string& out_dir, const std::string& flag = "--resume");
 
 struct EvalResult {
   double loss = 0, error = 0;
