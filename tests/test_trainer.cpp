@@ -254,6 +254,22 @@ TEST_CASE("trainer: a NaN gradient with a finite loss is caught before the step"
         std::string::npos);
 }
 
+TEST_CASE("trainer: AdaBayes runs a cosine schedule to its end, where the lr would reach 0") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 4);
+  train::TrainConfig c = small_run(dir, "cosine");
+  c.schedule = "cosine";  // over the run's 2 epochs: lr, lr / 2, (0 after the last: never set)
+  const train::TrainResult r = quiet_run(c);
+  REQUIRE(r.history.size() == 2);
+  CHECK(r.history[0].lr == doctest::Approx(1e-3));
+  CHECK(r.history[1].lr == doctest::Approx(5e-4));
+  // Resumed for 2 more epochs, the recorded cosine:2 would reach 0 at epoch 3: refused, named.
+  c.epochs = 4;
+  c.schedule = "cosine:2";  // as recorded in config.json, which --resume reads
+  CHECK(test::error_message<InputError>([&] { quiet_run(c, true); }).find("reaches 0 at epoch 3") !=
+        std::string::npos);
+}
+
 TEST_CASE("trainer: bad configurations are refused with an InputError naming the field") {
   test::TempDir dir;
   write_cifar10(dir.file("cifar"), 4);
@@ -267,6 +283,9 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   CHECK(with([](auto& c) { c.epochs = 0; }).find("--epochs") != std::string::npos);
   CHECK(with([](auto& c) { c.optimizer = "lion"; }).find("known optimizers: sgd") != std::string::npos);
   CHECK(with([](auto& c) { c.schedule = "step:x:0.1"; }).find("--schedule 'step:x:0.1'") != std::string::npos);
+  // AdaBayes's sigma^2 follows the lr: an epoch at lr 0 is refused up front.
+  CHECK(with([](auto& c) { c.schedule = "cosine:2", c.epochs = 3; }).find("the lr reaches 0 at epoch 3 of 3") !=
+        std::string::npos);
   CHECK(with([](auto& c) { c.optimizer_options["momentum"] = 0.9; c.optimizer = "adam"; }).find("momentum") !=
         std::string::npos);
   CHECK(with([&](auto& c) { c.data_dir = dir.file("nowhere"); }).find("nowhere") != std::string::npos);

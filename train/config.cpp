@@ -127,7 +127,15 @@ void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
   FLUXION_CHECK_INPUT(c.collective_timeout > 0, "--collective-timeout: expected a positive number of seconds, got ",
                       c.collective_timeout);
-  parse_schedule(c.schedule, c.epochs);
+  const optim::Schedule schedule = parse_schedule(c.schedule, c.epochs);
+  // AdaBayes's sigma^2 follows the lr (Eq. 23 with the schedule's factor),
+  // so an epoch at lr 0 would divide by zero.
+  if (c.optimizer.rfind("adabayes", 0) == 0)
+    for (std::int64_t e = 0; e < c.epochs; ++e)
+      FLUXION_CHECK_INPUT(schedule(e) > 0, "--schedule ", c.schedule, ": the lr reaches 0 at epoch ", e + 1, " of ",
+                          c.epochs, ", and ", c.optimizer,
+                          " needs lr > 0 (its sigma^2 follows the lr); end the schedule after the run (cosine:T with "
+                          "T > ", e, ")");
   // The optimizer checks its own options: build it on a stand-in parameter.
   try {
     Tensor stand_in = zeros({1}).requires_grad_();

@@ -352,7 +352,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
     reduce_evaluation(replicas, test_loss_sum, test_wrong, test_images);
     m.test_loss = replicas.distributed ? test_loss_sum / static_cast<double>(test_images) : test.loss;
     m.test_error = replicas.distributed ? static_cast<double>(test_wrong) / static_cast<double>(test_images) : test.error;
-    scheduler.step();
+    // The lr of the next epoch; after the last, none is needed (and a cosine
+    // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
+    if (epoch + 1 < config.epochs) scheduler.step();
     m.seconds = seconds_since(t0);
 
     if (m.test_error < result.best_test_error) {
