@@ -50,7 +50,7 @@ void run(CLI::App* cmd, const TrainFlags& f) {
     // A resumed run is the recorded run: only how long and on how many threads may change.
     for (const char* flag : {"--model", "--dataset", "--optimizer", "--lr", "--sgd-lr", "--momentum",
                              "--weight-decay", "--betas", "--batch-size", "--schedule", "--seed", "--subset",
-                             "--augment", "--out", "--config", "--preset", "--device", "--skip-nonfinite", "--distributed"})
+                             "--augment", "--out", "--config", "--preset", "--device", "--skip-nonfinite", "--distributed", "--sync-batchnorm"})
       FLUXION_CHECK_INPUT(!given(flag), flag, " cannot change when resuming (the run in ", f.resume,
                           " was recorded with its own); only --epochs, --threads, --workers and --data-dir can");
   } else {
@@ -77,6 +77,7 @@ void run(CLI::App* cmd, const TrainFlags& f) {
   if (given("--workers")) c.workers = v.workers;
   if (given("--skip-nonfinite")) c.skip_nonfinite = v.skip_nonfinite;
   if (given("--distributed")) c.distributed = v.distributed;
+  if (given("--sync-batchnorm")) c.sync_batchnorm = v.sync_batchnorm;
   if (given("--collective-timeout")) c.collective_timeout = v.collective_timeout;
   if (given("--augment")) c.augment = f.augment == "on" ? 1 : f.augment == "off" ? 0 : -1;
   const bool fresh_folder =
@@ -166,6 +167,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--distributed", c.distributed,
                 "Data-parallel over the ranks of mpirun (mpirun -np N fluxion train --distributed ...): --batch-size "
                 "is each rank's share of the step; docs/distributed.md");
+  cmd->add_flag("--sync-batchnorm", c.sync_batchnorm,
+                "--distributed: batchnorm with the whole global batch's statistics (PyTorch's SyncBatchNorm), "
+                "not each rank's share");
   cmd->add_option("--collective-timeout", c.collective_timeout,
                   "--distributed: seconds a rank waits for the others before the job stops")
       ->check(CLI::PositiveNumber)

@@ -43,11 +43,18 @@ void set_timeout(double seconds);
 double timeout();
 
 /// In place: every tensor becomes the sum over ranks of that tensor. The
-/// tensors must be float32, contiguous, on one device, and the same list on
+/// tensors must be of one floating dtype (float32; float64 on CPUs),
+/// contiguous, on one device, and the same list on
 /// every rank. They are packed into buckets of about 4 MB, each reduced as
 /// soon as it is packed, so packing overlaps the previous bucket's reduction.
 /// `what` names the collective in a timeout message.
 void all_reduce_sum(const std::vector<Tensor>& tensors, const std::string& what);
+
+/// Differentiable: a new tensor, the sum over ranks of `x`; its backward sums
+/// the incoming gradients over the ranks too (each rank's output depends on
+/// every rank's input). Every rank must call it, in the same order, and run
+/// backward through it. Before init() (one process): `x` itself.
+Tensor all_reduce_sum_differentiable(const Tensor& x);
 
 /// Sums of a few numbers over ranks (losses, counts, flags), in double.
 std::vector<double> all_reduce_sum(std::vector<double> values, const std::string& what);

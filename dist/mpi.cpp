@@ -1,6 +1,8 @@
 // dist/distributed.h over MPI (Open MPI). Only the main thread calls MPI
 // (MPI_THREAD_FUNNELED): Fluxion's OpenMP threads compute, the main thread
 // communicates.
+// The C API only (MPI's C++ bindings are deprecated).
+#define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <chrono>
@@ -93,10 +95,17 @@ void all_reduce_sum(const std::vector<Tensor>& tensors, const std::string& what)
   if (tensors.empty() || g_world.size == 1) return;
   NoGradGuard no_grad;
   const Device device = tensors.front().device();
+  const DType dtype = tensors.front().dtype();
   for (const Tensor& t : tensors)
-    FLUXION_CHECK(t.dtype() == kFloat32 && t.device() == device && t.is_contiguous(),
-                  "dist::all_reduce_sum: expected contiguous float32 tensors on one device");
-  if (device.is_cuda()) return nccl_all_reduce_sum(tensors, device, what, g_timeout);
+    FLUXION_CHECK((dtype == kFloat32 || dtype == kFloat64) && t.dtype() == dtype && t.device() == device &&
+                      t.is_contiguous(),
+                  "dist::all_reduce_sum: expected contiguous tensors of one floating dtype on one device");
+  if (device.is_cuda()) {
+    FLUXION_CHECK(dtype == kFloat32, "dist::all_reduce_sum: CUDA tensors must be float32");
+    return nccl_all_reduce_sum(tensors, device, what, g_timeout);
+  }
+  const MPI_Datatype type = dtype == kFloat32 ? MPI_FLOAT : MPI_DOUBLE;
+  const auto element = static_cast<std::int64_t>(element_size(dtype));
 
   // Buckets of consecutive tensors; each one is sent as soon as it is packed.
   std::vector<std::pair<std::size_t, std::size_t>> ranges;  // [first, last) tensor indices
@@ -108,12 +117,12 @@ void all_reduce_sum(const std::vector<Tensor>& tensors, const std::string& what)
     TensorList parts;
     while (last < tensors.size() && (parts.empty() || bytes < kBucketBytes)) {
       parts.push_back(tensors[last].flatten());
-      bytes += tensors[last].numel() * 4;
+      bytes += tensors[last].numel() * element;
       ++last;
     }
     Tensor flat = cat(parts).contiguous();
     requests.emplace_back();
-    const int rc = MPI_Iallreduce(MPI_IN_PLACE, flat.raw_data(), static_cast<int>(flat.numel()), MPI_FLOAT, MPI_SUM,
+    const int rc = MPI_Iallreduce(MPI_IN_PLACE, flat.raw_data(), static_cast<int>(flat.numel()), type, MPI_SUM,
                                   MPI_COMM_WORLD, &requests.back());
     FLUXION_CHECK(rc == MPI_SUCCESS, "MPI_Iallreduce failed (", what, ")");
     packed.push_back(flat);

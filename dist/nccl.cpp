@@ -3,6 +3,8 @@
 // the communicator's unique id at start-up.
 #include "dist/nccl.h"
 
+// The C API only (MPI's C++ bindings are deprecated).
+#define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 #include <nccl.h>
 

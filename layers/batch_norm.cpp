@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "autograd/ops.h"
+#include "dist/distributed.h"
 #include "layers/forward_trace.h"
 
 namespace fluxion::nn {
@@ -34,9 +35,37 @@ Tensor BatchNorm::forward(const Tensor& x) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(1.0);
   }
+  if (is_training() && options.sync_across_ranks()) return scope.output(forward_synchronised(x));
   // With batch statistics the op also moves the running ones (when tracked).
   return scope.output(
       batch_norm(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(), options.eps()));
+}
+
+Tensor BatchNorm::forward_synchronised(const Tensor& x) {
+  // Statistics over every dimension but the channels, of every rank's share:
+  // per-channel sums of x and x^2 and the count, summed over the ranks.
+  std::vector<std::int64_t> dims{0};
+  for (std::int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  const std::int64_t c = options.num_features();
+  Shape channel_shape(static_cast<std::size_t>(x.dim()), 1);
+  channel_shape[1] = c;
+  const double local_count = static_cast<double>(x.numel() / c);
+  const Tensor count = full({1}, local_count, x.options().requires_grad(false));
+  const Tensor sums = dist::all_reduce_sum_differentiable(cat({x.sum(dims), (x * x).sum(dims), count}));
+  const double n = sums.slice(0, 2 * c, 2 * c + 1).item();
+  FLUXION_CHECK(n > 1, type_name(), ": synchronised batchnorm needs more than one value per channel over all ranks");
+  const Tensor mean = sums.slice(0, 0, c) * (1.0 / n);
+  // E[x^2] - E[x]^2, as PyTorch's SyncBatchNorm combines the ranks' moments.
+  const Tensor var = sums.slice(0, c, 2 * c) * (1.0 / n) - mean * mean;
+  Tensor out = (x - mean.reshape(channel_shape)) * pow(var + options.eps(), -0.5).reshape(channel_shape);
+  if (weight.defined()) out = out * weight.reshape(channel_shape) + bias.reshape(channel_shape);
+  if (running_mean.defined()) {
+    NoGradGuard no_grad;
+    const double m = options.momentum();
+    running_mean.mul_(1.0 - m).add_(mean.detach() * m);
+    running_var.mul_(1.0 - m).add_(var.detach() * (m * n / (n - 1)));  // unbiased, as PyTorch
+  }
+  return out;
 }
 
 std::string BatchNorm::extra_repr() const {

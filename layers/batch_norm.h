@@ -18,6 +18,11 @@ struct BatchNormOptions {
   FLUXION_ARG(double, momentum, 0.1);
   FLUXION_ARG(bool, affine, true);               ///< learnable weight (init 1) and bias (init 0)
   FLUXION_ARG(bool, track_running_stats, true);  ///< without: batch statistics in evaluation too
+  /// Data-parallel training (train/data_parallel.h): normalise with the
+  /// statistics of the whole global batch, summed over the ranks (PyTorch's
+  /// SyncBatchNorm), instead of this rank's share. With one process the
+  /// result is that of ordinary batchnorm.
+  FLUXION_ARG(bool, sync_across_ranks, false);
 };
 
 class BatchNorm : public Module {
@@ -34,6 +39,11 @@ class BatchNorm : public Module {
   BatchNorm(BatchNormOptions options, const char* name);
   /// Throws unless x has a rank this layer accepts.
   virtual void check_input(const Tensor& x) const = 0;
+
+ private:
+  /// Training with sync_across_ranks: batchnorm written with ops around one
+  /// differentiable all-reduce of the per-channel sums.
+  Tensor forward_synchronised(const Tensor& x);
 };
 
 class BatchNorm1d : public BatchNorm {

@@ -35,6 +35,9 @@ std::vector<LayerCase> layer_cases() {
                {1, 4, 6, 7}});
   t.push_back({"BatchNorm2d training", [] { return make_shared<nn::BatchNorm2d>(3); }, {2, 3, 2, 3}});
   t.push_back({"BatchNorm1d training on [N, C, L]", [] { return make_shared<nn::BatchNorm1d>(2); }, {3, 2, 4}});
+  t.push_back({"BatchNorm2d synchronised across ranks (one process)",
+               [] { return make_shared<nn::BatchNorm2d>(nn::BatchNormOptions(3).sync_across_ranks(true)); },
+               {2, 3, 2, 3}});
   t.push_back({"BatchNorm1d evaluation",
                [] {
                  auto bn = make_shared<nn::BatchNorm1d>(2);
@@ -94,6 +97,31 @@ TEST_CASE("models: every layer and block passes gradcheck in float64, parameters
     CHECK_MESSAGE(r.ok, r.message);
     for (const Tensor& p : module->parameters()) CHECK(p.grad().defined());
   }
+}
+
+TEST_CASE("models: synchronised batchnorm in one process is ordinary batchnorm: output, gradients, running statistics") {
+  manual_seed(3);
+  nn::BatchNorm2d plain(4), synced(nn::BatchNormOptions(4).sync_across_ranks(true));
+  {
+    NoGradGuard no_grad;
+    plain.weight.copy_(randn({4}));
+    plain.bias.copy_(randn({4}));
+    synced.weight.copy_(plain.weight);
+    synced.bias.copy_(plain.bias);
+  }
+  const Tensor x = randn({5, 4, 3, 3}) * 2.0 + 1.0;
+  const Tensor r = randn({5, 4, 3, 3});  // weights of the output, so the gradient is not trivially zero
+  for (int step = 0; step < 2; ++step) {
+    const Tensor a = plain.forward(x), b = synced.forward(x);
+    CHECK(test::compare(b, a.to_vector<double>(), 1e-5).ok);
+    (a * r).sum().backward();
+    (b * r).sum().backward();
+  }
+  CHECK(test::compare(synced.weight.grad(), plain.weight.grad().to_vector<double>(), 1e-4).ok);
+  CHECK(test::compare(synced.bias.grad(), plain.bias.grad().to_vector<double>(), 1e-4).ok);
+  CHECK(test::compare(synced.running_mean, plain.running_mean.to_vector<double>(), 1e-6).ok);
+  CHECK(test::compare(synced.running_var, plain.running_var.to_vector<double>(), 1e-5).ok);
+  CHECK(synced.num_batches_tracked.item() == 2);
 }
 
 TEST_CASE("models: every model builds with its PyTorch definition's parameter count") {

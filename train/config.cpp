@@ -125,6 +125,7 @@ void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(c.workers >= 1 && c.workers <= 64, "--workers: expected 1 to 64, got ", c.workers);
   FLUXION_CHECK_INPUT(c.skip_nonfinite >= 0, "--skip-nonfinite: expected 0 or more batches, got ", c.skip_nonfinite);
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
+  FLUXION_CHECK_INPUT(!c.sync_batchnorm || c.distributed, "--sync-batchnorm needs --distributed");
   FLUXION_CHECK_INPUT(c.collective_timeout > 0, "--collective-timeout: expected a positive number of seconds, got ",
                       c.collective_timeout);
   const optim::Schedule schedule = parse_schedule(c.schedule, c.epochs);
@@ -152,7 +153,8 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"seed", c.seed},         {"threads", c.threads},   {"device", c.device},
           {"subset", c.subset},     {"augment", c.augment},   {"workers", c.workers},
           {"skip_nonfinite", c.skip_nonfinite}, {"out", c.out_dir},
-          {"distributed", c.distributed}, {"collective_timeout", c.collective_timeout}};
+          {"distributed", c.distributed}, {"sync_batchnorm", c.sync_batchnorm},
+          {"collective_timeout", c.collective_timeout}};
 }
 
 std::optional<ConfigDifference> first_difference(const TrainConfig& a, const TrainConfig& b,
@@ -217,6 +219,7 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
     else if (key == "skip_nonfinite") integer(c.skip_nonfinite);
     else if (key == "distributed") value.is_boolean() ? void(c.distributed = value.get<bool>()) : fail("true or false");
     else if (key == "collective_timeout") c.collective_timeout = number();
+    else if (key == "sync_batchnorm") value.is_boolean() ? void(c.sync_batchnorm = value.get<bool>()) : fail("true or false");
     else if (key == "lr" || key == "sgd_lr" || key == "momentum" || key == "weight_decay") c.optimizer_options[key] = number();
     else if (key == "betas") {
       if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
@@ -233,7 +236,7 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
       throw InputError(detail::concat(source, ": unknown key \"", key,
                                       "\"; known keys: model, dataset, data_dir, optimizer, lr, sgd_lr, momentum, "
                                       "weight_decay, betas, optimizer_options, epochs, batch_size, schedule, seed, "
-                                      "threads, device, subset, augment, workers, skip_nonfinite, out, distributed, collective_timeout"));
+                                      "threads, device, subset, augment, workers, skip_nonfinite, out, distributed, sync_batchnorm, collective_timeout"));
     }
   }
   return c;

@@ -43,6 +43,9 @@ struct TrainConfig {
   /// Data-parallel over the ranks of `mpirun` (train/data_parallel.h):
   /// batch_size is then each rank's share of the step.
   bool distributed = false;
+  /// With distributed: batchnorm normalises with the global batch's
+  /// statistics, summed over the ranks (nn::BatchNormOptions::sync_across_ranks).
+  bool sync_batchnorm = false;
   /// Seconds a distributed rank waits for the others in a collective before
   /// the job is stopped (a rank died or hung).
   double collective_timeout = 600;

@@ -17,6 +17,7 @@
 #include "core/parallel.h"
 #include "core/version.h"
 #include "data/datasets.h"
+#include "layers/batch_norm.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
 #include "dist/distributed.h"
@@ -218,6 +219,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   // Model, optimizer, schedule: seeded, so a run is reproducible.
   manual_seed(config.seed);
   nn::ModulePtr model = make_model_for(config.model, info);
+  if (config.sync_batchnorm)
+    for (const auto& [name, module] : model->named_modules())
+      if (auto* bn = dynamic_cast<nn::BatchNorm*>(module.get())) bn->options.sync_across_ranks(true);
   // Initialised on the CPU (the same values on every device), then moved.
   const Device device = parse_device(config.device, "--device");
   model->to(device);
@@ -287,15 +291,19 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
       double value = 0;
       std::int64_t batch_wrong = 0;
       bool loss_finite = true;
-      if (count > 0) {
+      // Synchronised batchnorm's forward and backward are collectives: every
+      // rank runs both, with an empty share or a NaN loss too.
+      const bool collective_forward = config.sync_batchnorm;
+      if (count > 0 || collective_forward) {
         const Tensor labels = batch->labels.to(device);
         const Tensor logits = model->forward(batch->images.to(device));
-        const Tensor loss = cross_entropy(logits, labels);
+        // An empty share's loss is the sum over no images: 0, with a graph.
+        const Tensor loss = cross_entropy(logits, labels, count > 0 ? Reduction::mean : Reduction::sum);
         value = loss.item();
         loss_finite = std::isfinite(value);
-        batch_wrong = count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
-        if (loss_finite) loss.backward();
-        if (loss_finite && options.after_backward) options.after_backward(*model);
+        if (count > 0) batch_wrong = count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
+        if (loss_finite || collective_forward) loss.backward();
+        if (loss_finite && count > 0 && options.after_backward) options.after_backward(*model);
       }
       // Distributed: the ranks' gradients become the global batch's.
       const StepTotals step = reduce_step(replicas, *model, count, batch->global_size, value, batch_wrong, loss_finite);

@@ -100,6 +100,39 @@ TEST_CASE("distributed: two ranks of batch 8 take the steps of one process of ba
   }
 }
 
+TEST_CASE("distributed: with synchronised batchnorm, two ranks of a batchnorm model step as one process") {
+  REQUIRE(world.size == 2);
+  // The small CNN has two batchnorm layers: with --sync-batchnorm each
+  // normalises with the global batch's statistics, as one process does.
+  auto small_cnn = [](const std::string& name, std::int64_t batch, bool distributed) {
+    train::TrainConfig c = run(name, "adabayes", batch, distributed);
+    c.model = "small_cnn";
+    c.sync_batchnorm = distributed;
+    return c;
+  };
+  if (world.rank == 0) {
+    fs::remove_all(test_dir() + "/bn-one"), fs::remove_all(test_dir() + "/bn-two");
+    quiet(small_cnn("bn-one", 16, false));
+  }
+  dist::barrier("test");
+  quiet(small_cnn("bn-two", 8, true));
+  if (world.rank != 0) return;
+  const auto one = load_safetensors(test_dir() + "/bn-one/last.safetensors").tensors;
+  const auto two = load_safetensors(test_dir() + "/bn-two/last.safetensors").tensors;
+  double worst = 0, largest = 0;
+  for (const auto& [key, tensor] : one) {
+    if (key.rfind("model.", 0) != 0 || tensor.dtype() != kFloat32) continue;
+    const std::vector<double> a = tensor.to_vector<double>(), b = two.at(key).to_vector<double>();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      largest = std::max(largest, std::abs(a[i]));
+      worst = std::max(worst, std::abs(a[i] - b[i]));
+    }
+  }
+  MESSAGE("small_cnn, synchronised batchnorm: largest weight or statistic " << largest << ", largest difference "
+                                                                            << worst);
+  CHECK(worst <= 1e-4 * largest);  // running statistics included
+}
+
 TEST_CASE("distributed: a NaN loss on one rank stops every rank, or is skipped by every rank") {
   REQUIRE(world.size == 2);
   // Rank 1 poisons a weight after batch 2, so its batch 3 loss is NaN; the
