@@ -70,6 +70,11 @@ row "--workers" -- train --workers 0
 row "--subset" -- train --subset -5
 row "--subset" -- train "${c10[@]}" --subset 1000000
 row "--skip-nonfinite" -- train --skip-nonfinite -1
+row "--sync-batchnorm needs --distributed" -- train --sync-batchnorm
+row "--collective-timeout" -- train --collective-timeout 0
+row "--auto-resume needs --out" -- train --auto-resume
+row "cannot name a path with spaces" -- reproduce table1 --out "$dir/with space" --emit-slurm "$dir/s"
+row "--sbatch needs --emit-slurm" -- reproduce table1 --out "$dir/t" --sbatch=--time=1
 row "--schedule" -- train --schedule step:ten:0.1
 row "--seeds" -- reproduce table1 --seeds 0 --out "$dir/t"
 row "--samples" -- reproduce fig3 --samples 0 --out "$dir/f"
