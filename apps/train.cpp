@@ -103,12 +103,11 @@ void run(CLI::App* cmd, const TrainFlags& f) {
     if (std::filesystem::exists(last)) {
       // The folder's run must be this one: a requeued task continues its own
       // run, never another's. Epochs may grow, as with --resume.
-      // A bare "cosine" is recorded as "cosine:EPOCHS" (the trainer fixes its length).
       train::TrainConfig wanted = c;
-      if (wanted.schedule == "cosine") wanted.schedule = "cosine:" + std::to_string(wanted.epochs);
-      const auto difference =
-          train::first_difference(wanted, train::read_run_config(c.out_dir, "--auto-resume"),
-                                  {"epochs", "threads", "workers", "data_dir", "device", "out", "collective_timeout"});
+      wanted.schedule = train::recorded_schedule(c);  // as the folder's config.json holds it
+      std::vector<std::string> ignored = train::run_setting_keys();
+      ignored.push_back("epochs");
+      const auto difference = train::first_difference(wanted, train::read_run_config(c.out_dir, "--auto-resume"), ignored);
       FLUXION_CHECK_INPUT(!difference, "--auto-resume: ", c.out_dir, " holds a different run: \"", difference->key,
                           "\" is ", difference->second, " there, ", difference->first,
                           " here; remove the folder or choose another --out");

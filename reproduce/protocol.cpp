@@ -125,7 +125,7 @@ RunProgress run_progress(const PlannedRun& planned) {
   const train::TrainConfig recorded = train::read_run_config(dir.string());
   // Where and how fast a run trains may change between sessions; what it is may not.
   const auto difference =
-      train::first_difference(planned.config, recorded, {"threads", "workers", "data_dir", "device", "out", "collective_timeout"});
+      train::first_difference(planned.config, recorded, train::run_setting_keys());
   FLUXION_CHECK_INPUT(!difference, (dir / "config.json").string(), " holds a different run: \"", difference->key,
                       "\" is ", difference->second, ", the protocol plans ", difference->first,
                       ". Remove the folder or choose another --out, so results of two protocols are not mixed");

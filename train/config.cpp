@@ -100,6 +100,10 @@ optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs) {
                                   "multistep:E1,E2,...:GAMMA or cosine[:EPOCHS]"));
 }
 
+std::string recorded_schedule(const TrainConfig& config) {
+  return config.schedule == "cosine" ? "cosine:" + std::to_string(config.epochs) : config.schedule;
+}
+
 std::map<std::string, double> resolved_optimizer_options(const TrainConfig& config) {
   std::map<std::string, double> options = paper_hyperparameters(config.optimizer, config.model, config.batch_size);
   for (const auto& [name, value] : config.optimizer_options) options[name] = value;
@@ -155,6 +159,12 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"skip_nonfinite", c.skip_nonfinite}, {"out", c.out_dir},
           {"distributed", c.distributed}, {"sync_batchnorm", c.sync_batchnorm},
           {"collective_timeout", c.collective_timeout}};
+}
+
+const std::vector<std::string>& run_setting_keys() {
+  static const std::vector<std::string> keys = {"threads", "workers", "data_dir", "device", "out",
+                                                "collective_timeout"};
+  return keys;
 }
 
 std::optional<ConfigDifference> first_difference(const TrainConfig& a, const TrainConfig& b,

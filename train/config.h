@@ -69,6 +69,11 @@ void validate(const TrainConfig& config);
 /// epoch; throws InputError on a malformed spec.
 optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs);
 
+/// The schedule as a run records it: a bare "cosine" spans the run's epochs
+/// and becomes "cosine:EPOCHS", so a resumed run that goes further keeps the
+/// original curve; any other spec is unchanged.
+std::string recorded_schedule(const TrainConfig& config);
+
 /// The optimizer options a run uses: paper_hyperparameters overridden by
 /// config.optimizer_options.
 std::map<std::string, double> resolved_optimizer_options(const TrainConfig& config);
@@ -84,6 +89,11 @@ struct ConfigDifference {
 /// value); nullopt when they describe the same run.
 std::optional<ConfigDifference> first_difference(const TrainConfig& a, const TrainConfig& b,
                                                  const std::vector<std::string>& ignored);
+
+/// The to_json keys that change where and how fast a run trains, not what it
+/// computes: threads, workers, data_dir, device, out, collective_timeout. A
+/// run continued with different values of these is still the same run.
+const std::vector<std::string>& run_setting_keys();
 
 /// JSON with one key per field, the command line's names with '_' for '-'
 /// ("model", "data_dir", "epochs", "out", ...) and "optimizer_options" (an

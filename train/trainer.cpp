@@ -177,7 +177,7 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   config.threads = get_num_threads();
   // A bare "cosine" spans this run's epochs; recorded with them, so a resumed
   // run that goes further keeps the original curve.
-  if (config.schedule == "cosine") config.schedule = "cosine:" + std::to_string(config.epochs);
+  config.schedule = recorded_schedule(config);
   const fs::path out(config.out_dir);
   const fs::path last = out / "last.safetensors", best = out / "best.safetensors";
   if (options.resume) {
@@ -353,7 +353,7 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
     m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);
     // Distributed: each rank evaluates its share of the test set with rank 0's
     // batchnorm statistics (each rank's own moved with its own batches).
-    broadcast_state(replicas, *model);
+    broadcast_buffers(replicas, *model);
     const EvalResult test = evaluate(*model, test_loader, info.num_classes);
     double test_loss_sum = test.images > 0 ? test.loss * static_cast<double>(test.images) : 0.0;
     std::int64_t test_wrong = test.wrong, test_images = test.images;
