@@ -39,11 +39,23 @@ Replicas start_replicas(TrainConfig& config) {
   return r;
 }
 
-void broadcast_state(const Replicas& replicas, nn::Module& model) {
+namespace {
+
+void broadcast_from_rank_0(const Replicas& replicas, const nn::NamedTensors& named, const char* what) {
   if (!replicas.distributed) return;
-  std::vector<Tensor> state;
-  for (const auto& [name, tensor] : model.named_state()) state.push_back(tensor);
-  dist::broadcast(state, 0, "broadcasting rank 0's parameters and buffers");
+  std::vector<Tensor> tensors;
+  for (const auto& [name, tensor] : named) tensors.push_back(tensor);
+  dist::broadcast(tensors, 0, what);
+}
+
+}  // namespace
+
+void broadcast_state(const Replicas& replicas, nn::Module& model) {
+  broadcast_from_rank_0(replicas, model.named_state(), "broadcasting rank 0's parameters and buffers");
+}
+
+void broadcast_buffers(const Replicas& replicas, nn::Module& model) {
+  broadcast_from_rank_0(replicas, model.named_buffers(), "broadcasting rank 0's buffers");
 }
 
 StepTotals reduce_step(const Replicas& replicas, nn::Module& model, std::int64_t count, std::int64_t global_count,

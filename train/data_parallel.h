@@ -29,6 +29,9 @@ Replicas start_replicas(TrainConfig& config);
 
 /// Gives every rank rank 0's parameters and buffers.
 void broadcast_state(const Replicas& replicas, nn::Module& model);
+/// Gives every rank rank 0's buffers (batchnorm's running statistics, which
+/// each rank moved with its own shares; the parameters stay equal anyway).
+void broadcast_buffers(const Replicas& replicas, nn::Module& model);
 
 /// What one step looked like over all ranks.
 struct StepTotals {
