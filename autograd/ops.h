@@ -81,7 +81,7 @@ Tensor argmax(const Tensor& a, std::int64_t dim, bool keepdim = false);
 /// broadcasting op's backward.
 Tensor sum_to(const Tensor& a, const Shape& shape);
 
-/// --- linear algebra (autograd/ops/matmul.cpp) ------------------------------------
+// --- linear algebra (autograd/ops/matmul.cpp) ------------------------------------
 /// torch.matmul semantics: 1-D operands are vectors, leading dims broadcast.
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// x [..., in] @ weight[out, in]^T + bias[out] (bias may be undefined).
@@ -118,7 +118,7 @@ Tensor to_device(const Tensor& a, Device device);
 Tensor cat(const TensorList& tensors, std::int64_t dim = 0);
 Tensor stack(const TensorList& tensors, std::int64_t dim = 0);
 
-/// --- indexing (autograd/ops/index.cpp) ---------------------------------------------
+// --- indexing (autograd/ops/index.cpp) ---------------------------------------------
 /// Entries of `a` at int64 `index` (1-D) along dim.
 Tensor index_select(const Tensor& a, std::int64_t dim, const Tensor& index);
 /// out[i][j] = a[i][index[i][j]] for dim 1 (PyTorch's gather); index is int64
@@ -128,7 +128,7 @@ Tensor gather(const Tensor& a, std::int64_t dim, const Tensor& index);
 /// gets no gradient.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
-/// --- convolution (autograd/ops/conv.cpp) ---------------------------------------------
+// --- convolution (autograd/ops/conv.cpp) ---------------------------------------------
 /// x [N, C, H, W] convolved with weight [O, C / groups, kH, kW], plus bias [O]
 /// (may be undefined): PyTorch's conv2d (a cross-correlation), out
 /// [N, O, Ho, Wo] with Ho = (H + 2 pad - dilation (kH - 1) - 1) / stride + 1.
@@ -141,7 +141,7 @@ Tensor avg_pool2d(const Tensor& x, Pool2dParams params);
 /// average pooling) and sizes that divide the input are supported.
 Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w);
 
-/// --- normalisation (autograd/ops/batch_norm.cpp) -----------------------------------------
+// --- normalisation (autograd/ops/batch_norm.cpp) -----------------------------------------
 /// x [N, C] or [N, C, ...] normalised per channel. Training: with the batch's
 /// mean and biased variance; running_mean/var (if defined) move towards the
 /// batch's mean and unbiased variance by `momentum`, in place. Evaluation:
@@ -149,7 +149,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
-/// --- dropout (autograd/ops/dropout.cpp) ----------------------------------------------
+// --- dropout (autograd/ops/dropout.cpp) ----------------------------------------------
 /// In training, zeroes elements with probability p and scales the rest by
 /// 1 / (1 - p); the identity otherwise. Random bits from `generator`, else the
 /// default generator.

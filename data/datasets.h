@@ -1,6 +1,7 @@
 //! @file
 //! The datasets the trainer knows by name: their shapes, normalisation
-//! constants and default folder, and one call that loads a split.
+//! constants, default folder and reader, one entry each in one list
+//! (data/datasets.cpp), and one call that loads a split.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,13 @@ struct DatasetInfo {
   /// readers take whatever count a file's header states).
   std::int64_t train_images = 0;
   std::int64_t test_images = 0;  ///< the images in the official test split, as train_images
+  /// Reads the training (`train`) or test split from `folder`, which exists;
+  /// throws InputError naming a missing or malformed file.
+  Dataset (*read)(const DatasetInfo& info, const std::string& folder, bool train) = nullptr;
+  /// How to get the files, ending error messages about a missing folder:
+  /// "scripts/get-cifar.sh DIR downloads it there"; "" when there is no way
+  /// beyond --data-dir.
+  std::string how_to_get;
 };
 
 /// Throws InputError listing the known names for an unknown one.

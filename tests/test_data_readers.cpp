@@ -241,6 +241,29 @@ TEST_CASE("data readers: the registry knows four datasets and says what to pass 
                  {"/nonexistent/fluxion", "does not exist", "get-cifar.sh"});
 }
 
+TEST_CASE("data readers: every registered dataset is complete: a reader, a shape, one mean and std per channel") {
+  for (const std::string& name : dataset_names()) {
+    CAPTURE(name);
+    const DatasetInfo& info = dataset_info(name);
+    CHECK(info.name == name);
+    CHECK(static_cast<bool>(info.read));
+    CHECK(info.num_classes >= 2);
+    CHECK(info.channels * info.height * info.width > 0);
+    CHECK(info.mean.size() == static_cast<std::size_t>(info.channels));
+    CHECK(info.std.size() == static_cast<std::size_t>(info.channels));
+    CHECK(info.train_images > 0);
+    CHECK(info.test_images > 0);
+    // Without a default folder, the message must say how to get one.
+    if (info.default_dir.empty()) CHECK_FALSE(info.how_to_get.empty());
+  }
+  // A folder that is not there: the CIFAR hint names it; the package hint
+  // appears only for the default folder.
+  check_mentions(test::error_message<InputError>([] { load_dataset("cifar10", "/nonexistent/c10", true); }),
+                 {"scripts/get-cifar.sh /nonexistent/c10 downloads it there"});
+  const std::string fashion = test::error_message<InputError>([] { load_dataset("fashion-mnist", "/nonexistent/f", true); });
+  CHECK(fashion.find("apt-get") == std::string::npos);
+}
+
 // --- broken files --------------------------------------------------------------
 
 TEST_CASE("data readers: a missing CIFAR file lists the expected files and the get-cifar hint") {

@@ -1,7 +1,9 @@
 // 2-D convolution. The forward and both halves of the backward (input and
-// weight gradients) are backend kernels (core/cpu/conv.cpp: im2col + GEMM);
-// this file checks shapes and records the backward. The bias gradient is the
-// output gradient summed over batch and space.
+// weight gradients) are backend kernels: on the CPU, Winograd F(2x2, 3x3)
+// where it applies and im2col + GEMM elsewhere (core/cpu/conv.cpp,
+// core/cpu/winograd.cpp); on a GPU, cuDNN (core/cuda/conv.cpp). This file
+// checks shapes and records the backward. The bias gradient is the output
+// gradient summed over batch and space.
 #include "autograd/ops/common.h"
 
 namespace fluxion {
