@@ -1,4 +1,5 @@
 // fluxion: the command-line front end. `fluxion --help` lists the subcommands.
+#include <csignal>
 #include <iostream>
 
 #include "apps/commands.h"
@@ -6,6 +7,11 @@
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
+  // Under a file-size limit (ulimit -f) the kernel would kill the process in
+  // the middle of a checkpoint write, silently. Ignored, the write fails with
+  // EFBIG and is reported like any failed write: exit 2, the previous
+  // checkpoint intact, no temporary left.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"Fluxion: a small deep-learning framework built around Bayesian filtering optimizers"};
   app.require_subcommand(1);
   fluxion::apps::add_train_command(app);

@@ -13,8 +13,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kImageBytes = 3 * 32 * 32;
-// An official batch is 30 MB (CIFAR-10) or 150 MB (CIFAR-100 train.bin).
-constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 30;
+// No official file holds more than 50,000 records (CIFAR-100's train.bin,
+// 150 MB); the readers take fewer, but a file of more is not CIFAR, and the
+// bound stops a gzip bomb before it fills memory.
+constexpr std::int64_t kMaxRecords = 50000;
 
 struct Format {
   const char* name;         // "cifar10"
@@ -70,7 +72,7 @@ Dataset read_cifar(const Format& format, const std::string& dir, bool train) {
   d.num_classes = format.num_classes;
   for (const auto& file : files) {
     const std::string path = (folder / file).string();
-    const std::vector<std::uint8_t> bytes = read_file_bytes(path, kMaxBytes);
+    const std::vector<std::uint8_t> bytes = read_file_bytes(path, static_cast<std::uint64_t>(kMaxRecords * record));
     const auto size = static_cast<std::int64_t>(bytes.size());
     FLUXION_CHECK_INPUT(size > 0, name, ": '", path, "' is empty; expected ", record, "-byte records (",
                         format.label_bytes, " label byte(s) and 3072 pixels)");

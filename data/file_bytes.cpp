@@ -33,10 +33,31 @@ void check_size(std::uint64_t size, std::uint64_t max_bytes, const std::string& 
                       " bytes, more than any valid file of this kind: is it the right file?");
 }
 
+// Once the header is in, what it declares becomes the bound (when it is
+// tighter than max_bytes), and the output's memory is reserved at once.
+struct Bound {
+  std::uint64_t max_bytes;
+  const DeclaredSize& declared;
+  bool known = false;
+  std::uint64_t header_says = 0;
+
+  void check(std::vector<std::uint8_t>& out, const std::string& path) {
+    if (!known && declared.from_header && out.size() >= declared.header_bytes) {
+      known = true;
+      header_says = declared.from_header(out.data());
+      if (header_says > 0 && header_says <= max_bytes) out.reserve(static_cast<std::size_t>(header_says) + kChunk);
+    }
+    if (known && header_says > 0 && header_says <= max_bytes)
+      FLUXION_CHECK_INPUT(out.size() <= header_says, "'", path, "': decompresses to more than the ", header_says,
+                          " bytes its header declares: the file is corrupt (or a gzip bomb)");
+    check_size(out.size(), max_bytes, path, "decompresses to");
+  }
+};
+
 // Inflates the gzip stream(s) of `f`, whose first `have` bytes are in `in`.
 // Concatenated gzip members are read one after the other, as gunzip does.
-std::vector<std::uint8_t> inflate_file(std::FILE* f, std::vector<std::uint8_t>& in, std::size_t have,
-                                       std::uint64_t max_bytes, const std::string& path) {
+std::vector<std::uint8_t> inflate_file(std::FILE* f, std::vector<std::uint8_t>& in, std::size_t have, Bound bound,
+                                       const std::string& path) {
   z_stream z{};
   FLUXION_CHECK(inflateInit2(&z, 16 + MAX_WBITS) == Z_OK, "'", path, "': zlib: cannot start inflating");
   struct End {
@@ -61,7 +82,7 @@ std::vector<std::uint8_t> inflate_file(std::FILE* f, std::vector<std::uint8_t>& 
     z.avail_out = static_cast<uInt>(kChunk);
     const int rc = inflate(&z, Z_NO_FLUSH);
     out.resize(done + kChunk - z.avail_out);
-    check_size(out.size(), max_bytes, path, "decompresses to");
+    bound.check(out, path);
     if (rc == Z_STREAM_END) {
       if (z.avail_in == 0 && !eof) {  // more members may follow in the next chunk
         have = read_chunk(f, in.data(), in.size(), path);
@@ -87,7 +108,8 @@ std::vector<std::uint8_t> inflate_file(std::FILE* f, std::vector<std::uint8_t>& 
 
 }  // namespace
 
-std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes) {
+std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t max_bytes,
+                                          const DeclaredSize& declared) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
@@ -99,7 +121,7 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t
 
   std::vector<std::uint8_t> in(kChunk);
   const std::size_t have = read_chunk(f.get(), in.data(), in.size(), path);
-  if (have >= 2 && in[0] == 0x1f && in[1] == 0x8b) return inflate_file(f.get(), in, have, max_bytes, path);
+  if (have >= 2 && in[0] == 0x1f && in[1] == 0x8b) return inflate_file(f.get(), in, have, Bound{max_bytes, declared}, path);
 
   // A plain file: its size says what to expect, but the loop reads to the
   // end whatever it is, and the guard still holds if the file grows meanwhile.

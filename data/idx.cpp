@@ -47,11 +47,28 @@ struct Idx {
   std::size_t header = 0;
 };
 
+// The size an IDX header of `ndims` dimensions declares: the header and one
+// byte per element; 0 (unknown) unless the magic number and sides are valid,
+// which read_checked then reports itself.
+DeclaredSize idx_declared_size(std::uint32_t ndims) {
+  return {4 + 4 * std::size_t{ndims}, [ndims](const std::uint8_t* header) -> std::uint64_t {
+            const std::vector<std::uint8_t> b(header, header + 4 + 4 * std::size_t{ndims});
+            if (be32(b, 0) != (0x800 | ndims)) return 0;
+            std::uint64_t size = 1;
+            for (std::uint32_t d = 0; d < ndims; ++d) {
+              const std::uint32_t n = be32(b, 4 + 4 * std::size_t{d});
+              if (d > 0 && n > kMaxSide) return 0;
+              size *= n;
+            }
+            return size + b.size();
+          }};
+}
+
 Idx read_checked(const std::string& path, std::uint32_t ndims, const std::string& name) {
   const char* kind = ndims == 3 ? "images" : "labels";
   const std::uint32_t magic = 0x800 | ndims;
   Idx idx;
-  idx.bytes = read_file_bytes(path, kMaxBytes);
+  idx.bytes = read_file_bytes(path, kMaxBytes, idx_declared_size(ndims));
   const auto& b = idx.bytes;
   idx.header = 4 + 4 * std::size_t{ndims};
   FLUXION_CHECK_INPUT(!b.empty(), name, ": '", path, "' is empty; expected an IDX ", kind, " file");

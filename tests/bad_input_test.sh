@@ -22,13 +22,14 @@ for f in data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin dat
 done
 c10=(--dataset cifar10 --data-dir "$cifar")
 failures=0 rows=0
+wrap=()  # a command that runs the rest of the row's command line: a limit, say
 
 # row NEEDLE -- ARGS...: expects exit 2 and one error line containing NEEDLE.
 row() {
   local needle=$1
   shift 2
   rows=$((rows + 1))
-  timeout 60 "$fluxion" "$@" >"$dir/out" 2>"$dir/err"
+  "${wrap[@]}" timeout 60 "$fluxion" "$@" >"$dir/out" 2>"$dir/err"
   local code=$? lines
   lines=$(wc -l <"$dir/err")
   if [[ $code -ne 2 ]]; then
@@ -103,6 +104,22 @@ row "a-folder" -- reproduce table1 --out "$dir/t" --reference-curves "$dir/a-fol
 # Contradictions
 row "--model" -- train --resume "$dir/run" --model resnet20
 row "densenet121" -- step --model densenet121 --batch-size 2
+
+# Limits of the machine. An address-space limit (ulimit -v) too small for
+# OpenBLAS to start, which would hang it before main, stops the program at
+# once and names the limit; a sufficient one runs. Not for an ASan build,
+# which cannot start under any such limit.
+if grep -qa "AddressSanitizer" "$fluxion"; then
+  echo "skipped the address-space rows: an AddressSanitizer build cannot run under ulimit -v"
+else
+  wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 1000000)
+  row "raise the limit to at least" -- version
+  wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 4000000)
+  if ! "${wrap[@]}" timeout 60 "$fluxion" version >"$dir/out" 2>&1; then
+    echo "FAIL: fluxion version under ulimit -v 4000000 did not run:"; cat "$dir/out"; failures=$((failures + 1))
+  fi
+  wrap=()
+fi
 
 echo "$rows rows, $failures failure(s)"
 [[ $failures -eq 0 ]]

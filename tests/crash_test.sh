@@ -103,7 +103,7 @@ cp -r "$dir/reference" "$dir/limited"
 before=$(md5sum <"$dir/limited/last.safetensors")
 size=$(stat -c %s "$dir/limited/last.safetensors")
 (
-  trap '' XFSZ  # write() fails with EFBIG instead of the signal killing the process
+  trap - XFSZ  # the default, which kills: the program itself must ignore SIGXFSZ
   ulimit -f $(((size / 2) / 1024))
   exec "$fluxion" train --resume "$dir/limited" --epochs $((epochs + 1))
 ) >"$dir/limited.log" 2>&1

@@ -4,6 +4,7 @@
 // Fashion-MNIST of Debian's dataset-fashion-mnist when it is installed.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -382,6 +383,47 @@ TEST_CASE("data readers: more data than max_bytes is refused, plain or a gzip bo
   write_file(dir.file("big"), Bytes(1001, 1));
   check_mentions(test::error_message<InputError>([&] { read_file_bytes(dir.file("big"), 1000); }), {dir.file("big"), "more than 1000"});
   CHECK(read_file_bytes(dir.file("big"), 1001).size() == 1001);
+}
+
+// VmSize of this process, in bytes: what an address-space limit counts.
+std::uint64_t mapped_bytes() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+  return 0;
+}
+
+TEST_CASE("data readers: a gzip bomb behind a valid IDX header stops at the size the header declares") {
+  TempDir dir;
+  // A header for 1,024 images of 28x28 (802,832 bytes with the header), then
+  // 256 MiB of zeros: a few hundred KB on disk.
+  const std::string path = dir.file("train-images-idx3-ubyte.gz");
+  {
+    gzFile f = gzopen(path.c_str(), "wb9");
+    REQUIRE(f != nullptr);
+    Bytes header;
+    for (std::uint32_t v : {0x803u, 1024u, 28u, 28u}) put_be32(header, v);
+    REQUIRE(gzwrite(f, header.data(), static_cast<unsigned>(header.size())) == 16);
+    const Bytes zeros(1 << 20, 0);
+    for (int i = 0; i < 256; ++i) REQUIRE(gzwrite(f, zeros.data(), 1u << 20) == (1 << 20));
+    REQUIRE(gzclose(f) == Z_OK);
+  }
+  CHECK(fs::file_size(path) < (1 << 20));
+  check_mentions(test::error_message<InputError>([&] { read_idx(path, dir.file("labels"), 10, "bomb"); }),
+                 {path, "more than the 802832 bytes its header declares"});
+#if !defined(__SANITIZE_ADDRESS__)  // ASan reserves terabytes of shadow memory: no address-space limit applies
+  // With 64 MiB of address space to spare, the reader stops with its own
+  // error (100), not std::bad_alloc (101) or a kill: it never holds more than
+  // the header's 784 KiB.
+  const int status = test::run_isolated([&] {
+    const rlim_t limit = mapped_bytes() + (64 << 20);
+    const rlimit r{limit, limit};
+    if (setrlimit(RLIMIT_AS, &r) != 0) return 3;
+    read_idx(path, dir.file("labels"), 10, "bomb");
+    return 0;
+  });
+  CHECK_MESSAGE(status == 100, test::describe_status(status));
+#endif
 }
 
 TEST_CASE("data readers: trailing bytes after the IDX data") {

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "helpers.h"
@@ -264,4 +266,14 @@ TEST_CASE("linear: shape errors") {
   CHECK_THROWS_AS(linear(x, w, zeros({2, 1})), Error);
   CHECK_THROWS_AS(linear(scalar_tensor(1.0), w), Error);
   CHECK_NOTHROW(linear(x, w, b));
+}
+
+// FLUXION_GEMM chooses the GEMM (core/cpu/blas.cpp); the CTest entry
+// gemm_eigen_under_an_address_space_limit runs the GEMM cases with eigen.
+TEST_CASE("gemm: FLUXION_GEMM=eigen is the GEMM in use, and says so") {
+  const char* choice = std::getenv("FLUXION_GEMM");
+  if (choice != nullptr && std::string(choice) == "eigen")
+    CHECK(std::string(blas_backend()).rfind("eigen", 0) == 0);
+  else
+    CHECK(std::string(blas_backend()).find("FLUXION_GEMM") == std::string::npos);
 }

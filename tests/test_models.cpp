@@ -4,7 +4,13 @@
 // count of its PyTorch definition and produces logits of the right shape.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
+#include <regex>
+#include <set>
 
 #include "helpers.h"
 
@@ -55,6 +61,7 @@ std::vector<LayerCase> layer_cases() {
                [] { return make_shared<nn::AvgPool2d>(nn::AvgPool2dOptions(2).ceil_mode(true)); }, {1, 2, 5, 5}});
   t.push_back({"AdaptiveAvgPool2d 1x1", [] { return make_shared<nn::AdaptiveAvgPool2d>(1); }, {2, 3, 3, 4}});
   t.push_back({"Flatten", [] { return make_shared<nn::Flatten>(); }, {2, 3, 2}});
+  t.push_back({"Identity", [] { return make_shared<nn::Identity>(); }, {2, 3}});
   t.push_back({"Dropout p 0.3", [] { return make_shared<nn::Dropout>(0.3); }, {4, 6}});
   t.push_back({"Sequential Linear-ReLU-Linear",
                [] {
@@ -66,11 +73,11 @@ std::vector<LayerCase> layer_cases() {
                [] { return make_shared<nn::BasicBlock>(2, 4, 2); }, {2, 2, 5, 5}});
   t.push_back({"ResNet BasicBlock with identity shortcut",
                [] { return make_shared<nn::BasicBlock>(3, 3, 1); }, {2, 3, 3, 3}});
-  t.push_back({"CIFAR ResNet block with option A shortcut",
+  t.push_back({"CifarBasicBlock with option A shortcut",
                [] { return make_shared<nn::CifarBasicBlock>(4, 8, 2, nn::Shortcut::A); }, {2, 4, 4, 4}});
-  t.push_back({"DenseNet bottleneck (concatenation)",
+  t.push_back({"DenseBottleneck (concatenation)",
                [] { return make_shared<nn::DenseBottleneck>(3, 2); }, {2, 3, 3, 3}});
-  t.push_back({"DenseNet transition", [] { return make_shared<nn::DenseTransition>(4, 2); }, {2, 4, 4, 4}});
+  t.push_back({"DenseTransition", [] { return make_shared<nn::DenseTransition>(4, 2); }, {2, 4, 4, 4}});
   return t;
 }
 
@@ -222,4 +229,36 @@ TEST_CASE("models: the MLP flattens the image into one hidden layer of 256, with
   CHECK(mlp->num_parameters() == 3 * 32 * 32 * 256 + 256 + 256 * 10 + 10);
   CHECK(mlp->named_buffers().empty());  // nothing per-rank in data-parallel training
   CHECK(mlp->forward(zeros({2, 3, 32, 32})).shape() == Shape{2, 10});
+}
+
+// Every module class in layers/ (read from its headers, so a new layer cannot
+// be left out) has a gradcheck case above whose name contains the class name,
+// or is listed here with the reason it has none.
+TEST_CASE("models: the layer gradcheck cases cover every module class in layers/") {
+  const std::map<std::string, std::string> without_case = {
+      {"ModuleList", "holds modules, has no forward"},
+      {"SmallCNN", "a model: the forward/backward and parameter-count tests above, layer parity's state_dict keys"},
+      {"CifarResNet", "a model: 'a small CIFAR ResNet's input gradient passes gradcheck' and ResNet-20's PyTorch parity"},
+      {"ResNet", "a model of BasicBlocks (checked above): forward/backward and parameter-count tests"},
+      {"DenseNet", "a model: 'DenseNet forward and gradient of a small instance'"},
+  };
+  std::set<std::string> classes;
+  const std::regex module_class(R"(^(?:class|struct) (\w+) (?:final )?: public (?:nn::)?Module\b)");
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(std::string(FLUXION_SOURCE_DIR) + "/layers")) {
+    if (entry.path().extension() != ".h") continue;
+    std::ifstream in(entry.path());
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, m, module_class)) classes.insert(m[1]);
+  }
+  REQUIRE(classes.size() >= 15);  // the headers were read and the pattern still finds the classes
+  const std::vector<LayerCase> cases = layer_cases();
+  for (const std::string& name : classes) {
+    if (without_case.contains(name)) continue;
+    const bool covered = std::any_of(cases.begin(), cases.end(),
+                                     [&](const LayerCase& c) { return c.name.find(name) != std::string::npos; });
+    CHECK_MESSAGE(covered, "layers/ defines " << name << " but layer_cases() has no case naming it");
+  }
+  for (const auto& [name, reason] : without_case)
+    CHECK_MESSAGE(classes.contains(name), "without_case lists " << name << ", which layers/ no longer defines");
 }

@@ -1,46 +1,21 @@
 #include "core/cpu/blas.h"
 
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <Eigen/Core>
+
 #if FLUXION_USE_OPENBLAS
 #include <cblas.h>
-#else
-#include <Eigen/Core>
 #endif
 
+#include "core/error.h"
+
 namespace fluxion::cpu {
-
-#if FLUXION_USE_OPENBLAS
-
-template <>
-void gemm<float>(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
-                 std::int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-              alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-template <>
-void gemm<double>(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
-                  const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c,
-                  std::int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-              alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-// OpenBLAS says how it was built to thread: its OpenMP build shares Fluxion's
-// OpenMP threads; its pthread build runs a second pool (slower; see CMakeLists.txt).
-const char* blas_name() {
-  switch (openblas_get_parallel()) {
-    case 0: return "openblas (sequential)";
-    case 1: return "openblas (pthreads)";
-    case 2: return "openblas (openmp)";
-    default: return "openblas";
-  }
-}
-void set_blas_threads(int n) { openblas_set_num_threads(n); }
-
-#else
-
 namespace {
+
 template <class T>
 using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
@@ -59,23 +34,79 @@ void eigen_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std:
   else if (trans_b) C.noalias() += alpha * (A * B.transpose());
   else C.noalias() += alpha * (A * B);
 }
+
+#if FLUXION_USE_OPENBLAS
+// OpenBLAS's GEMM maps a 128 MiB buffer for each thread that calls it, the
+// first time it does, and retries a failing mapping forever (its issue #5289):
+// under an address-space limit (ulimit -v) that leaves no room for them, the
+// program would hang in the middle of training. Eigen's GEMM allocates only
+// what a call needs, and fails like any allocation. So under such a limit,
+// or when $FLUXION_GEMM says so, GEMMs go to Eigen. Decided once.
+bool choose_openblas() {
+  if (const char* env = std::getenv("FLUXION_GEMM")) {
+    const std::string choice = env;
+    FLUXION_CHECK_INPUT(choice == "openblas" || choice == "eigen" || choice == "auto",
+                        "FLUXION_GEMM: expected openblas, eigen or auto, got '", choice, "'");
+    if (choice != "auto") return choice == "openblas";
+  }
+  rlimit limit{};
+  return getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY;
+}
+
+bool use_openblas() {
+  static const bool chosen = choose_openblas();
+  return chosen;
+}
+#endif
+
 }  // namespace
 
 template <>
-void gemm<float>(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
-                 std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  eigen_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+void gemm<float>(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+                 std::int64_t ldc) {
+#if FLUXION_USE_OPENBLAS
+  if (use_openblas())
+    return cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m,
+                       n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+  eigen_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 template <>
-void gemm<double>(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, double alpha, const double* a,
-                  std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
-  eigen_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+void gemm<double>(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
+                  const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c,
+                  std::int64_t ldc) {
+#if FLUXION_USE_OPENBLAS
+  if (use_openblas())
+    return cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m,
+                       n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+  eigen_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-const char* blas_name() { return "eigen"; }
-void set_blas_threads(int n) { Eigen::setNbThreads(n); }
-
+// OpenBLAS says how it was built to thread: its OpenMP build shares Fluxion's
+// OpenMP threads; its pthread build runs a second pool (slower; see CMakeLists.txt).
+const char* blas_name() {
+#if FLUXION_USE_OPENBLAS
+  if (!use_openblas()) return "eigen (FLUXION_GEMM, or an address-space limit, which OpenBLAS's buffers may exceed)";
+  switch (openblas_get_parallel()) {
+    case 0: return "openblas (sequential)";
+    case 1: return "openblas (pthreads)";
+    case 2: return "openblas (openmp)";
+    default: return "openblas";
+  }
+#else
+  return "eigen";
 #endif
+}
+
+void set_blas_threads(int n) {
+#if FLUXION_USE_OPENBLAS
+  use_openblas();  // decided here, on the thread that sets the count, not inside a parallel region
+  openblas_set_num_threads(n);
+#endif
+  Eigen::setNbThreads(n);
+}
 
 }  // namespace fluxion::cpu
