@@ -21,6 +21,10 @@ const Backend& backend(Device device) {
   return *b;
 }
 
+void unsupported_kernel(const char* backend, const char* kernel) {
+  throw Error(detail::concat(kernel, ": the ", backend, " backend does not have this kernel"));
+}
+
 SumGeometry sum_geometry(const Tensor& a, const Tensor& out) {
   SumGeometry g;
   for (std::int64_t d = 0; d < a.dim(); ++d) {
