@@ -18,23 +18,11 @@
 #include <cstdint>
 
 #include "core/caching_allocator.h"
+#include "core/elementwise.h"
 #include "core/tensor.h"
 #include "core/window.h"
 
 namespace fluxion {
-
-/// relu_grad is relu's backward in one pass, PyTorch's threshold_backward: 0
-/// where b <= 0, else a (a the output gradient, b relu's output; a NaN output
-/// passes the gradient through).
-enum class BinaryOp { add, sub, mul, div, maximum, minimum, eq, ne, lt, le, gt, ge, relu_grad };
-enum class UnaryOp { neg, exp, log, sqrt, abs, sign, relu, sigmoid, tanh, pow, clamp };
-
-/// Scalar arguments of parameterised unary ops: pow uses a as the exponent;
-/// clamp keeps values in [a, b].
-struct UnaryParams {
-  double a = 0.0;
-  double b = 0.0;
-};
 
 // The table's entries, listed once: X(result type, name, (parameters)), each
 // with its contract. From this list come Backend's fields, each backend's
