@@ -151,13 +151,6 @@ struct Scratch {
   Tensor dw;      // [o, k]: this thread's share of the weight gradient
 };
 
-// Runs body(n0, nb, scratch) over the batch in chunks of g.chunk samples.
-// With at least as many chunks as threads, each thread takes whole chunks
-// with its own buffers and runs its GEMMs single-threaded (OpenBLAS and Eigen
-// do inside an OpenMP region): no thread waits on another mid-layer, which
-// beats splitting every small GEMM over threads. With fewer chunks (a small
-// batch), chunks run in turn and each im2col and GEMM uses every thread.
-// finish(first_chunk, scratch) runs once per thread after its last chunk.
 // The chunk's `col` matrix for group grp: the input itself when the conv is
 // direct (1x1, stride 1, unpadded), else its im2col lowering in scratch.col.
 template <class T>
@@ -193,6 +186,13 @@ ScratchShapes chunk_buffers(const ConvGeometry& g, const TensorOptions& options)
   return shapes;
 }
 
+// Runs body(n0, nb, scratch) over the batch in chunks of g.chunk samples.
+// With at least as many chunks as threads, each thread takes whole chunks
+// with its own buffers and runs its GEMMs single-threaded (OpenBLAS and Eigen
+// do inside an OpenMP region): no thread waits on another mid-layer, which
+// beats splitting every small GEMM over threads. With fewer chunks (a small
+// batch), chunks run in turn and each im2col and GEMM uses every thread.
+// finish(first_chunk, scratch) runs once per thread after its last chunk.
 template <class Body, class Finish>
 void for_each_chunk(const ConvGeometry& g, const ScratchShapes& shapes, const Body& body, const Finish& finish) {
   const std::int64_t chunks = (g.n + g.chunk - 1) / g.chunk;
