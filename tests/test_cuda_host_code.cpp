@@ -46,12 +46,12 @@ TEST_CASE("cuda indexer - offsets equal the plain strided formula, with merging,
       step *= shape[i];
     }
     for (std::size_t d = 0; d < rank; ++d) strides[2][d] = gen.next_u64() % 2 == 0 ? 0 : strides[0][d] * 3;
-    const cuda::Indexer<3> g = cuda::make_indexer<3>(shape, strides, "test");
-    CHECK(g.ndim >= 1);
-    CHECK(g.ndim <= std::max<int>(1, static_cast<int>(rank)));
+    const cuda::Indexer<3> indexer = cuda::make_indexer<3>(shape, strides, "test");
+    CHECK(indexer.ndim >= 1);
+    CHECK(indexer.ndim <= std::max<int>(1, static_cast<int>(rank)));
     for (std::int64_t i = 0; i < numel(shape); ++i) {
       std::int64_t off[3];
-      g.offsets(i, off);
+      indexer.offsets(i, off);
       for (int k = 0; k < 3; ++k) {
         CAPTURE(trial);
         CAPTURE(k);
@@ -88,7 +88,8 @@ TEST_CASE("cuda elementwise arithmetic - the kernels' per-element switch equals 
         bool computes = false;
         visit_binary_op(op, [&]<BinaryOp kOp>() { computes = computes_on<Binary<kOp, T>, T>; });
         if (!computes) {
-          CHECK_THROWS_WITH_AS(cpu::binary(op, a, b, out), doctest::Contains("integer tensors are not supported"), Error);
+          CHECK_THROWS_WITH_AS(cpu::binary(op, a, b, out), doctest::Contains("integer tensors are not supported"),
+                               Error);
           continue;
         }
         cpu::binary(op, a, b, out);

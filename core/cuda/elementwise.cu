@@ -13,11 +13,11 @@ namespace fluxion::cuda {
 namespace {
 
 template <int N, class Body>
-__global__ void elementwise_kernel(std::int64_t n, Indexer<N> g, Body body) {
+__global__ void elementwise_kernel(std::int64_t n, Indexer<N> indexer, Body body) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     std::int64_t off[N];
-    g.offsets(i, off);
+    indexer.offsets(i, off);
     body(off);
   }
 }
@@ -28,8 +28,8 @@ void launch(const Tensor& out, const std::array<Strides, N>& strides, const char
   if (n == 0) return;
   const int device = out.device().index;
   DeviceGuard guard(device);
-  const Indexer<N> g = make_indexer<N>(out.shape(), strides, op);
-  elementwise_kernel<N><<<blocks_for(n), kThreads, 0, stream(device)>>>(n, g, body);
+  const Indexer<N> indexer = make_indexer<N>(out.shape(), strides, op);
+  elementwise_kernel<N><<<blocks_for(n), kThreads, 0, stream(device)>>>(n, indexer, body);
   FLUXION_CUDA_CHECK_LAUNCH();
 }
 
