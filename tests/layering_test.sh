@@ -3,7 +3,7 @@
 # come from a directory its row of the table in docs/architecture.md allows
 # (or from itself). The table is the rule; this reads it rather than keeping
 # a copy. Also fails on a directory of sources the table does not list, so a
-# new one gets its row. Usage: check_layers.sh [SOURCE_ROOT]
+# new one gets its row. Usage: layering_test.sh [SOURCE_ROOT]
 set -euo pipefail
 root=${1:-"$(dirname "$0")/.."}
 doc="$root/docs/architecture.md"
@@ -21,7 +21,7 @@ while IFS= read -r row; do
   for dir in $(grep -o '`[a-z_]*/`' <<<"$dirs_cell" | tr -d '`/'); do allowed[$dir]="$may"; done
 done < <(sed -n '/<!-- layer rule/,/^$/p' "$doc" | grep '^| `')
 if [[ $rows -eq 0 ]]; then
-  echo "check_layers.sh: no layer table after '<!-- layer rule' in $doc" >&2
+  echo "layering_test.sh: no layer table after '<!-- layer rule' in $doc" >&2
   exit 1
 fi
 
@@ -50,5 +50,5 @@ for path in "$root"/*/; do
   done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]+/' "$path" \
              --include='*.h' --include='*.cpp' --include='*.cu' --include='*.cuh' || true)
 done
-[[ $status -eq 0 ]] && echo "check_layers.sh: every #include follows the layer table of docs/architecture.md"
+[[ $status -eq 0 ]] && echo "layering_test.sh: every #include follows the layer table of docs/architecture.md"
 exit $status
