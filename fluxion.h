@@ -3,10 +3,10 @@
 #pragma once
 
 #include "autograd/gradcheck.h"
-#include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "core/cuda.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "core/safetensors.h"

@@ -4,11 +4,11 @@
 // returns to its inputs. Leaves accumulate into grad() with +=.
 #include <unordered_map>
 
-#include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/trace.h"
 #include "autograd/ops.h"
 #include "core/backend.h"
+#include "core/grad_mode.h"
 #include "core/profiler.h"
 
 namespace fluxion {

@@ -1,7 +1,7 @@
 #include "autograd/node.h"
 #include "autograd/trace.h"
 
-#include "autograd/grad_mode.h"
+#include "core/grad_mode.h"
 
 namespace fluxion {
 

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 #include "core/random.h"
 #include "core/tensor.h"
 #include "core/window.h"

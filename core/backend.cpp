@@ -21,19 +21,23 @@ const Backend& backend(Device device) {
   return *b;
 }
 
+void unsupported_kernel(const char* backend, const char* kernel) {
+  throw Error(detail::concat(kernel, ": the ", backend, " backend does not have this kernel"));
+}
+
 SumGeometry sum_geometry(const Tensor& a, const Tensor& out) {
-  SumGeometry g;
+  SumGeometry geometry;
   for (std::int64_t d = 0; d < a.dim(); ++d) {
     if (out.shape()[d] == 1 && a.shape()[d] != 1) {
-      g.reduced_shape.push_back(a.shape()[d]);
-      g.reduced_a.push_back(a.strides()[d]);
+      geometry.reduced_shape.push_back(a.shape()[d]);
+      geometry.reduced_a.push_back(a.strides()[d]);
     } else {
-      g.kept_shape.push_back(a.shape()[d]);
-      g.kept_a.push_back(a.strides()[d]);
-      g.kept_out.push_back(out.strides()[d]);
+      geometry.kept_shape.push_back(a.shape()[d]);
+      geometry.kept_a.push_back(a.strides()[d]);
+      geometry.kept_out.push_back(out.strides()[d]);
     }
   }
-  return g;
+  return geometry;
 }
 
 void copy_between_devices(const Tensor& src, const Tensor& dst) {

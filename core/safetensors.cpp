@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/grad_mode.h"
 #include "core/atomic_file.h"
+#include "core/grad_mode.h"
 
 namespace fluxion {
 

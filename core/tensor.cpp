@@ -1,8 +1,8 @@
 #include "core/tensor.h"
 
-#include "autograd/grad_mode.h"
 #include "core/backend.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 
 namespace fluxion {
 

@@ -158,7 +158,7 @@ class Tensor {
   Tensor tanh() const;
   Tensor matmul(const Tensor& other) const;
 
-  /// --- in-place (not recorded; refuse tensors autograd is tracking) -----------
+  // --- in-place (not recorded; refuse tensors autograd is tracking) ------------
   /// src broadcast to this shape, converted to this dtype; src may be on
   /// another device.
   Tensor& copy_(const Tensor& src);

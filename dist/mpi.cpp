@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "core/error.h"
+#include "core/grad_mode.h"
 #include "dist/distributed.h"
 #include "dist/nccl.h"
 

@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "core/cuda/common.h"
 #include "core/error.h"
+#include "core/grad_mode.h"
 #include "dist/distributed.h"
 
 namespace fluxion::dist {

@@ -3,7 +3,6 @@
 #include <sstream>
 
 #include "autograd/ops.h"
-#include "dist/distributed.h"
 #include "layers/forward_trace.h"
 
 namespace fluxion::nn {
@@ -35,7 +34,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(1.0);
   }
-  if (is_training() && options.sync_across_ranks()) return scope.output(forward_synchronised(x));
+  if (is_training() && options.sync_across_ranks() != nullptr) return scope.output(forward_synchronised(x));
   // With batch statistics the op also moves the running ones (when tracked).
   return scope.output(
       batch_norm(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(), options.eps()));
@@ -51,7 +50,7 @@ Tensor BatchNorm::forward_synchronised(const Tensor& x) {
   channel_shape[1] = c;
   const double local_count = static_cast<double>(x.numel() / c);
   const Tensor count = full({1}, local_count, x.options().requires_grad(false));
-  const Tensor sums = dist::all_reduce_sum_differentiable(cat({x.sum(dims), (x * x).sum(dims), count}));
+  const Tensor sums = options.sync_across_ranks()(cat({x.sum(dims), (x * x).sum(dims), count}));
   const double n = sums.slice(0, 2 * c, 2 * c + 1).item();
   FLUXION_CHECK(n > 1, type_name(), ": synchronised batchnorm needs more than one value per channel over all ranks");
   const Tensor mean = sums.slice(0, 0, c) * (1.0 / n);

@@ -11,6 +11,13 @@
 
 namespace fluxion::nn {
 
+/// A differentiable sum of a tensor over the ranks of a data-parallel job:
+/// every rank gets the sum of every rank's `x`, and backward sums the
+/// gradients over the ranks too. dist::all_reduce_sum_differentiable is one;
+/// the layer takes it as a plain function so that layers/ needs nothing from
+/// dist/ (docs/architecture.md).
+using SumOverRanks = Tensor (*)(const Tensor& x);
+
 struct BatchNormOptions {
   explicit BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}
   FLUXION_ARG(std::int64_t, num_features, 0);
@@ -18,11 +25,13 @@ struct BatchNormOptions {
   FLUXION_ARG(double, momentum, 0.1);
   FLUXION_ARG(bool, affine, true);               ///< learnable weight (init 1) and bias (init 0)
   FLUXION_ARG(bool, track_running_stats, true);  ///< without: batch statistics in evaluation too
-  /// Data-parallel training (train/data_parallel.h): normalise with the
-  /// statistics of the whole global batch, summed over the ranks (PyTorch's
-  /// SyncBatchNorm), instead of this rank's share. With one process the
-  /// result is that of ordinary batchnorm.
-  FLUXION_ARG(bool, sync_across_ranks, false);
+  /// Data-parallel training (train/data_parallel.h): in training, normalise
+  /// with the statistics of the whole global batch, the per-channel sums
+  /// summed over the ranks by this function (PyTorch's SyncBatchNorm), instead
+  /// of this rank's share; `--sync-batchnorm` sets
+  /// dist::all_reduce_sum_differentiable. With one process the result is that
+  /// of ordinary batchnorm. nullptr (the default): this rank's share.
+  FLUXION_ARG(SumOverRanks, sync_across_ranks, nullptr);
 };
 
 class BatchNorm : public Module {
@@ -42,7 +51,7 @@ class BatchNorm : public Module {
 
  private:
   /// Training with sync_across_ranks: batchnorm written with ops around one
-  /// differentiable all-reduce of the per-channel sums.
+  /// differentiable sum over the ranks of the per-channel sums.
   Tensor forward_synchronised(const Tensor& x);
 };
 

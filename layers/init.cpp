@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 
 namespace fluxion::nn::init {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <sstream>
 
-#include "autograd/grad_mode.h"
 #include "core/backend.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 
 namespace fluxion::nn {
 

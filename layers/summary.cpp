@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "autograd/grad_mode.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 #include "layers/forward_trace.h"
 
 namespace fluxion::nn {

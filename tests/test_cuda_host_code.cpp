@@ -7,9 +7,9 @@
 #include <limits>
 
 #include "core/cpu/kernels.h"
-#include "core/cuda/elementwise_ops.h"
 #include "core/cuda/gemm_plan.h"
 #include "core/cuda/indexer.h"
+#include "core/elementwise.h"
 #include "helpers.h"
 
 using namespace fluxion;
@@ -46,12 +46,12 @@ TEST_CASE("cuda indexer - offsets equal the plain strided formula, with merging,
       step *= shape[i];
     }
     for (std::size_t d = 0; d < rank; ++d) strides[2][d] = gen.next_u64() % 2 == 0 ? 0 : strides[0][d] * 3;
-    const cuda::Indexer<3> g = cuda::make_indexer<3>(shape, strides, "test");
-    CHECK(g.ndim >= 1);
-    CHECK(g.ndim <= std::max<int>(1, static_cast<int>(rank)));
+    const cuda::Indexer<3> indexer = cuda::make_indexer<3>(shape, strides, "test");
+    CHECK(indexer.ndim >= 1);
+    CHECK(indexer.ndim <= std::max<int>(1, static_cast<int>(rank)));
     for (std::int64_t i = 0; i < numel(shape); ++i) {
       std::int64_t off[3];
-      g.offsets(i, off);
+      indexer.offsets(i, off);
       for (int k = 0; k < 3; ++k) {
         CAPTURE(trial);
         CAPTURE(k);
@@ -66,38 +66,58 @@ TEST_CASE("cuda indexer - offsets equal the plain strided formula, with merging,
                        doctest::Contains("op: tensors with more than"), Error);
 }
 
-TEST_CASE("cuda elementwise arithmetic - equals the CPU backend's, NaN, signed zero and infinities included") {
+TEST_CASE("cuda elementwise arithmetic - the kernels' per-element switch equals the CPU backend, every op and dtype") {
+  // Both backends run core/elementwise.h's functors, the CPU with the op
+  // fixed outside its loops (visit_binary_op), a CUDA thread choosing it per
+  // element (apply_binary). This holds the second route to the first for
+  // every op in the lists, NaN, signed zero and infinities included, and
+  // checks that both refuse int64 for the same ops.
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
-  const std::vector<double> values{-3.5, -1.0, -0.0, 0.0, 0.25, 1.0, 2.0, 7.5, inf, -inf, nan};
+  const std::vector<double> floating{-3.5, -1.0, -0.0, 0.0, 0.25, 1.0, 2.0, 7.5, inf, -inf, nan};
+  const std::vector<double> integers{-7, -3, -1, 0, 1, 2, 5};
   auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b)); };
-  for (DType dtype : {kFloat32, kFloat64}) {
-    visit_floating(dtype, "test", [&]<class T>() {
+  for (DType dtype : {kFloat32, kFloat64, kInt64}) {
+    const std::vector<double>& values = is_floating(dtype) ? floating : integers;
+    visit_dtype(dtype, [&]<class T>() {
       const std::int64_t n = static_cast<std::int64_t>(values.size());
       const Tensor a = tensor(values, {n, 1}, dtype), b = tensor(values, {1, n}, dtype);
-      for (BinaryOp op : {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div, BinaryOp::maximum,
-                          BinaryOp::minimum, BinaryOp::eq, BinaryOp::ne, BinaryOp::lt, BinaryOp::le, BinaryOp::gt,
-                          BinaryOp::ge, BinaryOp::relu_grad}) {
+      for (BinaryOp op : kBinaryOps) {
+        CAPTURE(op_name(op));
+        CAPTURE(dtype);
         Tensor out = empty({n, n}, dtype);
+        bool computes = false;
+        visit_binary_op(op, [&]<BinaryOp kOp>() { computes = computes_on<Binary<kOp, T>, T>; });
+        if (!computes) {
+          CHECK_THROWS_WITH_AS(cpu::binary(op, a, b, out), doctest::Contains("integer tensors are not supported"),
+                               Error);
+          continue;
+        }
         cpu::binary(op, a, b, out);
         const std::vector<double> expected = out.to_vector<double>();
         for (std::int64_t i = 0; i < n; ++i)
           for (std::int64_t j = 0; j < n; ++j) {
-            const double got = cuda::apply_binary<T>(op, T(values[i]), T(values[j]));
-            CAPTURE(static_cast<int>(op));
+            const double got = static_cast<double>(apply_binary<T>(op, T(values[i]), T(values[j])));
             CAPTURE(values[i]);
             CAPTURE(values[j]);
             CHECK(same(got, expected[static_cast<std::size_t>(i * n + j)]));
           }
       }
-      for (UnaryOp op : {UnaryOp::neg, UnaryOp::exp, UnaryOp::log, UnaryOp::sqrt, UnaryOp::abs, UnaryOp::sign,
-                         UnaryOp::relu, UnaryOp::sigmoid, UnaryOp::tanh, UnaryOp::pow, UnaryOp::clamp}) {
+      for (UnaryOp op : kUnaryOps) {
+        CAPTURE(op_name(op));
+        CAPTURE(dtype);
+        bool computes = false;
+        visit_unary_op(op, [&]<UnaryOp kOp>() { computes = computes_on<Unary<kOp, T>, T>; });
         for (UnaryParams params : {UnaryParams{2.0, 0.0}, UnaryParams{-0.5, 1.5}}) {
           Tensor out = empty({n, 1}, dtype);
+          if (!computes) {
+            CHECK_THROWS_WITH_AS(cpu::unary(op, a, out, params), doctest::Contains("expected a floating-point tensor"),
+                                 Error);
+            continue;
+          }
           cpu::unary(op, a, out, params);
           const std::vector<double> expected = out.to_vector<double>();
           for (std::int64_t i = 0; i < n; ++i) {
-            const double got = cuda::apply_unary<T>(op, T(values[i]), params);
-            CAPTURE(static_cast<int>(op));
+            const double got = static_cast<double>(apply_unary<T>(op, T(values[i]), params));
             CAPTURE(values[i]);
             CAPTURE(params.a);
             // On the host both use libm: exact. (On a GPU, exp, tanh and pow

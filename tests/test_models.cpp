@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 
+#include "dist/distributed.h"
 #include "helpers.h"
 
 using namespace fluxion;
@@ -42,7 +43,10 @@ std::vector<LayerCase> layer_cases() {
   t.push_back({"BatchNorm2d training", [] { return make_shared<nn::BatchNorm2d>(3); }, {2, 3, 2, 3}});
   t.push_back({"BatchNorm1d training on [N, C, L]", [] { return make_shared<nn::BatchNorm1d>(2); }, {3, 2, 4}});
   t.push_back({"BatchNorm2d synchronised across ranks (one process)",
-               [] { return make_shared<nn::BatchNorm2d>(nn::BatchNormOptions(3).sync_across_ranks(true)); },
+               [] {
+                 return make_shared<nn::BatchNorm2d>(
+                     nn::BatchNormOptions(3).sync_across_ranks(dist::all_reduce_sum_differentiable));
+               },
                {2, 3, 2, 3}});
   t.push_back({"BatchNorm1d evaluation",
                [] {
@@ -108,7 +112,8 @@ TEST_CASE("models: every layer and block passes gradcheck in float64, parameters
 
 TEST_CASE("models: synchronised batchnorm in one process is ordinary batchnorm: output, gradients, running statistics") {
   manual_seed(3);
-  nn::BatchNorm2d plain(4), synced(nn::BatchNormOptions(4).sync_across_ranks(true));
+  nn::BatchNorm2d plain(4);
+  nn::BatchNorm2d synced(nn::BatchNormOptions(4).sync_across_ranks(dist::all_reduce_sum_differentiable));
   {
     NoGradGuard no_grad;
     plain.weight.copy_(randn({4}));

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <thread>
 
-#include "autograd/grad_mode.h"
 #include "core/cuda.h"
 #include "core/device.h"
 #include "core/factory.h"
+#include "core/grad_mode.h"
 #include "dist/distributed.h"
 
 namespace fluxion::train {

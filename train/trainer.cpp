@@ -221,7 +221,8 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   nn::ModulePtr model = make_model_for(config.model, info);
   if (config.sync_batchnorm)
     for (const auto& [name, module] : model->named_modules())
-      if (auto* bn = dynamic_cast<nn::BatchNorm*>(module.get())) bn->options.sync_across_ranks(true);
+      if (auto* bn = dynamic_cast<nn::BatchNorm*>(module.get()))
+        bn->options.sync_across_ranks(dist::all_reduce_sum_differentiable);
   // Initialised on the CPU (the same values on every device), then moved.
   const Device device = parse_device(config.device, "--device");
   model->to(device);

@@ -36,55 +36,29 @@ CachingAllocator& allocator() {
   return *instance;
 }
 
+}  // namespace
+
 void* allocate(std::size_t nbytes, int) {
   profiler::Scope scope("allocation");
   return allocator().allocate(nbytes);
 }
-void deallocate(void* ptr, std::size_t nbytes, int) {
+void deallocate(void* ptr, std::size_t nbytes, int) noexcept {
   profiler::Scope scope("allocation");
   allocator().deallocate(ptr, nbytes);
 }
 void empty_cache() { allocator().empty_cache(); }
-void copy_bytes(const Tensor& src, const Tensor& dst) {
-  const std::size_t n = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype());
-  if (n > 0) std::memcpy(dst.raw_data(), src.raw_data(), n);
-}
 CachingAllocator::Stats memory_stats(int) { return allocator().stats(); }
 void reset_peak_memory_stats(int) { allocator().reset_peak(); }
 
-}  // namespace
+// On the CPU, "to and from the CPU" is a plain copy of the bytes.
+void copy_from_cpu(const Tensor& src, const Tensor& dst) {
+  const std::size_t n = static_cast<std::size_t>(dst.numel()) * element_size(dst.dtype());
+  if (n > 0) std::memcpy(dst.raw_data(), src.raw_data(), n);
+}
+void copy_to_cpu(const Tensor& src, const Tensor& dst) { copy_from_cpu(src, dst); }
 
 const Backend& backend() {
-  static const Backend cpu_backend{
-      .name = "cpu",
-      .allocate = allocate,
-      .deallocate = deallocate,
-      .empty_cache = empty_cache,
-      .memory_stats = memory_stats,
-      .reset_peak_memory_stats = reset_peak_memory_stats,
-      .copy_from_cpu = copy_bytes,
-      .copy_to_cpu = copy_bytes,
-      .fill = fill,
-      .copy = copy,
-      .binary = binary,
-      .unary = unary,
-      .where = where,
-      .sum = sum,
-      .max = max,
-      .matmul = matmul,
-      .softmax = softmax,
-      .gather = gather,
-      .scatter_add = scatter_add,
-      .conv2d = conv2d,
-      .conv2d_backward_input = conv2d_backward_input,
-      .conv2d_backward_weight = conv2d_backward_weight,
-      .batch_norm = batch_norm,
-      .batch_norm_backward = batch_norm_backward,
-      .max_pool2d = max_pool2d,
-      .max_pool2d_backward = max_pool2d_backward,
-      .avg_pool2d = avg_pool2d,
-      .avg_pool2d_backward = avg_pool2d_backward,
-  };
+  static const Backend cpu_backend{.name = "cpu", FLUXION_BACKEND_KERNELS(FLUXION_BACKEND_ENTRY)};
   return cpu_backend;
 }
 

@@ -40,52 +40,54 @@ struct ConvGeometry {
 };
 
 ConvGeometry geometry(const Tensor& x, const Tensor& weight, const Tensor& out, Conv2dParams p, std::size_t elem) {
-  ConvGeometry g{};
-  g.n = x.size(0), g.c = x.size(1), g.h = x.size(2), g.w = x.size(3);
-  g.o = weight.size(0), g.kh = weight.size(2), g.kw = weight.size(3);
-  g.ho = out.size(2), g.wo = out.size(3);
-  g.cg = g.c / p.groups, g.og = g.o / p.groups, g.k = g.cg * g.kh * g.kw;
-  g.spatial = g.ho * g.wo;
-  g.p = p;
+  ConvGeometry conv{};
+  conv.n = x.size(0), conv.c = x.size(1), conv.h = x.size(2), conv.w = x.size(3);
+  conv.o = weight.size(0), conv.kh = weight.size(2), conv.kw = weight.size(3);
+  conv.ho = out.size(2), conv.wo = out.size(3);
+  conv.cg = conv.c / p.groups, conv.og = conv.o / p.groups, conv.k = conv.cg * conv.kh * conv.kw;
+  conv.spatial = conv.ho * conv.wo;
+  conv.p = p;
   constexpr std::int64_t kTargetColumns = 1024;
   constexpr std::int64_t kMaxColBytes = 8 << 20;
-  const std::int64_t by_columns = (kTargetColumns + g.spatial - 1) / std::max<std::int64_t>(g.spatial, 1);
-  const std::int64_t by_bytes = kMaxColBytes / std::max<std::int64_t>(1, g.spatial * g.k * static_cast<std::int64_t>(elem));
-  g.chunk = std::clamp<std::int64_t>(std::min(by_columns, by_bytes), 1, std::max<std::int64_t>(g.n, 1));
-  g.direct = g.kh == 1 && g.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
-  if (g.direct) g.chunk = 1;  // then col is a view of the input: nothing to lower
-  return g;
+  const std::int64_t by_columns = (kTargetColumns + conv.spatial - 1) / std::max<std::int64_t>(conv.spatial, 1);
+  const std::int64_t by_bytes =
+      kMaxColBytes / std::max<std::int64_t>(1, conv.spatial * conv.k * static_cast<std::int64_t>(elem));
+  conv.chunk = std::clamp<std::int64_t>(std::min(by_columns, by_bytes), 1, std::max<std::int64_t>(conv.n, 1));
+  conv.direct = conv.kh == 1 && conv.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
+  if (conv.direct) conv.chunk = 1;  // then col is a view of the input: nothing to lower
+  return conv;
 }
 
 // col [k, ld] gets the patches of samples [n0, n0 + nb), group `grp`, placed
 // at column s * spatial for sample s of the chunk.
 template <class T>
-void im2col(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* col) {
-  const std::int64_t ld = nb * g.spatial, taps = g.kh * g.kw;
-  parallel_for(0, g.k, 8, [&](std::int64_t r0, std::int64_t r1) {
+void im2col(const T* x, const ConvGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* col) {
+  const std::int64_t ld = nb * conv.spatial, taps = conv.kh * conv.kw;
+  parallel_for(0, conv.k, 8, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t r = r0; r < r1; ++r) {
-      const std::int64_t c = r / taps, ki = (r % taps) / g.kw, kj = r % g.kw;
-      const std::int64_t row_off = ki * g.p.dilation_h - g.p.pad_h, col_off = kj * g.p.dilation_w - g.p.pad_w;
+      const std::int64_t c = r / taps, ki = (r % taps) / conv.kw, kj = r % conv.kw;
+      const std::int64_t row_off = ki * conv.p.dilation_h - conv.p.pad_h;
+      const std::int64_t col_off = kj * conv.p.dilation_w - conv.p.pad_w;
       for (std::int64_t s = 0; s < nb; ++s) {
-        const T* plane = x + ((n0 + s) * g.c + grp * g.cg + c) * g.h * g.w;
-        T* dst = col + r * ld + s * g.spatial;
-        for (std::int64_t oh = 0; oh < g.ho; ++oh, dst += g.wo) {
-          const std::int64_t ih = oh * g.p.stride_h + row_off;
-          if (ih < 0 || ih >= g.h) {
-            std::fill(dst, dst + g.wo, T(0));
+        const T* plane = x + ((n0 + s) * conv.c + grp * conv.cg + c) * conv.h * conv.w;
+        T* dst = col + r * ld + s * conv.spatial;
+        for (std::int64_t oh = 0; oh < conv.ho; ++oh, dst += conv.wo) {
+          const std::int64_t ih = oh * conv.p.stride_h + row_off;
+          if (ih < 0 || ih >= conv.h) {
+            std::fill(dst, dst + conv.wo, T(0));
             continue;
           }
-          const T* src = plane + ih * g.w;
-          if (g.p.stride_w == 1) {  // a run of the row, zeros where it hangs over the edges
-            const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, g.wo);
-            const std::int64_t hi = std::clamp<std::int64_t>(g.w - col_off, lo, g.wo);
+          const T* src = plane + ih * conv.w;
+          if (conv.p.stride_w == 1) {  // a run of the row, zeros where it hangs over the edges
+            const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, conv.wo);
+            const std::int64_t hi = std::clamp<std::int64_t>(conv.w - col_off, lo, conv.wo);
             std::fill(dst, dst + lo, T(0));
             if (hi > lo) std::copy(src + lo + col_off, src + hi + col_off, dst + lo);
-            std::fill(dst + hi, dst + g.wo, T(0));
+            std::fill(dst + hi, dst + conv.wo, T(0));
           } else {
-            for (std::int64_t ow = 0; ow < g.wo; ++ow) {
-              const std::int64_t iw = ow * g.p.stride_w + col_off;
-              dst[ow] = iw >= 0 && iw < g.w ? src[iw] : T(0);
+            for (std::int64_t ow = 0; ow < conv.wo; ++ow) {
+              const std::int64_t iw = ow * conv.p.stride_w + col_off;
+              dst[ow] = iw >= 0 && iw < conv.w ? src[iw] : T(0);
             }
           }
         }
@@ -97,28 +99,29 @@ void im2col(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_t nb,
 // The adjoint of im2col: dx[...] += dcol[...] for every tap. Each thread owns
 // whole input channels, so no two threads write the same element.
 template <class T>
-void col2im(const T* dcol, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* dx) {
-  const std::int64_t ld = nb * g.spatial, taps = g.kh * g.kw;
-  parallel_for(0, g.cg * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
+void col2im(const T* dcol, const ConvGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* dx) {
+  const std::int64_t ld = nb * conv.spatial, taps = conv.kh * conv.kw;
+  parallel_for(0, conv.cg * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t c = i / nb, s = i % nb;
-      T* plane = dx + ((n0 + s) * g.c + grp * g.cg + c) * g.h * g.w;
+      T* plane = dx + ((n0 + s) * conv.c + grp * conv.cg + c) * conv.h * conv.w;
       for (std::int64_t t = 0; t < taps; ++t) {
-        const std::int64_t ki = t / g.kw, kj = t % g.kw;
-        const std::int64_t row_off = ki * g.p.dilation_h - g.p.pad_h, col_off = kj * g.p.dilation_w - g.p.pad_w;
-        const T* src = dcol + (c * taps + t) * ld + s * g.spatial;
-        for (std::int64_t oh = 0; oh < g.ho; ++oh, src += g.wo) {
-          const std::int64_t ih = oh * g.p.stride_h + row_off;
-          if (ih < 0 || ih >= g.h) continue;
-          T* dst = plane + ih * g.w;
-          if (g.p.stride_w == 1) {  // the run of outputs whose tap lands inside the row: a plain vector add
-            const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, g.wo);
-            const std::int64_t hi = std::clamp<std::int64_t>(g.w - col_off, lo, g.wo);
+        const std::int64_t ki = t / conv.kw, kj = t % conv.kw;
+        const std::int64_t row_off = ki * conv.p.dilation_h - conv.p.pad_h;
+        const std::int64_t col_off = kj * conv.p.dilation_w - conv.p.pad_w;
+        const T* src = dcol + (c * taps + t) * ld + s * conv.spatial;
+        for (std::int64_t oh = 0; oh < conv.ho; ++oh, src += conv.wo) {
+          const std::int64_t ih = oh * conv.p.stride_h + row_off;
+          if (ih < 0 || ih >= conv.h) continue;
+          T* dst = plane + ih * conv.w;
+          if (conv.p.stride_w == 1) {  // the run of outputs whose tap lands inside the row: a plain vector add
+            const std::int64_t lo = std::clamp<std::int64_t>(-col_off, 0, conv.wo);
+            const std::int64_t hi = std::clamp<std::int64_t>(conv.w - col_off, lo, conv.wo);
             for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow + col_off] += src[ow];
           } else {
-            for (std::int64_t ow = 0; ow < g.wo; ++ow) {
-              const std::int64_t iw = ow * g.p.stride_w + col_off;
-              if (iw >= 0 && iw < g.w) dst[iw] += src[ow];
+            for (std::int64_t ow = 0; ow < conv.wo; ++ow) {
+              const std::int64_t iw = ow * conv.p.stride_w + col_off;
+              if (iw >= 0 && iw < conv.w) dst[iw] += src[ow];
             }
           }
         }
@@ -130,18 +133,18 @@ void col2im(const T* dcol, const ConvGeometry& g, std::int64_t n0, std::int64_t 
 // Copies rows [o, s * spatial...] of a chunk matrix [og, nb * spatial] to or
 // from the NCHW tensor t (channels grp * og onward of samples n0...).
 template <class T>
-void chunk_to_nchw(const T* m, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* t) {
+void chunk_to_nchw(const T* m, const ConvGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* t) {
   for (std::int64_t s = 0; s < nb; ++s)
-    for (std::int64_t o = 0; o < g.og; ++o)
-      std::memcpy(t + ((n0 + s) * g.o + grp * g.og + o) * g.spatial, m + o * nb * g.spatial + s * g.spatial,
-                  sizeof(T) * g.spatial);
+    for (std::int64_t o = 0; o < conv.og; ++o)
+      std::memcpy(t + ((n0 + s) * conv.o + grp * conv.og + o) * conv.spatial,
+                  m + o * nb * conv.spatial + s * conv.spatial, sizeof(T) * conv.spatial);
 }
 template <class T>
-void nchw_to_chunk(const T* t, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* m) {
+void nchw_to_chunk(const T* t, const ConvGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t grp, T* m) {
   for (std::int64_t s = 0; s < nb; ++s)
-    for (std::int64_t o = 0; o < g.og; ++o)
-      std::memcpy(m + o * nb * g.spatial + s * g.spatial, t + ((n0 + s) * g.o + grp * g.og + o) * g.spatial,
-                  sizeof(T) * g.spatial);
+    for (std::int64_t o = 0; o < conv.og; ++o)
+      std::memcpy(m + o * nb * conv.spatial + s * conv.spatial,
+                  t + ((n0 + s) * conv.o + grp * conv.og + o) * conv.spatial, sizeof(T) * conv.spatial);
 }
 
 // Per-thread work buffers for one run over the chunks.
@@ -151,30 +154,23 @@ struct Scratch {
   Tensor dw;      // [o, k]: this thread's share of the weight gradient
 };
 
-// Runs body(n0, nb, scratch) over the batch in chunks of g.chunk samples.
-// With at least as many chunks as threads, each thread takes whole chunks
-// with its own buffers and runs its GEMMs single-threaded (OpenBLAS and Eigen
-// do inside an OpenMP region): no thread waits on another mid-layer, which
-// beats splitting every small GEMM over threads. With fewer chunks (a small
-// batch), chunks run in turn and each im2col and GEMM uses every thread.
-// finish(first_chunk, scratch) runs once per thread after its last chunk.
 // The chunk's `col` matrix for group grp: the input itself when the conv is
 // direct (1x1, stride 1, unpadded), else its im2col lowering in scratch.col.
 template <class T>
-const T* lowered(const T* x, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp,
+const T* lowered(const T* x, const ConvGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t grp,
                  Scratch& scratch) {
-  if (g.direct) return x + (n0 * g.c + grp * g.cg) * g.spatial;
-  im2col(x, g, n0, nb, grp, scratch.col.data<T>());
+  if (conv.direct) return x + (n0 * conv.c + grp * conv.cg) * conv.spatial;
+  im2col(x, conv, n0, nb, grp, scratch.col.data<T>());
   return scratch.col.data<T>();
 }
 
 // The chunk's output gradient for group grp as a GEMM operand [og, nb * spatial]:
 // the NCHW tensor itself for a single sample, else gathered into scratch.matrix.
 template <class T>
-const T* chunk_matrix(const T* dy, const ConvGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t grp,
+const T* chunk_matrix(const T* dy, const ConvGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t grp,
                       Scratch& scratch) {
-  if (nb == 1) return dy + (n0 * g.o + grp * g.og) * g.spatial;
-  nchw_to_chunk(dy, g, n0, nb, grp, scratch.matrix.data<T>());
+  if (nb == 1) return dy + (n0 * conv.o + grp * conv.og) * conv.spatial;
+  nchw_to_chunk(dy, conv, n0, nb, grp, scratch.matrix.data<T>());
   return scratch.matrix.data<T>();
 }
 
@@ -185,24 +181,31 @@ struct ScratchShapes {
 };
 
 // col for a lowered chunk, matrix for a chunk of several samples.
-ScratchShapes chunk_buffers(const ConvGeometry& g, const TensorOptions& options) {
+ScratchShapes chunk_buffers(const ConvGeometry& conv, const TensorOptions& options) {
   ScratchShapes shapes;
   shapes.options = options;
-  if (!g.direct) shapes.col = {g.k, g.chunk * g.spatial};
-  if (g.chunk > 1) shapes.matrix = {g.og, g.chunk * g.spatial};
+  if (!conv.direct) shapes.col = {conv.k, conv.chunk * conv.spatial};
+  if (conv.chunk > 1) shapes.matrix = {conv.og, conv.chunk * conv.spatial};
   return shapes;
 }
 
+// Runs body(n0, nb, scratch) over the batch in chunks of conv.chunk samples.
+// With at least as many chunks as threads, each thread takes whole chunks
+// with its own buffers and runs its GEMMs single-threaded (OpenBLAS and Eigen
+// do inside an OpenMP region): no thread waits on another mid-layer, which
+// beats splitting every small GEMM over threads. With fewer chunks (a small
+// batch), chunks run in turn and each im2col and GEMM uses every thread.
+// finish(first_chunk, scratch) runs once per thread after its last chunk.
 template <class Body, class Finish>
-void for_each_chunk(const ConvGeometry& g, const ScratchShapes& shapes, const Body& body, const Finish& finish) {
-  const std::int64_t chunks = (g.n + g.chunk - 1) / g.chunk;
+void for_each_chunk(const ConvGeometry& conv, const ScratchShapes& shapes, const Body& body, const Finish& finish) {
+  const std::int64_t chunks = (conv.n + conv.chunk - 1) / conv.chunk;
   const std::int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
   parallel_for(0, chunks, grain, [&](std::int64_t c0, std::int64_t c1) {
     Scratch scratch;
     if (!shapes.col.empty()) scratch.col = empty(shapes.col, shapes.options);
     if (!shapes.matrix.empty()) scratch.matrix = empty(shapes.matrix, shapes.options);
     if (!shapes.dw.empty()) scratch.dw = zeros(shapes.dw, shapes.options);
-    for (std::int64_t c = c0; c < c1; ++c) body(c * g.chunk, std::min(g.chunk, g.n - c * g.chunk), scratch);
+    for (std::int64_t c = c0; c < c1; ++c) body(c * conv.chunk, std::min(conv.chunk, conv.n - c * conv.chunk), scratch);
     finish(c0, scratch);
   });
 }
@@ -234,26 +237,27 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Ten
 void conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& out, Conv2dParams p) {
   if (out.numel() == 0) return;
   visit_floating(x.dtype(), "conv2d", [&]<class T>() {
-    const ConvGeometry g = geometry(x, weight, out, p, sizeof(T));
+    const ConvGeometry conv = geometry(x, weight, out, p, sizeof(T));
     const T* px = x.data<T>();
     const T* pw = weight.data<T>();
     T* py = out.data<T>();
-    const ScratchShapes buffers = chunk_buffers(g, x.options());
+    const ScratchShapes buffers = chunk_buffers(conv, x.options());
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
-      const std::int64_t cols = nb * g.spatial;
+      const std::int64_t cols = nb * conv.spatial;
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
-        const T* col = lowered(px, g, n0, nb, grp, scratch);
-        const T* w = pw + grp * g.og * g.k;
+        const T* col = lowered(px, conv, n0, nb, grp, scratch);
+        const T* w = pw + grp * conv.og * conv.k;
         if (nb == 1) {
-          gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0),
-                  py + (n0 * g.o + grp * g.og) * g.spatial, cols);
+          gemm<T>(false, false, conv.og, cols, conv.k, T(1), w, conv.k, col, cols, T(0),
+                  py + (n0 * conv.o + grp * conv.og) * conv.spatial, cols);
         } else {
-          gemm<T>(false, false, g.og, cols, g.k, T(1), w, g.k, col, cols, T(0), scratch.matrix.data<T>(), cols);
-          chunk_to_nchw(scratch.matrix.data<T>(), g, n0, nb, grp, py);
+          gemm<T>(false, false, conv.og, cols, conv.k, T(1), w, conv.k, col, cols, T(0), scratch.matrix.data<T>(),
+                  cols);
+          chunk_to_nchw(scratch.matrix.data<T>(), conv, n0, nb, grp, py);
         }
       }
     };
-    for_each_chunk(g, buffers, body, [](std::int64_t, Scratch&) {});
+    for_each_chunk(conv, buffers, body, [](std::int64_t, Scratch&) {});
   });
 }
 
@@ -268,33 +272,34 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const T
 void conv2d_backward_input_im2col(const Tensor& grad_out, const Tensor& weight, const Tensor& grad_x,
                                   Conv2dParams p) {
   visit_floating(grad_x.dtype(), "conv2d_backward_input", [&]<class T>() {
-    const ConvGeometry g = geometry(grad_x, weight, grad_out, p, sizeof(T));
+    const ConvGeometry conv = geometry(grad_x, weight, grad_out, p, sizeof(T));
     const T* pw = weight.data<T>();
     const T* pdy = grad_out.data<T>();
     T* pdx = grad_x.data<T>();
-    if (g.n == 0 || g.spatial == 0 || g.k == 0) {
+    if (conv.n == 0 || conv.spatial == 0 || conv.k == 0) {
       std::fill(pdx, pdx + grad_x.numel(), T(0));
       return;
     }
-    const ScratchShapes buffers = chunk_buffers(g, grad_x.options());
+    const ScratchShapes buffers = chunk_buffers(conv, grad_x.options());
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
-      const std::int64_t cols = nb * g.spatial;
+      const std::int64_t cols = nb * conv.spatial;
       // col2im adds into this chunk's input gradient (a direct conv's GEMM writes it).
-      if (!g.direct) std::fill(pdx + n0 * g.c * g.h * g.w, pdx + (n0 + nb) * g.c * g.h * g.w, T(0));
+      const std::int64_t per_sample = conv.c * conv.h * conv.w;
+      if (!conv.direct) std::fill(pdx + n0 * per_sample, pdx + (n0 + nb) * per_sample, T(0));
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
-        const T* dy = chunk_matrix(pdy, g, n0, nb, grp, scratch);
-        const T* w = pw + grp * g.og * g.k;
-        if (g.direct) {  // dcol is the input gradient itself
-          gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0),
-                  pdx + (n0 * g.c + grp * g.cg) * g.spatial, cols);
+        const T* dy = chunk_matrix(pdy, conv, n0, nb, grp, scratch);
+        const T* w = pw + grp * conv.og * conv.k;
+        if (conv.direct) {  // dcol is the input gradient itself
+          gemm<T>(true, false, conv.k, cols, conv.og, T(1), w, conv.k, dy, cols, T(0),
+                  pdx + (n0 * conv.c + grp * conv.cg) * conv.spatial, cols);
         } else {
           T* dcol = scratch.col.data<T>();
-          gemm<T>(true, false, g.k, cols, g.og, T(1), w, g.k, dy, cols, T(0), dcol, cols);
-          col2im(dcol, g, n0, nb, grp, pdx);
+          gemm<T>(true, false, conv.k, cols, conv.og, T(1), w, conv.k, dy, cols, T(0), dcol, cols);
+          col2im(dcol, conv, n0, nb, grp, pdx);
         }
       }
     };
-    for_each_chunk(g, buffers, body, [](std::int64_t, Scratch&) {});
+    for_each_chunk(conv, buffers, body, [](std::int64_t, Scratch&) {});
   });
 }
 
@@ -309,21 +314,21 @@ void conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, const Tenso
 void conv2d_backward_weight_im2col(const Tensor& grad_out, const Tensor& x, const Tensor& grad_weight,
                                    Conv2dParams p) {
   visit_floating(x.dtype(), "conv2d_backward_weight", [&]<class T>() {
-    const ConvGeometry g = geometry(x, grad_weight, grad_out, p, sizeof(T));
+    const ConvGeometry conv = geometry(x, grad_weight, grad_out, p, sizeof(T));
     const T* px = x.data<T>();
     const T* pdy = grad_out.data<T>();
     T* pdw = grad_weight.data<T>();
     std::fill(pdw, pdw + grad_weight.numel(), T(0));
-    if (g.n == 0 || g.spatial == 0 || g.k == 0) return;
-    ScratchShapes buffers = chunk_buffers(g, x.options());
+    if (conv.n == 0 || conv.spatial == 0 || conv.k == 0) return;
+    ScratchShapes buffers = chunk_buffers(conv, x.options());
     buffers.dw = grad_weight.shape();
     auto body = [&](std::int64_t n0, std::int64_t nb, Scratch& scratch) {
-      const std::int64_t cols = nb * g.spatial;
+      const std::int64_t cols = nb * conv.spatial;
       for (std::int64_t grp = 0; grp < p.groups; ++grp) {
-        const T* dy = chunk_matrix(pdy, g, n0, nb, grp, scratch);
-        const T* col = lowered(px, g, n0, nb, grp, scratch);
-        gemm<T>(false, true, g.og, g.k, cols, T(1), dy, cols, col, cols, T(1),
-                scratch.dw.data<T>() + grp * g.og * g.k, g.k);
+        const T* dy = chunk_matrix(pdy, conv, n0, nb, grp, scratch);
+        const T* col = lowered(px, conv, n0, nb, grp, scratch);
+        gemm<T>(false, true, conv.og, conv.k, cols, T(1), dy, cols, col, cols, T(1),
+                scratch.dw.data<T>() + grp * conv.og * conv.k, conv.k);
       }
     };
     // Each thread's share of the weight gradient, by its first chunk; summed
@@ -335,7 +340,7 @@ void conv2d_backward_weight_im2col(const Tensor& grad_out, const Tensor& x, cons
       std::lock_guard<std::mutex> lock(dw_mutex);
       partials.emplace(first_chunk, scratch.dw);
     };
-    for_each_chunk(g, buffers, body, finish);
+    for_each_chunk(conv, buffers, body, finish);
     for (const auto& entry : partials) {
       const T* pp = entry.second.data<T>();
       for (std::int64_t i = 0; i < grad_weight.numel(); ++i) pdw[i] += pp[i];

@@ -1,10 +1,8 @@
 // Elementwise CPU kernels: fill, copy (with broadcast and dtype conversion),
 // binary arithmetic and comparisons, unary math, where. All of them are one
-// call to a `map` helper that runs a scalar lambda over strided operands;
-// the contiguous case compiles to a plain vectorised loop.
-#include <cmath>
-#include <type_traits>
-
+// call to a `map` helper that runs a scalar function over strided operands;
+// the contiguous case compiles to a plain vectorised loop. The binary and
+// unary ops' arithmetic is core/elementwise.h's, shared with the CUDA kernels.
 #include "core/cpu/kernels.h"
 #include "core/cpu/strided_loop.h"
 
@@ -97,68 +95,23 @@ void copy(const Tensor& src, const Tensor& dst) {
   });
 }
 
+// The op becomes a compile-time constant outside the loops (visit_binary_op),
+// so each op's contiguous loop is its own, vectorised, with no switch inside.
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  check_op_dtype(op, out.dtype());
   visit_dtype(out.dtype(), [&]<class T>() {
-    switch (op) {
-      case BinaryOp::add: return map2<T>(a, b, out, [](T x, T y) { return x + y; });
-      case BinaryOp::sub: return map2<T>(a, b, out, [](T x, T y) { return x - y; });
-      case BinaryOp::mul: return map2<T>(a, b, out, [](T x, T y) { return x * y; });
-      case BinaryOp::div:
-        FLUXION_CHECK(std::is_floating_point_v<T>, "div: integer tensors are not supported; convert with to(kFloat32)");
-        return map2<T>(a, b, out, [](T x, T y) { return x / y; });
-      // NaN propagates through maximum and minimum, as in PyTorch.
-      case BinaryOp::maximum: return map2<T>(a, b, out, [](T x, T y) { return (x > y || x != x) ? x : y; });
-      case BinaryOp::minimum: return map2<T>(a, b, out, [](T x, T y) { return (x < y || x != x) ? x : y; });
-      case BinaryOp::eq: return map2<T>(a, b, out, [](T x, T y) { return T(x == y); });
-      case BinaryOp::ne: return map2<T>(a, b, out, [](T x, T y) { return T(x != y); });
-      case BinaryOp::lt: return map2<T>(a, b, out, [](T x, T y) { return T(x < y); });
-      case BinaryOp::le: return map2<T>(a, b, out, [](T x, T y) { return T(x <= y); });
-      case BinaryOp::gt: return map2<T>(a, b, out, [](T x, T y) { return T(x > y); });
-      case BinaryOp::ge: return map2<T>(a, b, out, [](T x, T y) { return T(x >= y); });
-      case BinaryOp::relu_grad: return map2<T>(a, b, out, [](T g, T y) { return y <= T(0) ? T(0) : g; });
-    }
+    visit_binary_op(op, [&]<BinaryOp kOp>() {
+      if constexpr (computes_on<Binary<kOp, T>, T>) map2<T>(a, b, out, Binary<kOp, T>{});
+    });
   });
 }
 
 void unary(UnaryOp op, const Tensor& a, const Tensor& out, UnaryParams params) {
+  check_op_dtype(op, out.dtype());
   visit_dtype(out.dtype(), [&]<class T>() {
-    auto run = [&](auto f) { map1<T, T>(a, out, f); };
-    switch (op) {
-      case UnaryOp::neg: return run([](T x) { return -x; });
-      case UnaryOp::abs:
-        if constexpr (std::is_floating_point_v<T>) return run([](T x) { return std::fabs(x); });  // |-0| = +0
-        else return run([](T x) { return x < T(0) ? -x : x; });
-      case UnaryOp::sign: return run([](T x) { return T((T(0) < x) - (x < T(0))); });
-      case UnaryOp::relu: return run([](T x) { return x < T(0) ? T(0) : x; });  // NaN passes through
-      case UnaryOp::clamp: {
-        const T lo = static_cast<T>(params.a), hi = static_cast<T>(params.b);
-        return run([lo, hi](T x) { return x < lo ? lo : (x > hi ? hi : x); });
-      }
-      default: break;
-    }
-    if constexpr (std::is_floating_point_v<T>) {
-      switch (op) {
-        case UnaryOp::exp: return run([](T x) { return std::exp(x); });
-        case UnaryOp::log: return run([](T x) { return std::log(x); });
-        case UnaryOp::sqrt: return run([](T x) { return std::sqrt(x); });
-        case UnaryOp::tanh: return run([](T x) { return std::tanh(x); });
-        case UnaryOp::sigmoid:
-          // Two branches so exp never overflows.
-          return run([](T x) {
-            if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-            const T e = std::exp(x);
-            return e / (T(1) + e);
-          });
-        case UnaryOp::pow: {
-          const T p = static_cast<T>(params.a);
-          if (params.a == 2.0) return run([](T x) { return x * x; });
-          return run([p](T x) { return std::pow(x, p); });
-        }
-        default: break;
-      }
-    }
-    throw Error(detail::concat("unary op ", static_cast<int>(op), ": expected a floating-point tensor, got ",
-                               out.dtype()));
+    visit_unary_op(op, [&]<UnaryOp kOp>() {
+      if constexpr (computes_on<Unary<kOp, T>, T>) map1<T, T>(a, out, make_unary<kOp, T>(params));
+    });
   });
 }
 

@@ -44,8 +44,9 @@ void scatter_add(const Tensor& dst, std::int64_t dim, const Tensor& index, const
     const std::int64_t* pi = index.data<std::int64_t>();
     const T* ps = src.data<T>();
     // Serial: two positions may add into the same destination element.
-    const LoopGeometry<3> g = make_geometry<3>(index.shape(), {src.strides(), index.strides(), without_dim(dst, dim)});
-    for_each_row_range<3>(g, 0, numel(index.shape()),
+    const LoopGeometry<3> loop =
+        make_geometry<3>(index.shape(), {src.strides(), index.strides(), without_dim(dst, dim)});
+    for_each_row_range<3>(loop, 0, numel(index.shape()),
                           [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
                             for (std::int64_t i = 0; i < n; ++i) {
                               const std::int64_t j = pi[off[1] + i * st[1]];

@@ -14,11 +14,11 @@ namespace {
 template <class T>
 using Accumulator = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
 
-// Sum of the elements of geometry g starting at `base`, positions [b, e).
+// Sum of the elements of `loop` starting at `base`, positions [b, e).
 template <class T>
-Accumulator<T> sum_range(const T* base, const LoopGeometry<1>& g, std::int64_t b, std::int64_t e) {
+Accumulator<T> sum_range(const T* base, const LoopGeometry<1>& loop, std::int64_t b, std::int64_t e) {
   Accumulator<T> acc = 0;
-  for_each_row_range<1>(g, b, e, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+  for_each_row_range<1>(loop, b, e, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
     const T* x = base + off[0];
     Accumulator<T> local = 0;
     if (st[0] == 1) {

@@ -43,17 +43,17 @@ struct WinogradGeometry {
 WinogradGeometry geometry(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t o,
                           std::int64_t ho, std::int64_t wo, std::int64_t pad_h, std::int64_t pad_w,
                           std::size_t elem) {
-  WinogradGeometry g{n, c, h, w, o, ho, wo, pad_h, pad_w, 0, 0, 0, 0, 0, 0};
-  g.tiles_h = (ho + 1) / 2, g.tiles_w = (wo + 1) / 2, g.tiles = g.tiles_h * g.tiles_w;
-  g.ph = 2 * g.tiles_h + 2, g.pw = 2 * g.tiles_w + 2;
+  WinogradGeometry conv{n, c, h, w, o, ho, wo, pad_h, pad_w, 0, 0, 0, 0, 0, 0};
+  conv.tiles_h = (ho + 1) / 2, conv.tiles_w = (wo + 1) / 2, conv.tiles = conv.tiles_h * conv.tiles_w;
+  conv.ph = 2 * conv.tiles_h + 2, conv.pw = 2 * conv.tiles_w + 2;
   // Enough tiles per chunk for GEMMs that run near peak, while V and M (16
   // values per tile for each input and output channel) stay a few MiB.
   constexpr std::int64_t kTargetTiles = 256;
   constexpr std::int64_t kMaxBytes = 16 << 20;
-  const std::int64_t by_tiles = (kTargetTiles + g.tiles - 1) / g.tiles;
-  const std::int64_t by_bytes = kMaxBytes / std::max<std::int64_t>(1, 16 * (c + o) * g.tiles * std::int64_t(elem));
-  g.chunk = std::clamp<std::int64_t>(std::min(by_tiles, by_bytes), 1, std::max<std::int64_t>(n, 1));
-  return g;
+  const std::int64_t by_tiles = (kTargetTiles + conv.tiles - 1) / conv.tiles;
+  const std::int64_t by_bytes = kMaxBytes / std::max<std::int64_t>(1, 16 * (c + o) * conv.tiles * std::int64_t(elem));
+  conv.chunk = std::clamp<std::int64_t>(std::min(by_tiles, by_bytes), 1, std::max<std::int64_t>(n, 1));
+  return conv;
 }
 
 // U[xi][o][c] = (G g G^T)[xi] for weight g = w[o][c] (3x3), G's rows being
@@ -154,35 +154,35 @@ void gather_every_other(const T* __restrict src, std::int64_t w, std::int64_t fi
 //     tile row ty reads padded rows 2ty..2ty+3, which are even[ty],
 //     odd[ty], even[ty + 1], odd[ty + 1].
 template <class T>
-void transform_input(const T* x, const WinogradGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t ld,
+void transform_input(const T* x, const WinogradGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t ld,
                      T* v) {
-  const std::int64_t plane = g.c * ld, tw = g.tiles_w, half = tw + 1, pairs = g.tiles_h + 1;
-  parallel_for(0, g.c * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
+  const std::int64_t plane = conv.c * ld, tw = conv.tiles_w, half = tw + 1, pairs = conv.tiles_h + 1;
+  parallel_for(0, conv.c * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
     // [parity of column][padded row][half] and [j][parity of row][pair][tw].
-    std::vector<T> split(static_cast<std::size_t>(2 * g.ph * half));
+    std::vector<T> split(static_cast<std::size_t>(2 * conv.ph * half));
     std::vector<T> rows(static_cast<std::size_t>(4 * 2 * pairs * tw));
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t c = i / nb, s = i % nb;
-      const T* src = x + ((n0 + s) * g.c + c) * g.h * g.w;
-      T *even = split.data(), *odd = even + g.ph * half;
+      const T* src = x + ((n0 + s) * conv.c + c) * conv.h * conv.w;
+      T *even = split.data(), *odd = even + conv.ph * half;
       std::fill(split.begin(), split.end(), T(0));
-      for (std::int64_t r = 0; r < g.h; ++r) {  // padded column pc = 2 t (even) or 2 t + 1 (odd) is pc - pad_w
-        const std::int64_t pr = r + g.pad_h;
-        gather_every_other(src + r * g.w, g.w, -g.pad_w, half, even + pr * half);
-        gather_every_other(src + r * g.w, g.w, 1 - g.pad_w, half, odd + pr * half);
+      for (std::int64_t r = 0; r < conv.h; ++r) {  // padded column pc = 2 t (even) or 2 t + 1 (odd) is pc - pad_w
+        const std::int64_t pr = r + conv.pad_h;
+        gather_every_other(src + r * conv.w, conv.w, -conv.pad_w, half, even + pr * half);
+        gather_every_other(src + r * conv.w, conv.w, 1 - conv.pad_w, half, odd + pr * half);
       }
       const std::int64_t stride = 2 * pairs * tw;  // between the four column combinations
-      for (std::int64_t pr = 0; pr < g.ph; ++pr) {
+      for (std::int64_t pr = 0; pr < conv.ph; ++pr) {
         const T *ev = even + pr * half, *od = odd + pr * half;
         T* e = rows.data() + ((pr % 2) * pairs + pr / 2) * tw;
         bt_combine(tw, ev, od, ev + 1, od + 1, e, e + stride, e + 2 * stride, e + 3 * stride);
       }
-      T* dst = v + c * ld + s * g.tiles;
+      T* dst = v + c * ld + s * conv.tiles;
       for (int j = 0; j < 4; ++j) {
         const T* re = rows.data() + j * stride;  // even padded rows, then odd ones
         const T* ro = re + pairs * tw;
         T* v0 = dst + j * plane;
-        bt_combine(g.tiles, re, ro, re + tw, ro + tw, v0, v0 + 4 * plane, v0 + 8 * plane, v0 + 12 * plane);
+        bt_combine(conv.tiles, re, ro, re + tw, ro + tw, v0, v0 + 4 * plane, v0 + 8 * plane, v0 + 12 * plane);
       }
     }
   });
@@ -193,10 +193,10 @@ void transform_input(const T* x, const WinogradGeometry& g, std::int64_t n0, std
 // tiles, then (A^T m) A into the even and odd output columns of each row;
 // tiles hanging over the output's edge write only their inside part.
 template <class T>
-void transform_output(const T* m, const WinogradGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t ld,
+void transform_output(const T* m, const WinogradGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t ld,
                       T* out) {
-  const std::int64_t plane = g.o * ld, tw = g.tiles_w, tiles = g.tiles;
-  parallel_for(0, g.o * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
+  const std::int64_t plane = conv.o * ld, tw = conv.tiles_w, tiles = conv.tiles;
+  parallel_for(0, conv.o * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
     std::vector<T> rows(static_cast<std::size_t>(8 * tiles));  // (A^T m)[r][j] over the tiles
     std::vector<T> cols(static_cast<std::size_t>(2 * tiles));  // one output row's even and odd columns
     for (std::int64_t i = i0; i < i1; ++i) {
@@ -207,19 +207,19 @@ void transform_output(const T* m, const WinogradGeometry& g, std::int64_t n0, st
         T* t0 = rows.data() + j * tiles;
         at_combine(tiles, m0, m0 + 4 * plane, m0 + 8 * plane, m0 + 12 * plane, t0, t0 + 4 * tiles);
       }
-      T* dst = out + ((n0 + s) * g.o + o) * g.ho * g.wo;
+      T* dst = out + ((n0 + s) * conv.o + o) * conv.ho * conv.wo;
       for (int r = 0; r < 2; ++r) {
         const T* a0 = rows.data() + 4 * r * tiles;
         T *ye = cols.data(), *yo = ye + tiles;
         at_combine(tiles, a0, a0 + tiles, a0 + 2 * tiles, a0 + 3 * tiles, ye, yo);
-        for (std::int64_t ty = 0; ty < g.tiles_h && 2 * ty + r < g.ho; ++ty) {
-          T* row = dst + (2 * ty + r) * g.wo;
+        for (std::int64_t ty = 0; ty < conv.tiles_h && 2 * ty + r < conv.ho; ++ty) {
+          T* row = dst + (2 * ty + r) * conv.wo;
           const T *e = ye + ty * tw, *od = yo + ty * tw;
-          for (std::int64_t tx = 0; tx < g.wo / 2; ++tx) {
+          for (std::int64_t tx = 0; tx < conv.wo / 2; ++tx) {
             row[2 * tx] = e[tx];
             row[2 * tx + 1] = od[tx];
           }
-          if (g.wo % 2 == 1) row[g.wo - 1] = e[tw - 1];
+          if (conv.wo % 2 == 1) row[conv.wo - 1] = e[tw - 1];
         }
       }
     }
@@ -233,21 +233,21 @@ void transform_output(const T* m, const WinogradGeometry& g, std::int64_t n0, st
 // edge), in the same flat loops as transform_input: even and odd columns
 // apart, then A along rows, then A along columns.
 template <class T>
-void transform_grad_output(const T* dy, const WinogradGeometry& g, std::int64_t n0, std::int64_t nb, std::int64_t ld,
+void transform_grad_output(const T* dy, const WinogradGeometry& conv, std::int64_t n0, std::int64_t nb, std::int64_t ld,
                            T* yhat) {
-  const std::int64_t plane = g.o * ld, tw = g.tiles_w, th = g.tiles_h, tiles = g.tiles;
-  parallel_for(0, g.o * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
+  const std::int64_t plane = conv.o * ld, tw = conv.tiles_w, th = conv.tiles_h, tiles = conv.tiles;
+  parallel_for(0, conv.o * nb, 1, [&](std::int64_t i0, std::int64_t i1) {
     // [parity of column][row 0 .. 2 th)[tw] and [j][parity of row][th][tw].
     std::vector<T> split(static_cast<std::size_t>(2 * 2 * th * tw));
     std::vector<T> rows(static_cast<std::size_t>(4 * 2 * tiles));
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t o = i / nb, s = i % nb;
-      const T* src = dy + ((n0 + s) * g.o + o) * g.ho * g.wo;
+      const T* src = dy + ((n0 + s) * conv.o + o) * conv.ho * conv.wo;
       T *even = split.data(), *odd = even + 2 * th * tw;
       std::fill(split.begin(), split.end(), T(0));
-      for (std::int64_t r = 0; r < g.ho; ++r) {
-        gather_every_other(src + r * g.wo, g.wo, 0, tw, even + r * tw);
-        gather_every_other(src + r * g.wo, g.wo, 1, tw, odd + r * tw);
+      for (std::int64_t r = 0; r < conv.ho; ++r) {
+        gather_every_other(src + r * conv.wo, conv.wo, 0, tw, even + r * tw);
+        gather_every_other(src + r * conv.wo, conv.wo, 1, tw, odd + r * tw);
       }
       for (std::int64_t r = 0; r < 2 * th; ++r) {
         T* e = rows.data() + ((r % 2) * th + r / 2) * tw;
@@ -289,21 +289,21 @@ void transform_weight_gradient(const T* du, std::int64_t o_count, std::int64_t c
 // out [N, O, Ho, Wo] = conv of x [N, C, H, W] with the 3x3 weights whose
 // transform is u [16, O, C], stride 1, padding (pad_h, pad_w).
 template <class T>
-void run(const T* x, const T* u, T* out, const WinogradGeometry& g, const TensorOptions& options) {
-  const std::int64_t chunks = (g.n + g.chunk - 1) / g.chunk;
+void run(const T* x, const T* u, T* out, const WinogradGeometry& conv, const TensorOptions& options) {
+  const std::int64_t chunks = (conv.n + conv.chunk - 1) / conv.chunk;
   const std::int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
-  const std::int64_t max_ld = row_stride(g.chunk * g.tiles);
+  const std::int64_t max_ld = row_stride(conv.chunk * conv.tiles);
   parallel_for(0, chunks, grain, [&](std::int64_t c0, std::int64_t c1) {
-    const Tensor v = empty({16, g.c, max_ld}, options);
-    const Tensor m = empty({16, g.o, max_ld}, options);
+    const Tensor v = empty({16, conv.c, max_ld}, options);
+    const Tensor m = empty({16, conv.o, max_ld}, options);
     for (std::int64_t chunk = c0; chunk < c1; ++chunk) {
-      const std::int64_t n0 = chunk * g.chunk, nb = std::min(g.chunk, g.n - n0), cols = nb * g.tiles;
+      const std::int64_t n0 = chunk * conv.chunk, nb = std::min(conv.chunk, conv.n - n0), cols = nb * conv.tiles;
       const std::int64_t ld = row_stride(cols);
-      transform_input(x, g, n0, nb, ld, v.data<T>());
+      transform_input(x, conv, n0, nb, ld, v.data<T>());
       for (std::int64_t xi = 0; xi < 16; ++xi)
-        gemm<T>(false, false, g.o, cols, g.c, T(1), u + xi * g.o * g.c, g.c, v.data<T>() + xi * g.c * ld, ld, T(0),
-                m.data<T>() + xi * g.o * ld, ld);
-      transform_output(m.data<T>(), g, n0, nb, ld, out);
+        gemm<T>(false, false, conv.o, cols, conv.c, T(1), u + xi * conv.o * conv.c, conv.c,
+                v.data<T>() + xi * conv.c * ld, ld, T(0), m.data<T>() + xi * conv.o * ld, ld);
+      transform_output(m.data<T>(), conv, n0, nb, ld, out);
     }
   });
 }
@@ -320,11 +320,11 @@ bool winograd_applies(std::int64_t channels, std::int64_t out_channels, const Te
 void winograd_conv2d(const Tensor& x, const Tensor& weight, const Tensor& out, Conv2dParams p) {
   visit_floating(x.dtype(), "winograd_conv2d", [&]<class T>() {
     const std::int64_t o = weight.size(0), c = weight.size(1);
-    const WinogradGeometry g = geometry(x.size(0), c, x.size(2), x.size(3), o, out.size(2), out.size(3), p.pad_h,
+    const WinogradGeometry conv = geometry(x.size(0), c, x.size(2), x.size(3), o, out.size(2), out.size(3), p.pad_h,
                                         p.pad_w, sizeof(T));
     const Tensor u = empty({16, o, c}, x.options());
     transform_weight(weight.data<T>(), o, c, false, u.data<T>());
-    run(x.data<T>(), u.data<T>(), out.data<T>(), g, x.options());
+    run(x.data<T>(), u.data<T>(), out.data<T>(), conv, x.options());
   });
 }
 
@@ -334,11 +334,11 @@ void winograd_conv2d_backward_input(const Tensor& grad_out, const Tensor& weight
     // The conv from grad_out [N, O, Ho, Wo] to grad_x [N, C, H, W]: weight
     // w'[c][o] = w[o][c] rotated, padding 2 - pad.
     const std::int64_t o = weight.size(0), c = weight.size(1);
-    const WinogradGeometry g = geometry(grad_out.size(0), o, grad_out.size(2), grad_out.size(3), c, grad_x.size(2),
+    const WinogradGeometry conv = geometry(grad_out.size(0), o, grad_out.size(2), grad_out.size(3), c, grad_x.size(2),
                                         grad_x.size(3), 2 - p.pad_h, 2 - p.pad_w, sizeof(T));
     const Tensor u = empty({16, c, o}, grad_x.options());
     transform_weight(weight.data<T>(), c, o, true, u.data<T>());
-    run(grad_out.data<T>(), u.data<T>(), grad_x.data<T>(), g, grad_x.options());
+    run(grad_out.data<T>(), u.data<T>(), grad_x.data<T>(), conv, grad_x.options());
   });
 }
 
@@ -346,27 +346,27 @@ void winograd_conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, co
                                      Conv2dParams p) {
   visit_floating(x.dtype(), "winograd_conv2d_backward_weight", [&]<class T>() {
     const std::int64_t o = grad_weight.size(0), c = grad_weight.size(1);
-    const WinogradGeometry g = geometry(x.size(0), c, x.size(2), x.size(3), o, grad_out.size(2), grad_out.size(3),
+    const WinogradGeometry conv = geometry(x.size(0), c, x.size(2), x.size(3), o, grad_out.size(2), grad_out.size(3),
                                         p.pad_h, p.pad_w, sizeof(T));
-    const std::int64_t chunks = (g.n + g.chunk - 1) / g.chunk;
+    const std::int64_t chunks = (conv.n + conv.chunk - 1) / conv.chunk;
     const std::int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
-    const std::int64_t max_ld = row_stride(g.chunk * g.tiles);
+    const std::int64_t max_ld = row_stride(conv.chunk * conv.tiles);
     // Each thread's share of dU by its first chunk, summed in chunk order
     // afterwards: the result does not depend on which thread finishes first.
     std::mutex mutex;
     std::map<std::int64_t, Tensor> partials;
     parallel_for(0, chunks, grain, [&](std::int64_t c0, std::int64_t c1) {
-      const Tensor v = empty({16, g.c, max_ld}, x.options());
-      const Tensor yhat = empty({16, g.o, max_ld}, x.options());
-      const Tensor du = zeros({16, g.o, g.c}, x.options());
+      const Tensor v = empty({16, conv.c, max_ld}, x.options());
+      const Tensor yhat = empty({16, conv.o, max_ld}, x.options());
+      const Tensor du = zeros({16, conv.o, conv.c}, x.options());
       for (std::int64_t chunk = c0; chunk < c1; ++chunk) {
-        const std::int64_t n0 = chunk * g.chunk, nb = std::min(g.chunk, g.n - n0), cols = nb * g.tiles;
+        const std::int64_t n0 = chunk * conv.chunk, nb = std::min(conv.chunk, conv.n - n0), cols = nb * conv.tiles;
         const std::int64_t ld = row_stride(cols);
-        transform_input(x.data<T>(), g, n0, nb, ld, v.data<T>());
-        transform_grad_output(grad_out.data<T>(), g, n0, nb, ld, yhat.data<T>());
+        transform_input(x.data<T>(), conv, n0, nb, ld, v.data<T>());
+        transform_grad_output(grad_out.data<T>(), conv, n0, nb, ld, yhat.data<T>());
         for (std::int64_t xi = 0; xi < 16; ++xi)  // dU[xi] += Ŷ[xi] [O, cols] @ V[xi]^T [cols, C]
-          gemm<T>(false, true, g.o, g.c, cols, T(1), yhat.data<T>() + xi * g.o * ld, ld,
-                  v.data<T>() + xi * g.c * ld, ld, T(1), du.data<T>() + xi * g.o * g.c, g.c);
+          gemm<T>(false, true, conv.o, conv.c, cols, T(1), yhat.data<T>() + xi * conv.o * ld, ld,
+                  v.data<T>() + xi * conv.c * ld, ld, T(1), du.data<T>() + xi * conv.o * conv.c, conv.c);
       }
       std::lock_guard<std::mutex> lock(mutex);
       partials.emplace(c0, du);

@@ -1,24 +1,23 @@
 // Elementwise kernels: fill, copy (broadcast + dtype conversion), binary and
 // unary ops, where. One thread per output element in a grid-stride loop;
-// operands are addressed through an Indexer, so any strides work. The op is
-// a runtime switch inside the kernel: every thread takes the same branch,
-// and one kernel per dtype keeps compile time down.
-#include <cmath>
-
+// operands are addressed through an Indexer, so any strides work. The binary
+// and unary ops' arithmetic is core/elementwise.h's, shared with the CPU; the
+// op is a runtime switch inside the kernel (apply_binary, apply_unary):
+// every thread takes the same branch, and one kernel per dtype keeps compile
+// time down.
 #include "core/cuda/common.h"
 #include "core/cuda/indexer.h"
-#include "core/cuda/elementwise_ops.h"
 #include "core/cuda/kernels.h"
 
 namespace fluxion::cuda {
 namespace {
 
 template <int N, class Body>
-__global__ void elementwise_kernel(std::int64_t n, Indexer<N> g, Body body) {
+__global__ void elementwise_kernel(std::int64_t n, Indexer<N> indexer, Body body) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     std::int64_t off[N];
-    g.offsets(i, off);
+    indexer.offsets(i, off);
     body(off);
   }
 }
@@ -29,8 +28,8 @@ void launch(const Tensor& out, const std::array<Strides, N>& strides, const char
   if (n == 0) return;
   const int device = out.device().index;
   DeviceGuard guard(device);
-  const Indexer<N> g = make_indexer<N>(out.shape(), strides, op);
-  elementwise_kernel<N><<<blocks_for(n), kThreads, 0, stream(device)>>>(n, g, body);
+  const Indexer<N> indexer = make_indexer<N>(out.shape(), strides, op);
+  elementwise_kernel<N><<<blocks_for(n), kThreads, 0, stream(device)>>>(n, indexer, body);
   FLUXION_CUDA_CHECK_LAUNCH();
 }
 
@@ -109,9 +108,8 @@ void copy(const Tensor& src, const Tensor& dst) {
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   check_cuda("binary op", {&a, &b, &out});
+  check_op_dtype(op, out.dtype());
   visit_dtype(out.dtype(), [&]<class T>() {
-    FLUXION_CHECK(std::is_floating_point_v<T> || op != BinaryOp::div,
-                  "div: integer tensors are not supported; convert with to(kFloat32)");
     launch<3>(out, {out.strides(), broadcast_strides(a, out.shape()), broadcast_strides(b, out.shape())}, "binary op",
               BinaryBody<T>{op, out.data<T>(), a.data<T>(), b.data<T>()});
   });
@@ -119,11 +117,8 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
 
 void unary(UnaryOp op, const Tensor& a, const Tensor& out, UnaryParams params) {
   check_cuda("unary op", {&a, &out});
+  check_op_dtype(op, out.dtype());
   visit_dtype(out.dtype(), [&]<class T>() {
-    const bool integer_ok = op == UnaryOp::neg || op == UnaryOp::abs || op == UnaryOp::sign ||
-                            op == UnaryOp::relu || op == UnaryOp::clamp;
-    FLUXION_CHECK(std::is_floating_point_v<T> || integer_ok, "unary op ", static_cast<int>(op),
-                  ": expected a floating-point tensor, got ", out.dtype());
     launch<2>(out, {out.strides(), broadcast_strides(a, out.shape())}, "unary op",
               UnaryBody<T>{op, params, out.data<T>(), a.data<T>()});
   });

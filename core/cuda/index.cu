@@ -33,12 +33,12 @@ __device__ void add_atomically(T* address, T value) {
 // Index offsets: 0 = out (gather) or src (scatter), 1 = index, 2 = the other
 // tensor's row with `dim` zeroed.
 template <class T, bool Scatter>
-__global__ void index_kernel(std::int64_t n, Indexer<3> g, std::int64_t size, std::int64_t step, T* dense,
+__global__ void index_kernel(std::int64_t n, Indexer<3> indexer, std::int64_t size, std::int64_t step, T* dense,
                              const std::int64_t* index, T* indexed, BadIndex* bad) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     std::int64_t off[3];
-    g.offsets(i, off);
+    indexer.offsets(i, off);
     const std::int64_t j = index[off[1]];
     if (j < 0 || j >= size) {
       if (atomicExch(&bad->flag, 1) == 0) bad->value = j;
@@ -58,14 +58,14 @@ void run(const char* op, const Tensor& dense, std::int64_t dim, const Tensor& in
   const int device = dense.device().index;
   DeviceGuard guard(device);
   const std::int64_t size = indexed.shape()[dim];
-  const Indexer<3> g =
+  const Indexer<3> indexer =
       make_indexer<3>(index.shape(), {dense.strides(), index.strides(), without_dim(indexed, dim)}, op);
   Scratch flag(sizeof(BadIndex), device);
   auto* bad = static_cast<BadIndex*>(flag.get());
   FLUXION_CUDA_CHECK(cudaMemsetAsync(bad, 0, sizeof(BadIndex), stream(device)));
   visit_dtype(dense.dtype(), [&]<class T>() {
     index_kernel<T, Scatter><<<blocks_for(n), kThreads, 0, stream(device)>>>(
-        n, g, size, indexed.strides()[dim], dense.data<T>(), index.data<std::int64_t>(), indexed.data<T>(), bad);
+        n, indexer, size, indexed.strides()[dim], dense.data<T>(), index.data<std::int64_t>(), indexed.data<T>(), bad);
     FLUXION_CUDA_CHECK_LAUNCH();
   });
   BadIndex host{};

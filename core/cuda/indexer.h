@@ -51,28 +51,28 @@ inline Strides broadcast_strides(const Tensor& t, const Shape& shape) {
 // `shape`'s rank): drops size-1 dims, merges neighbours contiguous in all.
 template <int N>
 Indexer<N> make_indexer(const Shape& shape, const std::array<Strides, N>& strides, const char* op) {
-  Indexer<N> g;
+  Indexer<N> indexer;
   for (std::size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1) continue;
-    bool merge = g.ndim > 0;
+    bool merge = indexer.ndim > 0;
     for (int k = 0; k < N && merge; ++k)
-      merge = strides[k][d] * shape[d] == g.strides[k][g.ndim - 1];
+      merge = strides[k][d] * shape[d] == indexer.strides[k][indexer.ndim - 1];
     if (merge) {
-      g.sizes[g.ndim - 1] *= shape[d];
-      for (int k = 0; k < N; ++k) g.strides[k][g.ndim - 1] = strides[k][d];
+      indexer.sizes[indexer.ndim - 1] *= shape[d];
+      for (int k = 0; k < N; ++k) indexer.strides[k][indexer.ndim - 1] = strides[k][d];
       continue;
     }
-    FLUXION_CHECK(g.ndim < kMaxDims, op, ": tensors with more than ", kMaxDims,
+    FLUXION_CHECK(indexer.ndim < kMaxDims, op, ": tensors with more than ", kMaxDims,
                   " non-mergeable dimensions are not supported on CUDA");
-    g.sizes[g.ndim] = shape[d];
-    for (int k = 0; k < N; ++k) g.strides[k][g.ndim] = strides[k][d];
-    ++g.ndim;
+    indexer.sizes[indexer.ndim] = shape[d];
+    for (int k = 0; k < N; ++k) indexer.strides[k][indexer.ndim] = strides[k][d];
+    ++indexer.ndim;
   }
-  if (g.ndim == 0) {  // a single element
-    g.ndim = 1;
-    g.sizes[0] = 1;
+  if (indexer.ndim == 0) {  // a single element
+    indexer.ndim = 1;
+    indexer.sizes[0] = 1;
   }
-  return g;
+  return indexer;
 }
 
 }  // namespace fluxion::cuda

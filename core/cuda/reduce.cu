@@ -72,12 +72,12 @@ __global__ void sum_partials_kernel(std::int64_t outputs, std::int64_t splits, I
 }
 
 template <class T>
-__global__ void max_kernel(std::int64_t outputs, std::int64_t length, std::int64_t step, Indexer<3> g, const T* a,
+__global__ void max_kernel(std::int64_t outputs, std::int64_t length, std::int64_t step, Indexer<3> indexer, const T* a,
                            T* values, std::int64_t* indices) {
   for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < outputs;
        o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     std::int64_t off[3];
-    g.offsets(o, off);
+    indexer.offsets(o, off);
     const T* x = a + off[0];
     T best = x[0];
     std::int64_t best_index = 0;
@@ -144,10 +144,10 @@ void max(const Tensor& a, std::int64_t dim, const Tensor& values, const Tensor& 
   if (outputs == 0 || length == 0) return;
   const int device = a.device().index;
   DeviceGuard guard(device);
-  const Indexer<3> g = make_indexer<3>(outer, {a.strides(), values.strides(), indices.strides()}, "max");
+  const Indexer<3> indexer = make_indexer<3>(outer, {a.strides(), values.strides(), indices.strides()}, "max");
   visit_dtype(a.dtype(), [&]<class T>() {
     max_kernel<T><<<blocks_for(outputs), kThreads, 0, stream(device)>>>(
-        outputs, length, a.strides()[dim], g, a.data<T>(), values.data<T>(), indices.data<std::int64_t>());
+        outputs, length, a.strides()[dim], indexer, a.data<T>(), values.data<T>(), indices.data<std::int64_t>());
     FLUXION_CUDA_CHECK_LAUNCH();
   });
 }

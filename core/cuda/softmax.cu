@@ -12,11 +12,11 @@ namespace {
 
 template <class T>
 __global__ void softmax_kernel(std::int64_t rows, std::int64_t length, std::int64_t in_step, std::int64_t out_step,
-                               Indexer<2> g, bool log_output, const T* a, T* out) {
+                               Indexer<2> indexer, bool log_output, const T* a, T* out) {
   for (std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; r < rows;
        r += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     std::int64_t off[2];
-    g.offsets(r, off);
+    indexer.offsets(r, off);
     const T* x = a + off[0];
     T* y = out + off[1];
     T top = x[0];
@@ -45,10 +45,10 @@ void softmax(const Tensor& a, std::int64_t dim, bool log, const Tensor& out) {
   if (rows == 0 || length == 0) return;
   const int device = a.device().index;
   DeviceGuard guard(device);
-  const Indexer<2> g = make_indexer<2>(rows_shape, {a.strides(), out.strides()}, "softmax");
+  const Indexer<2> indexer = make_indexer<2>(rows_shape, {a.strides(), out.strides()}, "softmax");
   visit_floating(a.dtype(), "softmax", [&]<class T>() {
     softmax_kernel<T><<<blocks_for(rows), kThreads, 0, stream(device)>>>(
-        rows, length, a.strides()[dim], out.strides()[dim], g, log, a.data<T>(), out.data<T>());
+        rows, length, a.strides()[dim], out.strides()[dim], indexer, log, a.data<T>(), out.data<T>());
     FLUXION_CUDA_CHECK_LAUNCH();
   });
 }

@@ -1,7 +1,9 @@
 //! @file
 //! Whether ops record the graph. On by default; NoGradGuard turns it off for a
 //! scope (evaluation, optimizer updates, and every backward pass). The setting
-//! is per thread.
+//! is per thread. It lives in core/, below autograd/ which reads it, because
+//! the core reads it too: Tensor's in-place ops refuse a tensor autograd is
+//! tracking, and loading a checkpoint writes into parameters.
 #pragma once
 
 namespace fluxion {
