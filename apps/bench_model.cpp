@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "core/backend.h"
 #include "core/cuda.h"
+#include "core/memory_stats.h"
 #include "core/profiler.h"
 #include "fluxion.h"
 
@@ -161,8 +161,7 @@ void run_bench_model(const BenchModelOptions& o) {
   }
   std::vector<double> samples;
   bool finite = true;
-  const Backend& device_backend = backend(device);
-  device_backend.reset_peak_memory_stats(device.index);
+  reset_peak_memory_stats(device);
   if (o.profile) profiler::start();
   for (int i = 0; i < o.steps; ++i) {
     samples.push_back(step());
@@ -178,7 +177,7 @@ void run_bench_model(const BenchModelOptions& o) {
   std::printf("median step %.1f ms (min %.1f, max %.1f) over %d steps after %d warm-up\n", mid * 1e3, *lo * 1e3,
               *hi * 1e3, o.steps, o.warmup);
   if (!finite) std::printf("warning: the loss was not finite\n");
-  const CachingAllocator::Stats memory = device_backend.memory_stats(device.index);
+  const CachingAllocator::Stats memory = memory_stats(device);
   std::printf("peak tensor memory on %s %.1f MiB%s (%.1f MiB cached for reuse at the end)\n", o.device.c_str(),
               static_cast<double>(memory.peak_in_use_bytes) / (1 << 20),
               device.is_cpu() ? " in blocks of 1 MiB and more" : "",
