@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "core/backend.h"
 #include "core/cuda.h"
+#include "core/memory_stats.h"
 #include "core/profiler.h"
 #include "fluxion.h"
 
@@ -74,118 +74,156 @@ void print_profile(const std::vector<double>& samples, int steps) {
               100.0 * (total - covered) / total);
 }
 
-void run_bench_model(const BenchModelOptions& o) {
-  using clock = std::chrono::steady_clock;
-  const double rss_at_start = peak_rss_mib();
-  set_num_threads(o.threads);
-  const int threads = get_num_threads();
-  manual_seed(0);
+using Clock = std::chrono::steady_clock;
 
-  // CIFAR-shaped input, except for the (Fashion-)MNIST CNN.
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The model and the one batch every step runs on: random input, CIFAR-shaped
+// except for the (Fashion-)MNIST CNN.
+struct BenchSetup {
+  Device device;
+  nn::ModulePtr model;
+  Tensor input;   // [B, C, H, W]
+  Tensor target;  // [B] int64 labels
+};
+
+BenchSetup make_setup(const BenchModelOptions& o) {
   nn::ModelOptions model_options;
   model_options.num_classes = o.classes;
   if (o.model == "small_cnn") {
     model_options.in_channels = 1;
     model_options.image_size = 28;
   }
-  const std::int64_t batch = o.batch_size;
   const std::int64_t side = model_options.image_size;
-  const Device device = parse_device(o.device, "--device");
-  nn::ModulePtr model = nn::make_model(o.model, model_options);
-  model->to(device);
-  const Tensor input = randn({batch, model_options.in_channels, side, side}, device);
-  const Tensor target = randint(0, o.classes, {batch}, TensorOptions(kInt64).device(device));
-  // GPU work is queued asynchronously: a step ends when the device is done.
-  auto finish = [&] {
-    if (device.is_cuda()) cuda::synchronize(device.index);
-  };
+  BenchSetup s;
+  s.device = parse_device(o.device, "--device");
+  s.model = nn::make_model(o.model, model_options);
+  s.model->to(s.device);
+  s.input = randn({o.batch_size, model_options.in_channels, side, side}, s.device);
+  s.target = randint(0, o.classes, {o.batch_size}, TensorOptions(kInt64).device(s.device));
+  return s;
+}
 
-  optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4));
-  model->train(!o.eval);
-
+void print_header(const BenchModelOptions& o, const BenchSetup& s, int threads) {
   std::printf("fluxion bench: %s (%lld parameters), %s, batch %lld of %lldx%lldx%lld, %d threads, %s; "
               "fluxion %s, blas %s\n",
-              o.model.c_str(), static_cast<long long>(model->num_parameters()),
+              o.model.c_str(), static_cast<long long>(s.model->num_parameters()),
               o.eval ? "eval forward (no grad)" : "train step (SGD lr 0.1, momentum 0.9, weight decay 5e-4)",
-              static_cast<long long>(batch), static_cast<long long>(model_options.in_channels),
-              static_cast<long long>(side), static_cast<long long>(side), threads, o.device.c_str(), version(),
-              blas_backend());
+              static_cast<long long>(o.batch_size), static_cast<long long>(s.input.size(1)),
+              static_cast<long long>(s.input.size(2)), static_cast<long long>(s.input.size(3)), threads,
+              o.device.c_str(), version(), blas_backend());
+}
 
-  // One step; returns its seconds and leaves its loss in loss_value (in eval,
-  // computed after the clock stops).
-  double loss_value = 0.0;
-  auto step = [&]() -> double {
-    const auto t0 = clock::now();
-    if (o.eval) {
-      NoGradGuard no_grad;
-      Tensor logits;
-      {
-        profiler::Scope scope("forward (other ops)");
-        logits = model->forward(input);
-      }
-      finish();
-      const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
-      loss_value = cross_entropy(logits, target).item();
-      return seconds;
-    }
-    {
-      profiler::Scope scope("zero_grad");
-      optimizer.zero_grad();
-    }
-    Tensor logits, loss;
-    {
-      profiler::Scope scope("forward (other ops)");
-      logits = model->forward(input);
-    }
-    {
-      profiler::Scope scope("cross_entropy forward");
-      loss = cross_entropy(logits, target);
-    }
-    {
-      profiler::Scope scope("backward (engine, other ops)");
-      loss.backward();
-    }
-    {
-      profiler::Scope scope("optimizer step");
-      optimizer.step();
-    }
-    finish();
-    const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    loss_value = loss.item();
-    return seconds;
-  };
+// GPU work is queued asynchronously: a step ends when the device is done.
+void finish(Device device) {
+  if (device.is_cuda()) cuda::synchronize(device.index);
+}
 
+// The forward pass alone, in eval mode without a graph. Returns its seconds;
+// `loss` gets its loss, computed after the clock stops.
+double eval_step(BenchSetup& s, double& loss) {
+  const auto t0 = Clock::now();
+  NoGradGuard no_grad;
+  Tensor logits;
+  {
+    profiler::Scope scope("forward (other ops)");
+    logits = s.model->forward(s.input);
+  }
+  finish(s.device);
+  const double seconds = seconds_since(t0);
+  loss = cross_entropy(logits, s.target).item();
+  return seconds;
+}
+
+// The training step, each part in its own profiler scope. Returns its
+// seconds; `loss` gets its loss, read after the clock stops.
+double train_step(BenchSetup& s, optim::Optimizer& optimizer, double& loss) {
+  const auto t0 = Clock::now();
+  {
+    profiler::Scope scope("zero_grad");
+    optimizer.zero_grad();
+  }
+  Tensor logits, loss_tensor;
+  {
+    profiler::Scope scope("forward (other ops)");
+    logits = s.model->forward(s.input);
+  }
+  {
+    profiler::Scope scope("cross_entropy forward");
+    loss_tensor = cross_entropy(logits, s.target);
+  }
+  {
+    profiler::Scope scope("backward (engine, other ops)");
+    loss_tensor.backward();
+  }
+  {
+    profiler::Scope scope("optimizer step");
+    optimizer.step();
+  }
+  finish(s.device);
+  const double seconds = seconds_since(t0);
+  loss = loss_tensor.item();
+  return seconds;
+}
+
+struct Timings {
+  std::vector<double> seconds;  // of each timed step
+  bool finite = true;           // every timed step's loss
+};
+
+// The warm-up steps, then the timed ones, from a fresh peak of tensor
+// memory and, with --profile, under the profiler.
+Timings time_steps(const BenchModelOptions& o, BenchSetup& s, optim::Optimizer& optimizer) {
+  double loss = 0.0;
+  auto step = [&] { return o.eval ? eval_step(s, loss) : train_step(s, optimizer, loss); };
   for (int i = 0; i < o.warmup; ++i) {
     const double seconds = step();
-    std::printf("warm-up %2d  %9.1f ms  loss %.4f\n", i + 1, seconds * 1e3, loss_value);
+    std::printf("warm-up %2d  %9.1f ms  loss %.4f\n", i + 1, seconds * 1e3, loss);
   }
-  std::vector<double> samples;
-  bool finite = true;
-  const Backend& device_backend = backend(device);
-  device_backend.reset_peak_memory_stats(device.index);
+  Timings t;
+  reset_peak_memory_stats(s.device);
   if (o.profile) profiler::start();
   for (int i = 0; i < o.steps; ++i) {
-    samples.push_back(step());
-    finite = finite && std::isfinite(loss_value);
-    std::printf("step    %2d  %9.1f ms  loss %.4f\n", i + 1, samples.back() * 1e3, loss_value);
+    t.seconds.push_back(step());
+    t.finite = t.finite && std::isfinite(loss);
+    std::printf("step    %2d  %9.1f ms  loss %.4f\n", i + 1, t.seconds.back() * 1e3, loss);
   }
   if (o.profile) {
     profiler::stop();
-    print_profile(samples, o.steps);
+    print_profile(t.seconds, o.steps);
   }
-  const double mid = median(samples);
-  const auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
+  return t;
+}
+
+// The median step, memory, and the figure scripts/bench_torch.py prints alike.
+void print_summary(const BenchModelOptions& o, const BenchSetup& s, const Timings& t, int threads,
+                   double rss_at_start) {
+  const double mid = median(t.seconds);
+  const auto [lo, hi] = std::minmax_element(t.seconds.begin(), t.seconds.end());
   std::printf("median step %.1f ms (min %.1f, max %.1f) over %d steps after %d warm-up\n", mid * 1e3, *lo * 1e3,
               *hi * 1e3, o.steps, o.warmup);
-  if (!finite) std::printf("warning: the loss was not finite\n");
-  const CachingAllocator::Stats memory = device_backend.memory_stats(device.index);
+  if (!t.finite) std::printf("warning: the loss was not finite\n");
+  const CachingAllocator::Stats memory = memory_stats(s.device);
   std::printf("peak tensor memory on %s %.1f MiB%s (%.1f MiB cached for reuse at the end)\n", o.device.c_str(),
               static_cast<double>(memory.peak_in_use_bytes) / (1 << 20),
-              device.is_cpu() ? " in blocks of 1 MiB and more" : "",
+              s.device.is_cpu() ? " in blocks of 1 MiB and more" : "",
               static_cast<double>(memory.cached_bytes) / (1 << 20));
   std::printf("peak RSS %.1f MiB (at start: %.1f MiB)\n", peak_rss_mib(), rss_at_start);
-  std::printf("%s batch %lld threads %d: %.1f img/s\n", o.model.c_str(), static_cast<long long>(batch), threads,
-              static_cast<double>(batch) / mid);
+  std::printf("%s batch %lld threads %d: %.1f img/s\n", o.model.c_str(), static_cast<long long>(o.batch_size), threads,
+              static_cast<double>(o.batch_size) / mid);
+}
+
+void run_bench_model(const BenchModelOptions& o) {
+  const double rss_at_start = peak_rss_mib();
+  set_num_threads(o.threads);
+  const int threads = get_num_threads();
+  manual_seed(0);
+  BenchSetup s = make_setup(o);
+  optim::SGD optimizer(s.model->parameters(), optim::SGDOptions(0.1).momentum(0.9).weight_decay(5e-4));
+  s.model->train(!o.eval);
+  print_header(o, s, threads);
+  const Timings timings = time_steps(o, s, optimizer);
+  print_summary(o, s, timings, threads, rss_at_start);
 }
 
 // --device: cpu, cuda or cuda:N, and a GPU that exists.

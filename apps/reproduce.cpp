@@ -314,8 +314,8 @@ void add_reproduce_command(CLI::App& app) {
     run_table1(*t);
   });
 
-  auto g = std::make_shared<Fig3Flags>();
-  train::TrainConfig& c = g->config;
+  auto fig3_flags = std::make_shared<Fig3Flags>();
+  train::TrainConfig& c = fig3_flags->config;
   // On 2 CPU cores about 15 minutes: 1,876 steps, enough for the filter of
   // weights near eta/sqrt(<g^2>) = sigma^2 to settle (it takes about
   // eta/sqrt(<g^2>) / eta^2 steps; docs/reproduce.md).
@@ -330,12 +330,12 @@ void add_reproduce_command(CLI::App& app) {
   fig->add_option("--epochs", c.epochs, "Epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   fig->add_option("--batch-size", c.batch_size, "Images per step")->check(CLI::Range(1, 65536))->capture_default_str();
   fig->add_option("--seed", c.seed, "Seed of the run and of the weights sampled")->capture_default_str();
-  fig->add_option("--samples", g->samples, "Weights followed")->check(CLI::Range(1, 1000000))->capture_default_str();
+  fig->add_option("--samples", fig3_flags->samples, "Weights followed")->check(CLI::Range(1, 1000000))->capture_default_str();
   fig->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
   fig->add_option("--workers", c.workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
   fig->add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
-  fig->add_option("--out", g->out, "Folder for fig3.svg, fig3.csv and the training run (run/)")->required();
-  fig->callback([g] { run_fig3(*g); });
+  fig->add_option("--out", fig3_flags->out, "Folder for fig3.svg, fig3.csv and the training run (run/)")->required();
+  fig->callback([fig3_flags] { run_fig3(*fig3_flags); });
 }
 
 }  // namespace fluxion::apps

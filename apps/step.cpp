@@ -152,73 +152,118 @@ void explain_adabayes(const optim::AdaBayes& adabayes, const std::vector<Tensor>
               "   over training, weights with steady large gradients move to the Adam-like limit)\n");
 }
 
-void run_step(const StepOptions& o) {
-  manual_seed(o.seed);
-  const data::DatasetInfo& info = data::dataset_info(o.dataset);
+// Batch 0 of epoch 0 of the training split, shuffled with the seed.
+struct FirstBatch {
+  std::int64_t dataset_size = 0;  // images in the training split
+  data::Batch batch;
+};
+
+FirstBatch first_batch(const StepOptions& o, const data::DatasetInfo& info) {
   auto dataset = std::make_shared<const data::Dataset>(data::load_dataset(o.dataset, o.data_dir, true));
   data::LoaderOptions loader_options;
   loader_options.batch_size(o.batch_size).mean(info.mean).std(info.std).seed(o.seed).workers(1);
   data::DataLoader loader(dataset, loader_options);
   loader.start_epoch(0);
-  const std::optional<data::Batch> first = loader.next();
+  std::optional<data::Batch> first = loader.next();
   FLUXION_CHECK_INPUT(first.has_value(), o.dataset, ": the training split has no images to make a batch from");
-  const data::Batch& batch = *first;
+  return {dataset->size(), std::move(*first)};
+}
 
+// The optimizer with its defaults, but --lr and AdaBayes's batch size.
+std::unique_ptr<optim::Optimizer> make_step_optimizer(const StepOptions& o, nn::Module& model) {
+  std::map<std::string, double> options;
+  if (o.lr > 0) options["lr"] = o.lr;
+  if (o.optimizer == "adabayes" || o.optimizer == "adabayes-fp") options["batch_size"] = static_cast<double>(o.batch_size);
+  return optim::make_optimizer(o.optimizer, model.parameters(), options);
+}
+
+void explain_batch(const StepOptions& o, const data::DatasetInfo& info, const FirstBatch& first) {
+  const data::Batch& batch = first.batch;
+  const Stats s = stats_of(batch.images);
+  std::printf("1. The batch  (data/datasets.cpp reads the files, data/loader.cpp makes batches)\n");
+  std::printf("  %s training split: %lld images of %lldx%lldx%lld, %lld classes\n", o.dataset.c_str(),
+              static_cast<long long>(first.dataset_size), static_cast<long long>(info.channels),
+              static_cast<long long>(info.height), static_cast<long long>(info.width),
+              static_cast<long long>(info.num_classes));
+  std::printf("  batch 0 of epoch 0 (shuffled with seed %llu): images %s float32, pixels / 255 normalised by the\n"
+              "  dataset's mean and std to mean %+.3f, std %.3f, range [%+.2f, %+.2f]; labels %s int64\n\n",
+              static_cast<unsigned long long>(o.seed), to_string(batch.images.shape()).c_str(), s.mean, s.std, s.min,
+              s.max, to_string(batch.labels.shape()).c_str());
+  std::printf("2. Forward  (each module's forward(); ops record the graph as they run: autograd/node.cpp)\n"
+              "   a module is listed when its forward returns, so a block follows the layers inside it\n");
+}
+
+// The model's forward; with --explain, each module's output as it returns.
+Tensor traced_forward(const StepOptions& o, nn::Module& model, const Tensor& images) {
+  ExplainForward observer(o.model, o.explain ? o.depth : -2);
+  std::unique_ptr<nn::TraceForward> trace;
+  if (o.explain) trace = std::make_unique<nn::TraceForward>(model, observer);
+  return model.forward(images);
+}
+
+void explain_loss(const Tensor& logits, const Tensor& loss, const data::DatasetInfo& info) {
+  std::printf("\n3. Loss  (autograd/ops/loss.cpp: log_softmax, then the mean of -log p[label])\n");
+  std::printf("  cross_entropy(logits %s, labels) = %.4f; a model that knows nothing scores ln(%lld) = %.4f\n\n",
+              to_string(logits.shape()).c_str(), loss.item(), static_cast<long long>(info.num_classes),
+              std::log(static_cast<double>(info.num_classes)));
+  std::printf("4. Backward  (autograd/engine.cpp: the graph in topological order, each op's backward in its file;\n"
+              "   the module that ran the op, '-' for ops outside any module such as the loss's, and the norm of\n"
+              "   the gradient the op received)\n");
+}
+
+// loss.backward(); with --explain, each node as it runs. Returns the number
+// of nodes that ran (counted only with --explain).
+int traced_backward(const StepOptions& o, const Tensor& loss) {
+  int node_count = 0;
+  std::unique_ptr<trace::BackwardHookGuard> hook;
+  if (o.explain) {
+    hook = std::make_unique<trace::BackwardHookGuard>(
+        [&node_count](const Node& node, const Tensor& grad_output, const TensorList&) {
+          ++node_count;
+          std::printf("  %3d. %-12s %-22s |grad| %.3e   %s\n", node_count, node.name.c_str(),
+                      node.scope.empty() ? "-" : node.scope.c_str(), stats_of(grad_output).norm,
+                      op_file(node.name).c_str());
+        });
+  }
+  loss.backward();
+  return node_count;
+}
+
+// Each parameter's norm, gradient and step, from its value `before` the step.
+void explain_update(const StepOptions& o, const optim::Optimizer& optimizer, const nn::NamedTensors& named,
+                    const std::vector<Tensor>& before, int node_count) {
+  std::printf("\n   %d ops ran backward; every parameter now has its .grad()\n\n", node_count);
+  std::printf("5. Optimizer step  (%s, optim/%s.cpp; the update is one fused pass per parameter: core/fused.h)\n",
+              optimizer.name(), o.optimizer == "adabayes-fp" ? "adabayes" : o.optimizer.c_str());
+  std::printf("  group 0: lr %g, %zu parameters\n", optimizer.lr(0), named.size());
+  std::printf("  %-34s %-16s %10s %10s %10s %10s\n", "parameter", "shape", "|w|", "|grad|", "|step|", "|step|/|w|");
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const Tensor& p = named[i].second;
+    const double weight_norm = stats_of(before[i]).norm;
+    const double grad_norm = p.grad().defined() ? stats_of(p.grad()).norm : 0.0;
+    const double step_norm = stats_of(p.detach() - before[i]).norm;
+    std::printf("  %-34s %-16s %10.3e %10.3e %10.3e %10.3e\n", named[i].first.c_str(), to_string(p.shape()).c_str(),
+                weight_norm, grad_norm, step_norm, weight_norm > 0 ? step_norm / weight_norm : 0.0);
+  }
+  if (const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(&optimizer)) {
+    std::printf("\n");
+    explain_adabayes(*adabayes, optimizer.params());
+  }
+}
+
+void run_step(const StepOptions& o) {
+  manual_seed(o.seed);
+  const data::DatasetInfo& info = data::dataset_info(o.dataset);
+  const FirstBatch first = first_batch(o, info);
   nn::ModulePtr model = train::make_model_for(o.model, info);
-  std::map<std::string, double> optimizer_options;
-  if (o.lr > 0) optimizer_options["lr"] = o.lr;
-  if (o.optimizer == "adabayes" || o.optimizer == "adabayes-fp")
-    optimizer_options["batch_size"] = static_cast<double>(o.batch_size);
-  std::unique_ptr<optim::Optimizer> optimizer =
-      optim::make_optimizer(o.optimizer, model->parameters(), optimizer_options);
+  std::unique_ptr<optim::Optimizer> optimizer = make_step_optimizer(o, *model);
   const nn::NamedTensors named = model->named_parameters();
 
-  if (o.explain) {
-    const Stats s = stats_of(batch.images);
-    std::printf("1. The batch  (data/datasets.cpp reads the files, data/loader.cpp makes batches)\n");
-    std::printf("  %s training split: %lld images of %lldx%lldx%lld, %lld classes\n", o.dataset.c_str(),
-                static_cast<long long>(dataset->size()), static_cast<long long>(info.channels),
-                static_cast<long long>(info.height), static_cast<long long>(info.width),
-                static_cast<long long>(info.num_classes));
-    std::printf("  batch 0 of epoch 0 (shuffled with seed %llu): images %s float32, pixels / 255 normalised by the\n"
-                "  dataset's mean and std to mean %+.3f, std %.3f, range [%+.2f, %+.2f]; labels %s int64\n\n",
-                static_cast<unsigned long long>(o.seed), to_string(batch.images.shape()).c_str(), s.mean, s.std, s.min,
-                s.max, to_string(batch.labels.shape()).c_str());
-    std::printf("2. Forward  (each module's forward(); ops record the graph as they run: autograd/node.cpp)\n"
-                "   a module is listed when its forward returns, so a block follows the layers inside it\n");
-  }
-  Tensor logits;
-  {
-    ExplainForward observer(o.model, o.explain ? o.depth : -2);
-    std::unique_ptr<nn::TraceForward> trace;
-    if (o.explain) trace = std::make_unique<nn::TraceForward>(*model, observer);
-    logits = model->forward(batch.images);
-  }
-  const Tensor loss = cross_entropy(logits, batch.labels);
-  if (o.explain) {
-    std::printf("\n3. Loss  (autograd/ops/loss.cpp: log_softmax, then the mean of -log p[label])\n");
-    std::printf("  cross_entropy(logits %s, labels) = %.4f; a model that knows nothing scores ln(%lld) = %.4f\n\n",
-                to_string(logits.shape()).c_str(), loss.item(), static_cast<long long>(info.num_classes),
-                std::log(static_cast<double>(info.num_classes)));
-    std::printf("4. Backward  (autograd/engine.cpp: the graph in topological order, each op's backward in its file;\n"
-                "   the module that ran the op, '-' for ops outside any module such as the loss's, and the norm of\n"
-                "   the gradient the op received)\n");
-  }
-  int node_count = 0;
-  {
-    std::unique_ptr<trace::BackwardHookGuard> hook;
-    if (o.explain) {
-      hook = std::make_unique<trace::BackwardHookGuard>(
-          [&node_count](const Node& node, const Tensor& grad_output, const TensorList&) {
-            ++node_count;
-            std::printf("  %3d. %-12s %-22s |grad| %.3e   %s\n", node_count, node.name.c_str(),
-                        node.scope.empty() ? "-" : node.scope.c_str(), stats_of(grad_output).norm,
-                        op_file(node.name).c_str());
-          });
-    }
-    loss.backward();
-  }
-
+  if (o.explain) explain_batch(o, info, first);
+  const Tensor logits = traced_forward(o, *model, first.batch.images);
+  const Tensor loss = cross_entropy(logits, first.batch.labels);
+  if (o.explain) explain_loss(logits, loss, info);
+  const int node_count = traced_backward(o, loss);
   std::vector<Tensor> before;
   for (const auto& [_, p] : named) before.push_back(p.detach().clone());
   optimizer->step();
@@ -227,22 +272,7 @@ void run_step(const StepOptions& o) {
                 static_cast<long long>(o.batch_size), o.dataset.c_str(), optimizer->name(), loss.item());
     return;
   }
-  std::printf("\n   %d ops ran backward; every parameter now has its .grad()\n\n", node_count);
-  std::printf("5. Optimizer step  (%s, optim/%s.cpp; the update is one fused pass per parameter: core/fused.h)\n",
-              optimizer->name(), o.optimizer == "adabayes-fp" ? "adabayes" : o.optimizer.c_str());
-  std::printf("  group 0: lr %g, %zu parameters\n", optimizer->lr(0), named.size());
-  std::printf("  %-34s %-16s %10s %10s %10s %10s\n", "parameter", "shape", "|w|", "|grad|", "|step|", "|step|/|w|");
-  for (std::size_t i = 0; i < named.size(); ++i) {
-    const Tensor& p = named[i].second;
-    const double w = stats_of(before[i]).norm, g = p.grad().defined() ? stats_of(p.grad()).norm : 0.0;
-    const double step = stats_of(p.detach() - before[i]).norm;
-    std::printf("  %-34s %-16s %10.3e %10.3e %10.3e %10.3e\n", named[i].first.c_str(), to_string(p.shape()).c_str(),
-                w, g, step, w > 0 ? step / w : 0.0);
-  }
-  if (const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(optimizer.get())) {
-    std::printf("\n");
-    explain_adabayes(*adabayes, optimizer->params());
-  }
+  explain_update(o, *optimizer, named, before, node_count);
 }
 
 }  // namespace

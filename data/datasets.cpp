@@ -68,9 +68,9 @@ const std::vector<DatasetInfo>& registry() {
        read_idx_files, "apt-get install dataset-fashion-mnist"},
       {"mnist", 10, 1, 28, 28, {0.1307f}, {0.3081f}, "", 60000, 10000, read_idx_files, mnist_files},
       {"cifar10", 10, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, "", 50000, 10000,
-       read_cifar10_files, get_cifar},
+       read_cifar10_files, get_cifar, true},
       {"cifar100", 100, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, "", 50000, 10000,
-       read_cifar100_files, get_cifar},
+       read_cifar100_files, get_cifar, true},
   };
   return infos;
 }

@@ -31,6 +31,9 @@ struct DatasetInfo {
   /// "scripts/get-cifar.sh DIR downloads it there"; "" when there is no way
   /// beyond --data-dir.
   std::string how_to_get;
+  /// Whether training crops and flips by default (`--augment auto`): the
+  /// CIFAR protocol's augmentation, which the paper follows.
+  bool augment_by_default = false;
 };
 
 /// Throws InputError listing the known names for an unknown one.

@@ -103,6 +103,11 @@ row "bad.json" -- train --dataset cifar10 --data-dir "$dir/bad.json"
 row "a-folder" -- reproduce table1 --out "$dir/t" --reference-curves "$dir/a-folder"
 # Contradictions
 row "--model" -- train --resume "$dir/run" --model resnet20
+row "--lr cannot change when resuming" -- train --resume "$dir/run" --lr 0.1
+row "--betas cannot change when resuming" -- train --resume "$dir/run" --betas 0.8,0.9
+row "--augment cannot change when resuming" -- train --resume "$dir/run" --augment on
+row "--device cannot change when resuming" -- train --resume "$dir/run" --device cpu
+row "--config cannot change when resuming" -- train --resume "$dir/run" --config "$dir/bad.json"
 row "densenet121" -- step --model densenet121 --batch-size 2
 
 # Limits of the machine. An address-space limit (ulimit -v) too small for

@@ -257,6 +257,8 @@ TEST_CASE("data readers: every registered dataset is complete: a reader, a shape
     // Without a default folder, the message must say how to get one.
     if (info.default_dir.empty()) CHECK_FALSE(info.how_to_get.empty());
   }
+  CHECK(dataset_info("cifar10").augment_by_default);  // the paper's CIFAR protocol crops and flips
+  CHECK_FALSE(dataset_info("fashion-mnist").augment_by_default);
   // A folder that is not there: the CIFAR hint names it; the package hint
   // appears only for the default folder.
   check_mentions(test::error_message<InputError>([] { load_dataset("cifar10", "/nonexistent/c10", true); }),

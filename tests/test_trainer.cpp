@@ -1,18 +1,24 @@
 // The trainer (train/trainer.h) end to end on small generated CIFAR-10
 // files: a run writes its metrics and checkpoints; a resumed run repeats an
 // uninterrupted one bit for bit; a NaN loss stops the run and leaves the last
-// checkpoint intact; bad configurations are refused with InputError.
+// checkpoint intact; bad configurations are refused with InputError. And
+// the table of TrainConfig's fields (train/config_fields.h): each row is
+// its own field under its own key, read back by from_json, and checked by
+// validate() as its flag is.
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
 #include "helpers.h"
 #include "train/checkpoint.h"
 #include "data/datasets.h"
+#include "train/config_fields.h"
 #include "train/trainer.h"
 
 using namespace fluxion;
@@ -42,6 +48,35 @@ train::TrainResult quiet_run(const train::TrainConfig& c, bool resume = false) {
   options.resume = resume;
   options.log = &sink;
   return train::run_training(c, options);
+}
+
+// A value of the field's type unlike `value`.
+template <class T>
+T unlike(const T& value) {
+  if constexpr (std::is_same_v<T, bool>) return !value;
+  else if constexpr (std::is_same_v<T, std::string>) return value + "-changed";
+  else if constexpr (std::is_same_v<T, std::map<std::string, double>>) {
+    T options = value;
+    options["eps"] = 1e-9;
+    return options;
+  } else return value + 1;  // the integers and double
+}
+
+// Values that a row's flag refuses as it parses them (its FlagCheck).
+template <class T>
+std::vector<T> refused_by_flag(const train::ConfigField<T>& field) {
+  using train::FlagCheck;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (field.flag_check == FlagCheck::model_name || field.flag_check == FlagCheck::dataset_name ||
+        field.flag_check == FlagCheck::optimizer_name)
+      return {"no-such-name"};
+  } else if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+    if (field.flag_check == FlagCheck::int_range)
+      return {static_cast<T>(field.range_min - 1), static_cast<T>(field.range_max + 1)};
+    if (field.flag_check == FlagCheck::non_negative) return {static_cast<T>(-1)};
+    if (field.flag_check == FlagCheck::positive) return {static_cast<T>(0)};
+  }
+  return {};
 }
 
 std::vector<nlohmann::json> metrics_lines(const std::string& dir) {
@@ -326,6 +361,60 @@ TEST_CASE("trainer: bad configurations are refused with an InputError naming the
   quiet_run(once);
   CHECK(test::error_message<InputError>([&] { quiet_run(once); }).find("already holds a run") != std::string::npos);
   CHECK(test::error_message<InputError>([&] { train::read_run_config(dir.file("nothing")); }).find("no config.json") != std::string::npos);
+}
+
+TEST_CASE("config: each row of the table is its own field, under its own key, and comes back from JSON") {
+  const train::TrainConfig defaults;
+  const nlohmann::json default_json = train::to_json(defaults);
+  CHECK(default_json.size() == std::tuple_size_v<decltype(train::config_fields)>);  // a key per row, no other
+  train::for_each_config_field([&](const auto& field) {
+    const std::string row = field.key;
+    CAPTURE(row);
+    train::TrainConfig changed = defaults;
+    changed.*field.member = unlike(changed.*field.member);
+    const nlohmann::json j = train::to_json(changed);
+    std::string differing;  // the keys whose values changed: the row's alone, or another row holds its field
+    for (const auto& [key, value] : j.items())
+      if (value != default_json[key]) differing += (differing.empty() ? "" : ", ") + key;
+    CHECK(differing == row);
+    const train::TrainConfig back = train::from_json(j, defaults, "round-trip.json");
+    CHECK(back.*field.member == changed.*field.member);
+    // A value of the wrong JSON type is refused, naming the key.
+    const bool text = std::is_same_v<std::remove_cvref_t<decltype(defaults.*field.member)>, std::string>;
+    const nlohmann::json wrong = {{field.key, text ? nlohmann::json(1) : nlohmann::json("one")}};
+    CHECK(test::error_message<InputError>([&] { train::from_json(wrong, defaults, "wrong.json"); })
+              .find(std::string("wrong.json: \"") + field.key + "\" must be ") != std::string::npos);
+  });
+}
+
+TEST_CASE("config: from_json names every key it knows, and validate() refuses what a flag refuses") {
+  // The optimizer flags' keys come just before optimizer_options.
+  const std::string message = test::error_message<InputError>(
+      [] { train::from_json({{"epoch", 3}}, train::TrainConfig(), "config.json"); });
+  std::vector<std::string> keys;
+  train::for_each_config_field([&](const auto& field) {
+    if (std::string_view(field.key) == "optimizer_options")
+      for (const train::OptimizerFlag& flag : train::optimizer_flags) keys.push_back(flag.key);
+    keys.push_back(field.key);
+  });
+  std::string known;
+  for (const std::string& key : keys) known += (known.empty() ? "" : ", ") + key;
+  CHECK(message == "config.json: unknown key \"epoch\"; known keys: " + known);
+
+  // A --config file, or a program calling run_training, skips the flags'
+  // checks: validate() must make them too.
+  train::for_each_config_field([&](const auto& field) {
+    for (const auto& value : refused_by_flag(field)) {
+      const std::string row = field.key;
+      CAPTURE(row);
+      CAPTURE(value);
+      train::TrainConfig c;
+      c.*field.member = value;
+      const std::string error = test::error_message<InputError>([&] { train::validate(c); });
+      CAPTURE(error);
+      CHECK((error.find(train::flag_name(row)) != std::string::npos || error.find("no-such-name") != std::string::npos));
+    }
+  });
 }
 
 // Writes the files tests/cli_test.sh trains on, when CTest's entry

@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <type_traits>
 #include <sstream>
+#include <string_view>
+#include <type_traits>
 
 #include "core/cuda.h"
 #include "core/error.h"
@@ -15,6 +16,7 @@
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
+#include "train/config_fields.h"
 
 namespace fluxion::train {
 namespace {
@@ -48,6 +50,93 @@ std::string join(const std::vector<std::string>& names) {
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// One key and value of a JSON config, and where it came from, for the errors.
+struct JsonEntry {
+  const std::string& source;
+  const std::string& key;
+  const nlohmann::json& value;
+
+  [[noreturn]] void fail(std::string_view expected) const {
+    throw InputError(detail::concat(source, ": \"", key, "\" must be ", expected, ", got ", value.dump()));
+  }
+};
+
+// from_json's readers, one per type of TrainConfig field: each checks the
+// value's JSON type and stores it.
+void read(const JsonEntry& e, std::string& field) {
+  if (!e.value.is_string()) e.fail("a string");
+  field = e.value.get<std::string>();
+}
+
+void read(const JsonEntry& e, bool& field) {
+  if (!e.value.is_boolean()) e.fail("true or false");
+  field = e.value.get<bool>();
+}
+
+void read(const JsonEntry& e, double& field) {
+  if (!e.value.is_number()) e.fail("a number");
+  field = e.value.get<double>();
+}
+
+template <class Field>
+  requires(std::is_integral_v<Field> && !std::is_same_v<Field, bool>)
+void read(const JsonEntry& e, Field& field) {
+  if (!e.value.is_number_integer()) e.fail("an integer");
+  // Stored only if the field's type holds it: a negative seed or a huge
+  // thread count must not wrap into a valid-looking value.
+  if (e.value.is_number_unsigned()) {
+    const auto v = e.value.get<std::uint64_t>();
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<Field>::max())) e.fail("an integer in range");
+    field = static_cast<Field>(v);
+  } else {
+    const auto v = e.value.get<std::int64_t>();
+    if (v < 0 && std::is_unsigned_v<Field>) e.fail("a non-negative integer");
+    if (std::is_signed_v<Field> && (v < static_cast<std::int64_t>(std::numeric_limits<Field>::min()) ||
+                                    v > static_cast<std::int64_t>(std::numeric_limits<Field>::max())))
+      e.fail("an integer in range");
+    field = static_cast<Field>(v);
+  }
+}
+
+void read(const JsonEntry& e, std::map<std::string, double>& options) {
+  if (!e.value.is_object()) e.fail("an object of option names and numbers");
+  for (const auto& [name, v] : e.value.items()) {
+    if (!v.is_number()) e.fail("an object of option names and numbers");
+    options[name] = v.get<double>();
+  }
+}
+
+// The optimizer_flags keys ("lr": a number, "betas": [beta1, beta2]) set
+// options directly; false for any other key.
+bool read_optimizer_flag(const JsonEntry& e, std::map<std::string, double>& options) {
+  for (const OptimizerFlag& flag : optimizer_flags) {
+    if (e.key != flag.key) continue;
+    if (flag.second_option == nullptr) {
+      read(e, options[flag.option]);
+    } else {
+      const nlohmann::json& v = e.value;
+      if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+        e.fail(detail::concat("[", flag.option, ", ", flag.second_option, "]"));
+      options[flag.option] = v[0].get<double>();
+      options[flag.second_option] = v[1].get<double>();
+    }
+    return true;
+  }
+  return false;
+}
+
+// Every key from_json accepts, in the table's order, with the
+// optimizer_flags' keys before optimizer_options.
+std::vector<std::string> known_keys() {
+  std::vector<std::string> keys;
+  for_each_config_field([&](const auto& field) {
+    if (std::string_view(field.key) == "optimizer_options")
+      for (const OptimizerFlag& flag : optimizer_flags) keys.push_back(flag.key);
+    keys.push_back(field.key);
+  });
+  return keys;
 }
 
 }  // namespace
@@ -151,19 +240,19 @@ void validate(const TrainConfig& c) {
 }
 
 nlohmann::json to_json(const TrainConfig& c) {
-  return {{"model", c.model},       {"dataset", c.dataset},   {"data_dir", c.data_dir},
-          {"optimizer", c.optimizer}, {"optimizer_options", c.optimizer_options},
-          {"epochs", c.epochs},     {"batch_size", c.batch_size}, {"schedule", c.schedule},
-          {"seed", c.seed},         {"threads", c.threads},   {"device", c.device},
-          {"subset", c.subset},     {"augment", c.augment},   {"workers", c.workers},
-          {"skip_nonfinite", c.skip_nonfinite}, {"out", c.out_dir},
-          {"distributed", c.distributed}, {"sync_batchnorm", c.sync_batchnorm},
-          {"collective_timeout", c.collective_timeout}};
+  nlohmann::json j = nlohmann::json::object();
+  for_each_config_field([&](const auto& field) { j[field.key] = c.*field.member; });
+  return j;
 }
 
 const std::vector<std::string>& run_setting_keys() {
-  static const std::vector<std::string> keys = {"threads", "workers", "data_dir", "device", "out",
-                                                "collective_timeout"};
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> run_settings;
+    for_each_config_field([&](const auto& field) {
+      if (field.role == Role::run_setting) run_settings.push_back(field.key);
+    });
+    return run_settings;
+  }();
   return keys;
 }
 
@@ -184,70 +273,16 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
   TrainConfig c = base;
   // Named, not a structured binding: clang < 16 (the fuzz build) cannot capture those.
   for (const auto& item : j.items()) {
-    const std::string& key = item.key();
-    const nlohmann::json& value = item.value();
-    auto fail = [&](const char* expected) {
-      throw InputError(detail::concat(source, ": \"", key, "\" must be ", expected, ", got ", value.dump()));
-    };
-    auto text = [&](std::string& field) { value.is_string() ? void(field = value.get<std::string>()) : fail("a string"); };
-    auto integer = [&](auto& field) {
-      using Field = std::remove_reference_t<decltype(field)>;
-      if (!value.is_number_integer()) fail("an integer");
-      // Stored only if the field's type holds it: a negative seed or a huge
-      // thread count must not wrap into a valid-looking value.
-      if (value.is_number_unsigned()) {
-        const auto v = value.get<std::uint64_t>();
-        if (v > static_cast<std::uint64_t>(std::numeric_limits<Field>::max())) fail("an integer in range");
-        field = static_cast<Field>(v);
-      } else {
-        const auto v = value.get<std::int64_t>();
-        if (v < 0 && std::is_unsigned_v<Field>) fail("a non-negative integer");
-        if (std::is_signed_v<Field> && (v < static_cast<std::int64_t>(std::numeric_limits<Field>::min()) ||
-                                        v > static_cast<std::int64_t>(std::numeric_limits<Field>::max())))
-          fail("an integer in range");
-        field = static_cast<Field>(v);
-      }
-    };
-    auto number = [&]() {
-      if (!value.is_number()) fail("a number");
-      return value.get<double>();
-    };
-    if (key == "model") text(c.model);
-    else if (key == "dataset") text(c.dataset);
-    else if (key == "data_dir") text(c.data_dir);
-    else if (key == "optimizer") text(c.optimizer);
-    else if (key == "schedule") text(c.schedule);
-    else if (key == "device") text(c.device);
-    else if (key == "out") text(c.out_dir);
-    else if (key == "epochs") integer(c.epochs);
-    else if (key == "batch_size") integer(c.batch_size);
-    else if (key == "seed") integer(c.seed);
-    else if (key == "threads") integer(c.threads);
-    else if (key == "subset") integer(c.subset);
-    else if (key == "augment") integer(c.augment);
-    else if (key == "workers") integer(c.workers);
-    else if (key == "skip_nonfinite") integer(c.skip_nonfinite);
-    else if (key == "distributed") value.is_boolean() ? void(c.distributed = value.get<bool>()) : fail("true or false");
-    else if (key == "collective_timeout") c.collective_timeout = number();
-    else if (key == "sync_batchnorm") value.is_boolean() ? void(c.sync_batchnorm = value.get<bool>()) : fail("true or false");
-    else if (key == "lr" || key == "sgd_lr" || key == "momentum" || key == "weight_decay") c.optimizer_options[key] = number();
-    else if (key == "betas") {
-      if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_number())
-        fail("[beta1, beta2]");
-      c.optimizer_options["beta1"] = value[0].get<double>();
-      c.optimizer_options["beta2"] = value[1].get<double>();
-    } else if (key == "optimizer_options") {
-      if (!value.is_object()) fail("an object of option names and numbers");
-      for (const auto& [name, v] : value.items()) {
-        if (!v.is_number()) fail("an object of option names and numbers");
-        c.optimizer_options[name] = v.get<double>();
-      }
-    } else {
-      throw InputError(detail::concat(source, ": unknown key \"", key,
-                                      "\"; known keys: model, dataset, data_dir, optimizer, lr, sgd_lr, momentum, "
-                                      "weight_decay, betas, optimizer_options, epochs, batch_size, schedule, seed, "
-                                      "threads, device, subset, augment, workers, skip_nonfinite, out, distributed, sync_batchnorm, collective_timeout"));
-    }
+    const JsonEntry entry{source, item.key(), item.value()};
+    if (read_optimizer_flag(entry, c.optimizer_options)) continue;
+    bool known = false;
+    for_each_config_field([&](const auto& field) {
+      if (entry.key != field.key) return;
+      read(entry, c.*field.member);
+      known = true;
+    });
+    if (!known)
+      throw InputError(detail::concat(source, ": unknown key \"", entry.key, "\"; known keys: ", join(known_keys())));
   }
   return c;
 }

@@ -2,6 +2,8 @@
 //! Everything that defines a training run, as one plain struct: what
 //! `fluxion train` parses from its flags and --config file, what the trainer
 //! runs, and what OUT/config.json records (so --resume rebuilds the same run).
+//! Each field has a row in train/config_fields.h, from which its flag, its
+//! JSON key and how a resumed run treats it follow.
 #pragma once
 
 #include <cstdint>
@@ -91,16 +93,18 @@ std::optional<ConfigDifference> first_difference(const TrainConfig& a, const Tra
                                                  const std::vector<std::string>& ignored);
 
 /// The to_json keys that change where and how fast a run trains, not what it
-/// computes: threads, workers, data_dir, device, out, collective_timeout. A
-/// run continued with different values of these is still the same run.
+/// computes (the Role::run_setting rows of train/config_fields.h: data_dir,
+/// threads, device, workers, out, collective_timeout). A run continued with
+/// different values of these is still the same run.
 const std::vector<std::string>& run_setting_keys();
 
-/// JSON with one key per field, the command line's names with '_' for '-'
-/// ("model", "data_dir", "epochs", "out", ...) and "optimizer_options" (an
-/// object). from_json accepts any subset of those keys over `base`, and also
-/// the flags' optimizer shorthands "lr", "sgd_lr", "momentum", "weight_decay"
-/// and "betas" ([beta1, beta2]); it throws InputError naming `source` and the
-/// key on an unknown key or a value of the wrong type.
+/// JSON with one key per field (train/config_fields.h), the command line's
+/// names with '_' for '-' ("model", "data_dir", "epochs", "out", ...) and
+/// "optimizer_options" (an object). from_json accepts any subset of those
+/// keys over `base`, and also the optimizer flags' keys "lr", "sgd_lr",
+/// "momentum", "weight_decay" and "betas" ([beta1, beta2]); it throws
+/// InputError naming `source` and the key on an unknown key or a value of
+/// the wrong type.
 nlohmann::json to_json(const TrainConfig& config);
 TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const std::string& source);
 /// The configuration in a run's record (OUT/config.json, or a checkpoint's

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <memory>
 
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
@@ -103,6 +104,315 @@ nlohmann::json run_record(const TrainConfig& config) {
   return j;
 }
 
+// Everything a run holds from its start to its end: what the steps below
+// fill in and use, in the order run_training calls them.
+struct Run {
+  TrainConfig config;  // as recorded: the threads used, the schedule's epochs
+  Replicas replicas;
+  std::ostream silent{nullptr};
+  std::ostream* log = nullptr;  // rank 0 speaks for the run; the other ranks write to `silent`
+  fs::path out, last, best;     // the run's folder and its two checkpoints
+  const data::DatasetInfo* info = nullptr;
+  std::unique_ptr<data::DataLoader> train_loader, test_loader;
+  Device device;
+  nn::ModulePtr model;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<optim::LRScheduler> scheduler;
+  std::string record;            // config.json's text, also in every checkpoint
+  std::int64_t first_epoch = 0;  // 0, or the epochs a resumed run had done
+  TrainResult result;
+};
+
+// The folder: a resumed run's must hold its last checkpoint, a new run's
+// must not (a run is never overwritten). Rank 0 creates it and removes what
+// killed writers left there.
+void prepare_folder(const Run& run, bool resume) {
+  const std::string out = run.out.string();
+  if (resume) {
+    FLUXION_CHECK_INPUT(fs::exists(run.last), "--resume ", out, ": no last.safetensors there to resume from");
+  } else {
+    FLUXION_CHECK_INPUT(!fs::exists(run.last), "--out ", out, " already holds a run (last.safetensors); continue it with --resume ",
+                        out, " or choose another --out");
+  }
+  if (!run.replicas.writes()) return;
+  std::error_code made;
+  fs::create_directories(run.out, made);
+  FLUXION_CHECK_INPUT(!made, "--out ", out, ": cannot create the folder: ", made.message());
+  const std::vector<std::string> stale = remove_stale_temporaries(out);
+  if (!stale.empty())
+    *run.log << "removed " << stale.size() << " temporary file" << (stale.size() == 1 ? "" : "s") << " left in " << out
+             << " by an interrupted run (" << stale.front() << (stale.size() > 1 ? ", ..." : "") << ")\n";
+}
+
+// This process's rank, log and threads, the configuration as the run
+// records it, and its folder.
+void start_run(Run& run, TrainConfig config, const TrainOptions& options) {
+  run.replicas = start_replicas(config);
+  run.log = !run.replicas.writes() ? &run.silent : options.log ? options.log : &std::cout;
+  if (config.threads > 0) set_num_threads(config.threads);
+  // Recorded as used, so a resumed run takes the same thread count (the
+  // float sums' order, hence the bits, depend on it).
+  config.threads = get_num_threads();
+  // A bare "cosine" spans this run's epochs; recorded with them, so a resumed
+  // run that goes further keeps the original curve.
+  config.schedule = recorded_schedule(config);
+  run.config = std::move(config);
+  run.out = run.config.out_dir;
+  run.last = run.out / "last.safetensors";
+  run.best = run.out / "best.safetensors";
+  run.result.out_dir = run.out.string();
+  prepare_folder(run, options.resume);
+}
+
+// The training split (its first `subset` images) and the test split, each
+// behind a loader; distributed, each rank's loader yields its share of
+// every batch.
+void load_data(Run& run) {
+  const TrainConfig& config = run.config;
+  run.info = &data::dataset_info(config.dataset);
+  auto train_set = std::make_shared<data::Dataset>(data::load_dataset(config.dataset, config.data_dir, true));
+  FLUXION_CHECK_INPUT(config.subset <= train_set->size(), "--subset ", config.subset, " exceeds the ",
+                      train_set->size(), " training images of ", config.dataset);
+  if (config.subset > 0) train_set->keep_first(config.subset);
+  auto test_set = std::make_shared<const data::Dataset>(data::load_dataset(config.dataset, config.data_dir, false));
+  const bool augment = config.augment == -1 ? run.info->augment_by_default : config.augment == 1;
+  const auto base = data::LoaderOptions()
+                        .batch_size(config.batch_size)
+                        .mean(run.info->mean)
+                        .std(run.info->std)
+                        .seed(config.seed)
+                        .workers(config.workers)
+                        .num_replicas(run.replicas.size)
+                        .rank(run.replicas.rank);
+  run.train_loader =
+      std::make_unique<data::DataLoader>(train_set, data::LoaderOptions(base).shuffle(true).augment(augment));
+  run.test_loader = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions(base).shuffle(false));
+}
+
+// Model, optimizer and schedule: seeded, so a run is reproducible.
+void build_model(Run& run) {
+  const TrainConfig& config = run.config;
+  manual_seed(config.seed);
+  run.model = make_model_for(config.model, *run.info);
+  if (config.sync_batchnorm)
+    for (const auto& [name, module] : run.model->named_modules())
+      if (auto* bn = dynamic_cast<nn::BatchNorm*>(module.get()))
+        bn->options.sync_across_ranks(dist::all_reduce_sum_differentiable);
+  // Initialised on the CPU (the same values on every device), then moved.
+  run.device = parse_device(config.device, "--device");
+  run.model->to(run.device);
+  run.optimizer = optim::make_optimizer(config.optimizer, run.model->parameters(), resolved_optimizer_options(config));
+  run.scheduler = std::make_unique<optim::LRScheduler>(*run.optimizer, parse_schedule(config.schedule, config.epochs));
+}
+
+// A resumed run continues where last.safetensors left it: model, optimizer,
+// random generator, schedule, best test error and metrics, on as many
+// ranks as before.
+void resume_from_checkpoint(Run& run) {
+  const std::string out = run.out.string();
+  // The shares of each batch, hence the run, depend on the number of ranks.
+  const nlohmann::json before = read_json_file((run.out / "config.json").string(), "--resume");
+  const int ranks_before = before.is_object() ? before.value("ranks", 1) : 1;
+  FLUXION_CHECK_INPUT(ranks_before == run.replicas.size, "--resume ", out, ": the run was trained on ", ranks_before,
+                      ranks_before == 1 ? " process" : " ranks", ", and resumes only on as many",
+                      ranks_before > 1 ? " (mpirun -np " + std::to_string(ranks_before) + " ... --distributed)" : "",
+                      "; this is ", run.replicas.size);
+  const CheckpointInfo saved = load_checkpoint(run.last.string(), *run.model, *run.optimizer);
+  run.first_epoch = saved.epochs_done;
+  run.result.best_test_error = saved.best_test_error;
+  default_generator().set_state(saved.generator_state);
+  run.scheduler->set_last_epoch(run.first_epoch);
+  if (run.replicas.writes()) truncate_metrics(run.out, run.first_epoch);
+  FLUXION_CHECK_INPUT(run.first_epoch < run.config.epochs, "--resume ", out, ": the run already did ",
+                      run.first_epoch, " of ", run.config.epochs, " epochs; pass a larger --epochs to train further");
+  *run.log << "resuming " << out << " after epoch " << run.first_epoch << "\n";
+}
+
+// config.json. A new run starts its metrics files afresh: ones already
+// there belong to a run killed before its first checkpoint.
+void write_run_record(Run& run, bool resume) {
+  nlohmann::json record = run_record(run.config);
+  if (run.replicas.distributed) record["ranks"] = run.replicas.size;
+  run.record = record.dump(2);
+  if (!run.replicas.writes()) return;
+  if (!resume)
+    for (const char* name : {"metrics.jsonl", "metrics.csv"}) fs::remove(run.out / name);
+  write_file_atomically((run.out / "config.json").string(), run.record + "\n", "fluxion train");
+}
+
+void log_run(const Run& run) {
+  const TrainConfig& c = run.config;
+  *run.log << "fluxion train: " << c.model << " (" << run.model->num_parameters() << " parameters) on " << c.dataset
+           << " (" << run.train_loader->dataset().size() << " training, " << run.test_loader->dataset().size()
+           << " test images), " << c.optimizer << ", " << c.epochs << " epochs of batch " << c.batch_size << ", "
+           << get_num_threads() << " threads, on " << run.device
+           << (run.replicas.distributed ? detail::concat(", on each of ", run.replicas.size, " ranks (global batch ",
+                                                         c.batch_size * run.replicas.size, ")")
+                                        : std::string())
+           << "\n";
+}
+
+// One batch's forward and backward on this rank, and what all ranks found.
+struct BatchResult {
+  double loss = 0;                     // this rank's mean loss (0 for an empty share)
+  StepTotals totals;                   // over all ranks: loss sum, wrong, all finite
+  std::string problem;                 // empty, or what became NaN or infinite
+  std::vector<Tensor> buffers_before;  // with skip_nonfinite: the buffers a skip puts back
+};
+
+// Forward, loss and backward of this rank's share of `batch`, the gradients
+// summed over the ranks, and the check that the loss and every gradient
+// are finite. The optimizer has not stepped yet.
+BatchResult forward_backward(Run& run, const data::Batch& batch, const TrainOptions& options) {
+  BatchResult r;
+  run.optimizer->zero_grad();
+  // A skipped batch must leave no trace, but its train-mode forward
+  // already moved batchnorm's running statistics (towards NaN, if the
+  // activations were): keep a copy to put back.
+  if (run.config.skip_nonfinite > 0)
+    for (const auto& [name, b] : run.model->named_buffers()) r.buffers_before.push_back(b.clone());
+  // This rank's share of the step (all of it unless distributed; a share
+  // of a small last batch may be empty).
+  const std::int64_t count = batch.labels.size(0);
+  std::int64_t wrong = 0;
+  bool loss_finite = true;
+  // Synchronised batchnorm's forward and backward are collectives: every
+  // rank runs both, with an empty share or a NaN loss too.
+  const bool collective_forward = run.config.sync_batchnorm;
+  if (count > 0 || collective_forward) {
+    const Tensor labels = batch.labels.to(run.device);
+    const Tensor logits = run.model->forward(batch.images.to(run.device));
+    // An empty share's loss is the sum over no images: 0, with a graph.
+    const Tensor loss = cross_entropy(logits, labels, count > 0 ? Reduction::mean : Reduction::sum);
+    r.loss = loss.item();
+    loss_finite = std::isfinite(r.loss);
+    if (count > 0) wrong = count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
+    if (loss_finite || collective_forward) loss.backward();
+    if (loss_finite && count > 0 && options.after_backward) options.after_backward(*run.model);
+  }
+  // Distributed: the ranks' gradients become the global batch's.
+  r.totals = reduce_step(run.replicas, *run.model, count, batch.global_size, r.loss, wrong, loss_finite);
+  // The checks: a NaN or infinite loss, or gradient (the same verdict on every rank).
+  if (!r.totals.finite)
+    r.problem = !loss_finite ? std::string("the loss became ") +
+                                   (std::isnan(r.loss) ? "NaN" : r.loss > 0 ? "inf" : "-inf")
+                             : std::string("the loss became NaN or infinite on another rank");
+  else if (!gradients_finite(*run.model))
+    r.problem = "a gradient became NaN or infinite";
+  return r;
+}
+
+// A batch whose loss or gradient was not finite is skipped (no update, the
+// buffers as they were) while the epoch has skips left (skip_nonfinite);
+// otherwise the run stops, with the last checkpoint intact.
+void skip_or_stop(Run& run, std::int64_t epoch, const data::Batch& batch, const BatchResult& r, EpochMetrics& m,
+                  const TrainOptions& options) {
+  const TrainConfig& config = run.config;
+  if (m.skipped_batches < config.skip_nonfinite) {
+    ++m.skipped_batches;  // no update; the next batch starts with zero_grad
+    restore_buffers(*run.model, r.buffers_before);
+    *run.log << "\nwarning: " << r.problem << " at epoch " << epoch + 1 << ", batch " << batch.index + 1
+             << "; batch skipped (" << m.skipped_batches << " of --skip-nonfinite " << config.skip_nonfinite
+             << " this epoch)\n";
+    if (options.on_step)
+      options.on_step({epoch + 1, batch.index + 1, run.train_loader->batches_per_epoch(), r.loss, *run.model,
+                       *run.optimizer, true});
+    return;
+  }
+  throw TrainingDiverged(detail::concat(
+      r.problem, " at epoch ", epoch + 1, ", batch ", batch.index + 1, "; stopping",
+      m.skipped_batches ? detail::concat(" (", m.skipped_batches, " such batches skipped this epoch already)") : "",
+      ". ",
+      epoch == 0 ? std::string("No checkpoint was written yet.")
+                 : detail::concat(run.last.string(), " (after epoch ", epoch, ") is intact."),
+      " Try a lower --lr", config.skip_nonfinite ? "" : ", or --skip-nonfinite N to skip up to N such batches", "."));
+}
+
+// One epoch over the training split, a step per batch; returns the epoch's
+// training figures (the test figures follow in finish_epoch).
+EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Progress& progress,
+                         const TrainOptions& options) {
+  EpochMetrics m;
+  m.epoch = epoch + 1;
+  m.lr = run.optimizer->lr();
+  run.model->train();
+  run.train_loader->start_epoch(epoch);
+  double loss_sum = 0;
+  std::int64_t seen = 0, wrong = 0;
+  while (auto batch = run.train_loader->next()) {
+    const BatchResult r = forward_backward(run, *batch, options);
+    if (!r.problem.empty()) {
+      skip_or_stop(run, epoch, *batch, r, m, options);
+      continue;
+    }
+    run.optimizer->step();
+    loss_sum += r.totals.loss_sum;
+    wrong += static_cast<std::int64_t>(r.totals.wrong);
+    seen += batch->global_size;
+    progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
+    if (options.on_step)
+      options.on_step({epoch + 1, batch->index + 1, run.train_loader->batches_per_epoch(),
+                       run.replicas.distributed ? r.totals.loss_sum / static_cast<double>(batch->global_size) : r.loss,
+                       *run.model, *run.optimizer});
+  }
+  if (seen == 0)
+    throw TrainingDiverged(detail::concat("every batch of epoch ", epoch + 1,
+                                          " had a NaN or infinite loss or gradient and was skipped; stopping"));
+  m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
+  m.train_loss = loss_sum / static_cast<double>(seen);
+  m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);
+  return m;
+}
+
+// The test loss and error, over every rank's share of the test split.
+void evaluate_epoch(Run& run, EpochMetrics& m) {
+  // Distributed: each rank evaluates its share of the test set with rank 0's
+  // batchnorm statistics (each rank's own moved with its own batches).
+  broadcast_buffers(run.replicas, *run.model);
+  const EvalResult test = evaluate(*run.model, *run.test_loader, run.info->num_classes);
+  double test_loss_sum = test.images > 0 ? test.loss * static_cast<double>(test.images) : 0.0;
+  std::int64_t test_wrong = test.wrong, test_images = test.images;
+  reduce_evaluation(run.replicas, test_loss_sum, test_wrong, test_images);
+  const bool distributed = run.replicas.distributed;
+  m.test_loss = distributed ? test_loss_sum / static_cast<double>(test_images) : test.loss;
+  m.test_error = distributed ? static_cast<double>(test_wrong) / static_cast<double>(test_images) : test.error;
+}
+
+// best.safetensors when the test error is the lowest yet, then the epoch's
+// metrics line and last.safetensors (rank 0 writes; every rank keeps the
+// best error).
+void save_epoch(Run& run, const EpochMetrics& m) {
+  const bool writes = run.replicas.writes();
+  if (m.test_error < run.result.best_test_error) {
+    run.result.best_test_error = m.test_error;
+    if (writes) save_model(run.best.string(), *run.model, run.record);
+  }
+  if (!writes) return;
+  // Metrics first: a crash between the two leaves an extra line that a
+  // resume drops (truncate_metrics), never a checkpoint without its line.
+  append_metrics(run.out, m);
+  CheckpointInfo info;
+  info.epochs_done = m.epoch;
+  info.best_test_error = run.result.best_test_error;
+  info.config_json = run.record;
+  info.generator_state = default_generator().state();
+  save_checkpoint(run.last.string(), *run.model, *run.optimizer, info);
+}
+
+// After an epoch's batches: evaluate, set the next epoch's lr, save, report.
+void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetrics& m, Progress& progress,
+                  const TrainOptions& options) {
+  evaluate_epoch(run, m);
+  // The lr of the next epoch; after the last, none is needed (and a cosine
+  // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
+  if (epoch + 1 < run.config.epochs) run.scheduler->step();
+  m.seconds = seconds_since(t0);
+  save_epoch(run, m);
+  progress.epoch(m);
+  run.result.history.push_back(m);
+  if (options.on_epoch) options.on_epoch(m);
+}
+
 }  // namespace
 
 EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes) {
@@ -167,227 +477,24 @@ TrainConfig read_run_config(const std::string& out_dir, const std::string& flag)
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   validate(config);
-  const Replicas replicas = start_replicas(config);
-  // Rank 0 speaks and writes for the run; the other ranks train silently.
-  std::ostream silent(nullptr);
-  std::ostream& log = !replicas.writes() ? silent : options.log ? *options.log : std::cout;
-  if (config.threads > 0) set_num_threads(config.threads);
-  // Recorded as used, so a resumed run takes the same thread count (the
-  // float sums' order, hence the bits, depend on it).
-  config.threads = get_num_threads();
-  // A bare "cosine" spans this run's epochs; recorded with them, so a resumed
-  // run that goes further keeps the original curve.
-  config.schedule = recorded_schedule(config);
-  const fs::path out(config.out_dir);
-  const fs::path last = out / "last.safetensors", best = out / "best.safetensors";
-  if (options.resume) {
-    FLUXION_CHECK_INPUT(fs::exists(last), "--resume ", out.string(), ": no last.safetensors there to resume from");
-  } else {
-    FLUXION_CHECK_INPUT(!fs::exists(last), "--out ", out.string(),
-                        " already holds a run (last.safetensors); continue it with --resume ", out.string(),
-                        " or choose another --out");
-  }
-  std::error_code made;
-  if (replicas.writes()) fs::create_directories(out, made);
-  FLUXION_CHECK_INPUT(!made, "--out ", out.string(), ": cannot create the folder: ", made.message());
-  const std::vector<std::string> stale =
-      replicas.writes() ? remove_stale_temporaries(out.string()) : std::vector<std::string>{};
-  if (!stale.empty())
-    log << "removed " << stale.size() << " temporary file" << (stale.size() == 1 ? "" : "s")
-        << " left in " << out.string() << " by an interrupted run (" << stale.front() << (stale.size() > 1 ? ", ..." : "")
-        << ")\n";
-
-  // Data.
-  const data::DatasetInfo& info = data::dataset_info(config.dataset);
-  auto train_set = std::make_shared<data::Dataset>(data::load_dataset(config.dataset, config.data_dir, true));
-  FLUXION_CHECK_INPUT(config.subset <= train_set->size(), "--subset ", config.subset, " exceeds the ",
-                      train_set->size(), " training images of ", config.dataset);
-  if (config.subset > 0) train_set->keep_first(config.subset);
-  auto test_set = std::make_shared<const data::Dataset>(data::load_dataset(config.dataset, config.data_dir, false));
-  const bool augment = config.augment == -1 ? config.dataset.rfind("cifar", 0) == 0 : config.augment == 1;
-  const auto base = data::LoaderOptions()
-                        .batch_size(config.batch_size)
-                        .mean(info.mean)
-                        .std(info.std)
-                        .seed(config.seed)
-                        .workers(config.workers)
-                        .num_replicas(replicas.size)
-                        .rank(replicas.rank);
-  data::DataLoader train_loader(train_set, data::LoaderOptions(base).shuffle(true).augment(augment));
-  data::DataLoader test_loader(test_set, data::LoaderOptions(base).shuffle(false));
-
-  // Model, optimizer, schedule: seeded, so a run is reproducible.
-  manual_seed(config.seed);
-  nn::ModulePtr model = make_model_for(config.model, info);
-  if (config.sync_batchnorm)
-    for (const auto& [name, module] : model->named_modules())
-      if (auto* bn = dynamic_cast<nn::BatchNorm*>(module.get()))
-        bn->options.sync_across_ranks(dist::all_reduce_sum_differentiable);
-  // Initialised on the CPU (the same values on every device), then moved.
-  const Device device = parse_device(config.device, "--device");
-  model->to(device);
-  auto optimizer = optim::make_optimizer(config.optimizer, model->parameters(), resolved_optimizer_options(config));
-  optim::LRScheduler scheduler(*optimizer, parse_schedule(config.schedule, config.epochs));
-
-  nlohmann::json record_json = run_record(config);
-  if (replicas.distributed) record_json["ranks"] = replicas.size;
-  const std::string record = record_json.dump(2);
-  TrainResult result;
-  result.out_dir = out.string();
-  std::int64_t start = 0;
-  if (options.resume) {
-    // The shares of each batch, hence the run, depend on the number of ranks.
-    const nlohmann::json before = read_json_file((out / "config.json").string(), "--resume");
-    const int ranks_before = before.is_object() ? before.value("ranks", 1) : 1;
-    FLUXION_CHECK_INPUT(ranks_before == replicas.size, "--resume ", out.string(), ": the run was trained on ",
-                        ranks_before, ranks_before == 1 ? " process" : " ranks", ", and resumes only on as many",
-                        ranks_before > 1 ? " (mpirun -np " + std::to_string(ranks_before) + " ... --distributed)" : "",
-                        "; this is ", replicas.size);
-    const CheckpointInfo saved = load_checkpoint(last.string(), *model, *optimizer);
-    start = saved.epochs_done;
-    result.best_test_error = saved.best_test_error;
-    default_generator().set_state(saved.generator_state);
-    scheduler.set_last_epoch(start);
-    if (replicas.writes()) truncate_metrics(out, start);
-    FLUXION_CHECK_INPUT(start < config.epochs, "--resume ", out.string(), ": the run already did ", start, " of ",
-                        config.epochs, " epochs; pass a larger --epochs to train further");
-    log << "resuming " << out.string() << " after epoch " << start << "\n";
-  } else if (replicas.writes()) {
-    for (const char* name : {"metrics.jsonl", "metrics.csv"}) fs::remove(out / name);
-  }
-  if (replicas.writes()) write_file_atomically((out / "config.json").string(), record + "\n", "fluxion train");
+  Run run;
+  start_run(run, std::move(config), options);  // rank, threads, folder
+  load_data(run);
+  build_model(run);
+  if (options.resume) resume_from_checkpoint(run);
+  write_run_record(run, options.resume);
   // The same start everywhere (seeded alike anyway; a resume read one file).
-  broadcast_state(replicas, *model);
-
-  log << "fluxion train: " << config.model << " (" << model->num_parameters() << " parameters) on "
-      << config.dataset << " (" << train_set->size() << " training, " << test_set->size() << " test images), "
-      << config.optimizer << ", " << config.epochs << " epochs of batch " << config.batch_size << ", "
-      << get_num_threads() << " threads, on " << device
-      << (replicas.distributed ? detail::concat(", on each of ", replicas.size, " ranks (global batch ",
-                                                config.batch_size * replicas.size, ")")
-                               : std::string())
-      << "\n";
-  Progress progress(log, config.epochs, train_loader.batches_per_epoch());
-
-  for (std::int64_t epoch = start; epoch < config.epochs; ++epoch) {
+  broadcast_state(run.replicas, *run.model);
+  log_run(run);
+  Progress progress(*run.log, run.config.epochs, run.train_loader->batches_per_epoch());
+  for (std::int64_t epoch = run.first_epoch; epoch < run.config.epochs; ++epoch) {
     const auto t0 = Clock::now();
-    EpochMetrics m;
-    m.epoch = epoch + 1;
-    m.lr = optimizer->lr();
-    model->train();
-    train_loader.start_epoch(epoch);
-    double loss_sum = 0;
-    std::int64_t seen = 0, wrong = 0;
-    while (auto batch = train_loader.next()) {
-      optimizer->zero_grad();
-      // A skipped batch must leave no trace, but its train-mode forward
-      // already moved batchnorm's running statistics (towards NaN, if the
-      // activations were): keep a copy to put back.
-      std::vector<Tensor> buffers_before;
-      if (config.skip_nonfinite > 0)
-        for (const auto& [name, b] : model->named_buffers()) buffers_before.push_back(b.clone());
-      // This rank's share of the step (all of it unless distributed; a share
-      // of a small last batch may be empty).
-      const std::int64_t count = batch->labels.size(0);
-      double value = 0;
-      std::int64_t batch_wrong = 0;
-      bool loss_finite = true;
-      // Synchronised batchnorm's forward and backward are collectives: every
-      // rank runs both, with an empty share or a NaN loss too.
-      const bool collective_forward = config.sync_batchnorm;
-      if (count > 0 || collective_forward) {
-        const Tensor labels = batch->labels.to(device);
-        const Tensor logits = model->forward(batch->images.to(device));
-        // An empty share's loss is the sum over no images: 0, with a graph.
-        const Tensor loss = cross_entropy(logits, labels, count > 0 ? Reduction::mean : Reduction::sum);
-        value = loss.item();
-        loss_finite = std::isfinite(value);
-        if (count > 0) batch_wrong = count - static_cast<std::int64_t>(eq(argmax(logits, 1), labels).sum().item());
-        if (loss_finite || collective_forward) loss.backward();
-        if (loss_finite && count > 0 && options.after_backward) options.after_backward(*model);
-      }
-      // Distributed: the ranks' gradients become the global batch's.
-      const StepTotals step = reduce_step(replicas, *model, count, batch->global_size, value, batch_wrong, loss_finite);
-      // The checks: a NaN or infinite loss, or gradient (the same verdict on every rank).
-      std::string bad;
-      if (!step.finite)
-        bad = !loss_finite ? std::string("the loss became ") + (std::isnan(value) ? "NaN" : value > 0 ? "inf" : "-inf")
-                           : std::string("the loss became NaN or infinite on another rank");
-      else if (!gradients_finite(*model))
-        bad = "a gradient became NaN or infinite";
-      if (!bad.empty()) {
-        if (m.skipped_batches < config.skip_nonfinite) {
-          ++m.skipped_batches;  // no update; the next batch starts with zero_grad
-          restore_buffers(*model, buffers_before);
-          log << "\nwarning: " << bad << " at epoch " << epoch + 1 << ", batch " << batch->index + 1
-              << "; batch skipped (" << m.skipped_batches << " of --skip-nonfinite " << config.skip_nonfinite
-              << " this epoch)\n";
-          if (options.on_step)
-            options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(), value, *model, *optimizer,
-                             true});
-          continue;
-        }
-        throw TrainingDiverged(detail::concat(
-            bad, " at epoch ", epoch + 1, ", batch ", batch->index + 1, "; stopping",
-            m.skipped_batches ? detail::concat(" (", m.skipped_batches, " such batches skipped this epoch already)") : "",
-            ". ",
-            epoch == 0 ? std::string("No checkpoint was written yet.")
-                       : detail::concat(last.string(), " (after epoch ", epoch, ") is intact."),
-            " Try a lower --lr", config.skip_nonfinite ? "" : ", or --skip-nonfinite N to skip up to N such batches",
-            "."));
-      }
-      optimizer->step();
-      loss_sum += step.loss_sum;
-      wrong += static_cast<std::int64_t>(step.wrong);
-      seen += batch->global_size;
-      progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
-      if (options.on_step)
-        options.on_step({epoch + 1, batch->index + 1, train_loader.batches_per_epoch(),
-                         replicas.distributed ? step.loss_sum / static_cast<double>(batch->global_size) : value,
-                         *model, *optimizer});
-    }
-    if (seen == 0)
-      throw TrainingDiverged(detail::concat("every batch of epoch ", epoch + 1,
-                                            " had a NaN or infinite loss or gradient and was skipped; stopping"));
-    m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
-    m.train_loss = loss_sum / static_cast<double>(seen);
-    m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);
-    // Distributed: each rank evaluates its share of the test set with rank 0's
-    // batchnorm statistics (each rank's own moved with its own batches).
-    broadcast_buffers(replicas, *model);
-    const EvalResult test = evaluate(*model, test_loader, info.num_classes);
-    double test_loss_sum = test.images > 0 ? test.loss * static_cast<double>(test.images) : 0.0;
-    std::int64_t test_wrong = test.wrong, test_images = test.images;
-    reduce_evaluation(replicas, test_loss_sum, test_wrong, test_images);
-    m.test_loss = replicas.distributed ? test_loss_sum / static_cast<double>(test_images) : test.loss;
-    m.test_error = replicas.distributed ? static_cast<double>(test_wrong) / static_cast<double>(test_images) : test.error;
-    // The lr of the next epoch; after the last, none is needed (and a cosine
-    // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
-    if (epoch + 1 < config.epochs) scheduler.step();
-    m.seconds = seconds_since(t0);
-
-    if (m.test_error < result.best_test_error) {
-      result.best_test_error = m.test_error;
-      if (replicas.writes()) save_model(best.string(), *model, record);
-    }
-    if (replicas.writes()) {
-      // Metrics first: a crash between the two leaves an extra line that a
-      // resume drops (truncate_metrics), never a checkpoint without its line.
-      append_metrics(out, m);
-      CheckpointInfo info_out;
-      info_out.epochs_done = epoch + 1;
-      info_out.best_test_error = result.best_test_error;
-      info_out.config_json = record;
-      info_out.generator_state = default_generator().state();
-      save_checkpoint(last.string(), *model, *optimizer, info_out);
-    }
-    progress.epoch(m);
-    result.history.push_back(m);
-    if (options.on_epoch) options.on_epoch(m);
+    EpochMetrics m = train_epoch(run, epoch, t0, progress, options);
+    finish_epoch(run, epoch, t0, m, progress, options);
   }
   // Every rank returns once rank 0 has written the last checkpoint.
-  if (replicas.distributed) dist::barrier("the end of training");
-  return result;
+  if (run.replicas.distributed) dist::barrier("the end of training");
+  return std::move(run.result);
 }
 
 }  // namespace fluxion::train
