@@ -132,6 +132,19 @@ std::vector<std::string> flags_fixed_on_resume() {
   return flags;
 }
 
+// "--data-dir, --epochs, ... and --collective-timeout": the flags a resumed
+// run accepts, for the message that refuses the others.
+std::string flags_changeable_on_resume() {
+  std::vector<std::string> flags;
+  train::for_each_config_field([&]<class T>(const train::ConfigField<T>& field) {
+    if (field.on_resume == train::OnResume::may_change) flags.push_back(train::flag_name(field.key));
+  });
+  std::string text;
+  for (std::size_t i = 0; i < flags.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == flags.size() ? " and " : ", ") + flags[i];
+  return text;
+}
+
 // The run the command line describes. With --resume DIR: the run recorded
 // in DIR; otherwise the defaults, then --preset, then --config. The flags
 // given override either.
@@ -142,7 +155,7 @@ train::TrainConfig resolve_config(CLI::App* cmd, const TrainFlags& f) {
     c.out_dir = f.resume;
     for (const std::string& flag : flags_fixed_on_resume())
       FLUXION_CHECK_INPUT(!given(cmd, flag), flag, " cannot change when resuming (the run in ", f.resume,
-                          " was recorded with its own); only --epochs, --threads, --workers and --data-dir can");
+                          " was recorded with its own); only ", flags_changeable_on_resume(), " can");
   } else {
     if (f.preset == "paper") train::apply_paper_preset(c);
     if (!f.config_file.empty()) c = train::read_config_file(f.config_file, c);

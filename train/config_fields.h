@@ -4,8 +4,8 @@
 //! --help lines (apps/train.cpp), to_json, from_json and its "known keys"
 //! message (train/config.cpp), the flags --resume refuses, and
 //! run_setting_keys(). A TrainConfig field without a row here stops the
-//! build (the static_assert at the end); docs/training.md lists the steps of
-//! adding a setting.
+//! build (the static_assert at the end); docs/contributing.md lists the steps
+//! of adding a setting.
 #pragma once
 
 #include <cstddef>
