@@ -8,17 +8,6 @@
 
 namespace fluxion::optim {
 
-void AdaBoundOptions::validate(const char* who) const {
-  // lr > 0: final_lr is scaled by lr / initial lr.
-  FLUXION_CHECK(std::isfinite(lr_) && lr_ > 0.0, who, ": option lr must be > 0, got ", lr_);
-  check_unit_interval(who, "beta1", beta1_);
-  check_unit_interval(who, "beta2", beta2_);
-  check_at_least(who, "final_lr", final_lr_, 0.0);
-  FLUXION_CHECK(gamma_ > 0.0 && gamma_ < 1.0, who, ": option gamma must be in (0, 1), got ", gamma_);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-}
-
 AdaBound::AdaBound(std::vector<Tensor> params, AdaBoundOptions options)
     : AdaBound(std::vector<Group>{{std::move(params), options}}) {}
 

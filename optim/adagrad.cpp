@@ -7,14 +7,6 @@
 
 namespace fluxion::optim {
 
-void AdagradOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_at_least(who, "lr_decay", lr_decay_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-  check_at_least(who, "initial_accumulator_value", initial_accumulator_value_, 0.0);
-  check_at_least(who, "eps", eps_, 0.0);
-}
-
 Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
     : Adagrad(std::vector<Group>{{std::move(params), options}}) {}
 Adagrad::Adagrad(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }

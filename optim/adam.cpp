@@ -7,14 +7,6 @@
 
 namespace fluxion::optim {
 
-void AdamOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_unit_interval(who, "beta1", beta1_);
-  check_unit_interval(who, "beta2", beta2_);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-}
-
 namespace {
 
 // One Adam step for a parameter. l2 is added to the gradient (Adam);

@@ -8,14 +8,6 @@
 
 namespace fluxion::optim {
 
-void RMSpropOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_at_least(who, "alpha", alpha_, 0.0);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-  check_at_least(who, "momentum", momentum_, 0.0);
-}
-
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
     : RMSprop(std::vector<Group>{{std::move(params), options}}) {}
 RMSprop::RMSprop(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }

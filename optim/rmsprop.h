@@ -7,26 +7,21 @@
 
 namespace fluxion::optim {
 
+/// RMSprop's options: type, name, default, allowed values (FLUXION_OPTIONS, core/options.h).
+#define FLUXION_RMSPROP_OPTIONS(X)                      \
+  X(double, lr, 1e-2, at_least(0.0))                    \
+  X(double, alpha, 0.99, at_least(0.0))                 \
+  X(double, eps, 1e-8, at_least(0.0))                   \
+  X(double, weight_decay, 0.0, at_least(0.0))  /* L2 */ \
+  X(double, momentum, 0.0, at_least(0.0))               \
+  X(bool, centered, false, any_value())
+
 struct RMSpropOptions {
-  explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
-  FLUXION_ARG(double, lr, 1e-2);
-  FLUXION_ARG(double, alpha, 0.99);
-  FLUXION_ARG(double, eps, 1e-8);
-  FLUXION_ARG(double, weight_decay, 0.0);  ///< L2
-  FLUXION_ARG(double, momentum, 0.0);
-  FLUXION_ARG(bool, centered, false);
+  FLUXION_OPTIONS(FLUXION_RMSPROP_OPTIONS)
 
  public:
-  template <class F>
-  void visit(F&& f) {
-    f("lr", lr_);
-    f("alpha", alpha_);
-    f("eps", eps_);
-    f("weight_decay", weight_decay_);
-    f("momentum", momentum_);
-    f("centered", centered_);
-  }
-  void validate(const char* who) const;
+  RMSpropOptions() = default;
+  explicit RMSpropOptions(double lr) : lr_(lr) {}
 };
 
 class RMSprop : public OptimizerWith<RMSpropOptions> {

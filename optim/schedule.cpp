@@ -8,12 +8,12 @@ namespace fluxion::optim {
 
 Schedule step_decay(std::int64_t step_size, double gamma) {
   FLUXION_CHECK(step_size >= 1, "step_decay: step_size must be >= 1, got ", step_size);
-  check_at_least("step_decay", "gamma", gamma, 0.0);
+  at_least(0.0)("step_decay", "gamma", gamma);
   return [=](std::int64_t t) { return std::pow(gamma, static_cast<double>(t / step_size)); };
 }
 
 Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
-  check_at_least("multistep", "gamma", gamma, 0.0);
+  at_least(0.0)("multistep", "gamma", gamma);
   for (std::size_t i = 0; i < milestones.size(); ++i)
     FLUXION_CHECK(milestones[i] >= 0 && (i == 0 || milestones[i] > milestones[i - 1]),
                   "multistep: milestones must be non-negative and increasing, got ", milestones[i], " at position ", i);
