@@ -13,6 +13,8 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -55,6 +57,9 @@ struct AdaBayesOptions {
 /// the summed-loss gradient) and, for AdaBayes, "posterior_variance".
 class AdaBayes : public OptimizerWith<AdaBayesOptions> {
  public:
+  /// The update rule step() runs (optim/rules.h).
+  using Rules = RuleList<rules::AdaBayes>;
+
   AdaBayes(std::vector<Tensor> params, AdaBayesOptions options = AdaBayesOptions());
   explicit AdaBayes(std::vector<Group> groups);
   const char* name() const override { return "AdaBayes"; }
@@ -77,6 +82,9 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
 
 class AdaBayesFP : public AdaBayes {
  public:
+  /// The update rule step() runs (optim/rules.h), in place of AdaBayes's.
+  using Rules = RuleList<rules::AdaBayesFP>;
+
   using AdaBayes::AdaBayes;
   const char* name() const override { return "AdaBayes-FP"; }
   void step() override;

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
 

@@ -6,6 +6,8 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -31,6 +33,9 @@ struct AdaBoundOptions {
 
 class AdaBound : public OptimizerWith<AdaBoundOptions> {
  public:
+  /// The update rules step() runs (optim/rules.h): AdaBound and AMSBound.
+  using Rules = RuleList<rules::AdaBound<false>, rules::AdaBound<true>>;
+
   AdaBound(std::vector<Tensor> params, AdaBoundOptions options = AdaBoundOptions());
   explicit AdaBound(std::vector<Group> groups);
   const char* name() const override { return "AdaBound"; }

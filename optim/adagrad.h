@@ -3,6 +3,8 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -24,6 +26,9 @@ struct AdagradOptions {
 
 class Adagrad : public OptimizerWith<AdagradOptions> {
  public:
+  /// The update rule step() runs (optim/rules.h).
+  using Rules = RuleList<rules::Adagrad>;
+
   Adagrad(std::vector<Tensor> params, AdagradOptions options = AdagradOptions());
   explicit Adagrad(std::vector<Group> groups);
   const char* name() const override { return "Adagrad"; }

@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
 

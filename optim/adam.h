@@ -4,6 +4,8 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -27,6 +29,9 @@ struct AdamOptions {
 
 class Adam : public OptimizerWith<AdamOptions> {
  public:
+  /// The update rules step() runs (optim/rules.h): without and with AMSGrad.
+  using Rules = RuleList<rules::Adam<false>, rules::Adam<true>>;
+
   Adam(std::vector<Tensor> params, AdamOptions options = AdamOptions());
   explicit Adam(std::vector<Group> groups);
   const char* name() const override { return "Adam"; }
@@ -43,6 +48,8 @@ struct AdamWOptions : AdamOptions {
 
 class AdamW : public OptimizerWith<AdamOptions> {
  public:
+  using Rules = Adam::Rules;
+
   AdamW(std::vector<Tensor> params, AdamOptions options = AdamWOptions());
   explicit AdamW(std::vector<Group> groups);
   const char* name() const override { return "AdamW"; }

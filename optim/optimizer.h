@@ -79,12 +79,13 @@ class Optimizer {
   std::vector<double> initial_lrs_;  ///< one per group
 };
 
-/// The part every optimizer shares, given its options struct. Options must
-/// have visit(f) calling f(name, field) for each field, and
-/// validate(optimizer_name).
-template <class Options>
+/// The part every optimizer shares, given its options struct: one
+/// FLUXION_OPTIONS list (core/options.h), which gives visit(f) calling
+/// f(name, field) for each option, and validate(optimizer_name).
+template <class OptionsStruct>
 class OptimizerWith : public Optimizer {
  public:
+  using Options = OptionsStruct;
   using Group = ParamGroup<Options>;
 
   explicit OptimizerWith(std::vector<Group> groups) : groups_(std::move(groups)) {

@@ -3,8 +3,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
 

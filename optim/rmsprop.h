@@ -4,6 +4,8 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -26,6 +28,10 @@ struct RMSpropOptions {
 
 class RMSprop : public OptimizerWith<RMSpropOptions> {
  public:
+  /// The update rules step() runs (optim/rules.h), one per <centered, momentum>.
+  using Rules = RuleList<rules::RMSprop<false, false>, rules::RMSprop<true, false>, rules::RMSprop<false, true>,
+                         rules::RMSprop<true, true>>;
+
   RMSprop(std::vector<Tensor> params, RMSpropOptions options = RMSpropOptions());
   explicit RMSprop(std::vector<Group> groups);
   const char* name() const override { return "RMSprop"; }

@@ -1,7 +1,6 @@
 #include "optim/sgd.h"
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 
@@ -33,6 +35,9 @@ struct SGDOptions {
 
 class SGD : public OptimizerWith<SGDOptions> {
  public:
+  /// The update rules step() runs (optim/rules.h).
+  using Rules = RuleList<rules::Sgd, rules::SgdMomentum>;
+
   SGD(std::vector<Tensor> params, SGDOptions options = SGDOptions());
   explicit SGD(std::vector<Group> groups);
   const char* name() const override { return "SGD"; }
