@@ -71,7 +71,7 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
   /// parameter's first step.
   Tensor posterior_variance(std::size_t param_index) const;
   Tensor mean_squared_gradient(std::size_t param_index) const;
-  /// Group g's prior variance sigma^2 now (Eq. 23).
+  /// The group's prior variance sigma^2 now (Eq. 23).
   double prior_variance(std::size_t group) const { return prior_variance(options(group), group); }
 
  protected:

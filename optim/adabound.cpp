@@ -14,8 +14,8 @@ AdaBound::AdaBound(std::vector<Group> groups) : OptimizerWith(std::move(groups))
   validate_options();
 }
 
-std::vector<std::string> AdaBound::state_buffers(std::size_t g) const {
-  if (options(g).amsbound()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+std::vector<std::string> AdaBound::state_buffers(std::size_t group) const {
+  if (options(group).amsbound()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   return {"exp_avg", "exp_avg_sq"};
 }
 

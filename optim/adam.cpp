@@ -43,8 +43,8 @@ std::vector<std::string> adam_buffers(const AdamOptions& o) {
 }
 }  // namespace
 
-std::vector<std::string> Adam::state_buffers(std::size_t g) const { return adam_buffers(options(g)); }
-std::vector<std::string> AdamW::state_buffers(std::size_t g) const { return adam_buffers(options(g)); }
+std::vector<std::string> Adam::state_buffers(std::size_t group) const { return adam_buffers(options(group)); }
+std::vector<std::string> AdamW::state_buffers(std::size_t group) const { return adam_buffers(options(group)); }
 
 void Adam::step() {
   for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& o, std::size_t) {

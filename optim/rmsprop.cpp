@@ -11,10 +11,10 @@ RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
     : RMSprop(std::vector<Group>{{std::move(params), options}}) {}
 RMSprop::RMSprop(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
-std::vector<std::string> RMSprop::state_buffers(std::size_t g) const {
+std::vector<std::string> RMSprop::state_buffers(std::size_t group) const {
   std::vector<std::string> names{"square_avg"};
-  if (options(g).centered()) names.push_back("grad_avg");
-  if (options(g).momentum() > 0.0) names.push_back("momentum_buffer");
+  if (options(group).centered()) names.push_back("grad_avg");
+  if (options(group).momentum() > 0.0) names.push_back("momentum_buffer");
   return names;
 }
 

@@ -56,7 +56,8 @@ LRScheduler::LRScheduler(Optimizer& optimizer, Schedule schedule)
   FLUXION_CHECK(schedule_ != nullptr, "LRScheduler: empty schedule");
   // The optimizer's initial lrs, not its current ones: after load_state_dict
   // the current lr already carries the schedule's decay.
-  for (std::size_t g = 0; g < optimizer_.num_groups(); ++g) initial_lrs_.push_back(optimizer_.initial_lr(g));
+  for (std::size_t group = 0; group < optimizer_.num_groups(); ++group)
+    initial_lrs_.push_back(optimizer_.initial_lr(group));
   apply();
 }
 
@@ -73,7 +74,7 @@ void LRScheduler::set_last_epoch(std::int64_t t) {
 
 void LRScheduler::apply() {
   const double f = schedule_(t_);
-  for (std::size_t g = 0; g < initial_lrs_.size(); ++g) optimizer_.set_lr(g, initial_lrs_[g] * f);
+  for (std::size_t group = 0; group < initial_lrs_.size(); ++group) optimizer_.set_lr(group, initial_lrs_[group] * f);
 }
 
 }  // namespace fluxion::optim

@@ -7,8 +7,8 @@ namespace fluxion::optim {
 SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<Group>{{std::move(params), options}}) {}
 SGD::SGD(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
-std::vector<std::string> SGD::state_buffers(std::size_t g) const {
-  if (options(g).momentum() == 0.0) return {};
+std::vector<std::string> SGD::state_buffers(std::size_t group) const {
+  if (options(group).momentum() == 0.0) return {};
   return {"momentum_buffer"};
 }
 
