@@ -14,9 +14,15 @@
 
 #include "optim/optimizer.h"
 #include "optim/rule_list.h"
-#include "optim/rules.h"
 
 namespace fluxion::optim {
+
+// The update rules of step(), declared here and defined in optim/rules.h, so
+// that editing a rule recompiles optim/ only, not every program.
+namespace rules {
+struct AdaBayes;
+struct AdaBayesFP;
+}  // namespace rules
 
 /// How the prior variance moves between steps (Eq. 17b).
 enum class VarianceUpdate {

@@ -4,9 +4,14 @@
 
 #include "optim/optimizer.h"
 #include "optim/rule_list.h"
-#include "optim/rules.h"
 
 namespace fluxion::optim {
+
+// The update rules of step(), declared here and defined in optim/rules.h, so
+// that editing a rule recompiles optim/ only, not every program.
+namespace rules {
+struct Adagrad;
+}  // namespace rules
 
 /// Adagrad's options: type, name, default, allowed values (FLUXION_OPTIONS, core/options.h).
 #define FLUXION_ADAGRAD_OPTIONS(X)                         \

@@ -14,6 +14,7 @@
 #include "core/parallel.h"
 #include "core/tensor.h"
 #include "optim/registry.h"
+#include "optim/rules.h"
 
 namespace fluxion::optim {
 

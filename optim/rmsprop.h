@@ -5,9 +5,15 @@
 
 #include "optim/optimizer.h"
 #include "optim/rule_list.h"
-#include "optim/rules.h"
 
 namespace fluxion::optim {
+
+// The update rules of step(), declared here and defined in optim/rules.h, so
+// that editing a rule recompiles optim/ only, not every program.
+namespace rules {
+template <bool Centered, bool Momentum>
+struct RMSprop;
+}  // namespace rules
 
 /// RMSprop's options: type, name, default, allowed values (FLUXION_OPTIONS, core/options.h).
 #define FLUXION_RMSPROP_OPTIONS(X)                      \

@@ -5,9 +5,15 @@
 
 #include "optim/optimizer.h"
 #include "optim/rule_list.h"
-#include "optim/rules.h"
 
 namespace fluxion::optim {
+
+// The update rules of step(), declared here and defined in optim/rules.h, so
+// that editing a rule recompiles optim/ only, not every program.
+namespace rules {
+struct Sgd;
+struct SgdMomentum;
+}  // namespace rules
 
 /// PyTorch's rule for nesterov: it needs momentum > 0 and dampening = 0.
 inline auto needs_momentum_without_dampening() {
