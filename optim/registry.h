@@ -46,6 +46,7 @@ inline auto registry() {
   };
 }
 
+/// The rules of the classes of a registry (a tuple of Registered), joined.
 template <class Registry>
 struct RulesOf;
 template <class... Classes>
