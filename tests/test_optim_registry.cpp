@@ -91,7 +91,10 @@ TEST_CASE("optim registry: every entry builds, and every option is visited, set 
       // Defaults pass their own checks, and every option is saved under its name.
       entry.defaults.validate(name.c_str());
       const StateDict dict = opt->state_dict();
-      for (const auto& [option, value] : options_of(entry.defaults)) {
+      // Named, not a structured binding: clang < 16 cannot capture those (CAPTURE).
+      for (const auto& option_default : options_of(entry.defaults)) {
+        const std::string& option = option_default.first;
+        const double value = option_default.second;
         CAPTURE(option);
         REQUIRE(dict.count("param_groups.0." + option));
         CHECK(dict.at("param_groups.0." + option).item() == value);
