@@ -20,7 +20,7 @@ using SumOverRanks = Tensor (*)(const Tensor& x);
 
 struct BatchNormOptions {
   explicit BatchNormOptions(std::int64_t num_features) : num_features_(num_features) {}
-  FLUXION_ARG(std::int64_t, num_features, 0);
+  FLUXION_REQUIRED_ARG(std::int64_t, num_features);
   FLUXION_ARG(double, eps, 1e-5);
   FLUXION_ARG(double, momentum, 0.1);
   FLUXION_ARG(bool, affine, true);               ///< learnable weight (init 1) and bias (init 0)

@@ -13,9 +13,9 @@ namespace fluxion::nn {
 struct Conv2dOptions {
   Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, Size2 kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
-  FLUXION_ARG(std::int64_t, in_channels, 0);
-  FLUXION_ARG(std::int64_t, out_channels, 0);
-  FLUXION_ARG(Size2, kernel_size, 1);
+  FLUXION_REQUIRED_ARG(std::int64_t, in_channels);
+  FLUXION_REQUIRED_ARG(std::int64_t, out_channels);
+  FLUXION_REQUIRED_ARG(Size2, kernel_size);
   FLUXION_ARG(Size2, stride, 1);
   FLUXION_ARG(Size2, padding, 0);
   FLUXION_ARG(Size2, dilation, 1);

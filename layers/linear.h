@@ -11,8 +11,8 @@ namespace fluxion::nn {
 struct LinearOptions {
   LinearOptions(std::int64_t in_features, std::int64_t out_features)
       : in_features_(in_features), out_features_(out_features) {}
-  FLUXION_ARG(std::int64_t, in_features, 0);
-  FLUXION_ARG(std::int64_t, out_features, 0);
+  FLUXION_REQUIRED_ARG(std::int64_t, in_features);
+  FLUXION_REQUIRED_ARG(std::int64_t, out_features);
   FLUXION_ARG(bool, bias, true);
 };
 

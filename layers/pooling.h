@@ -11,7 +11,7 @@ namespace fluxion::nn {
 
 struct MaxPool2dOptions {
   MaxPool2dOptions(Size2 kernel_size) : kernel_size_(kernel_size) {}  // NOLINT: implicit on purpose
-  FLUXION_ARG(Size2, kernel_size, 1);
+  FLUXION_REQUIRED_ARG(Size2, kernel_size);
   FLUXION_ARG(Size2, stride, 0);  ///< 0: the kernel size (PyTorch's default)
   FLUXION_ARG(Size2, padding, 0);
   FLUXION_ARG(bool, ceil_mode, false);
@@ -19,7 +19,7 @@ struct MaxPool2dOptions {
 
 struct AvgPool2dOptions {
   AvgPool2dOptions(Size2 kernel_size) : kernel_size_(kernel_size) {}  // NOLINT: implicit on purpose
-  FLUXION_ARG(Size2, kernel_size, 1);
+  FLUXION_REQUIRED_ARG(Size2, kernel_size);
   FLUXION_ARG(Size2, stride, 0);  ///< 0: the kernel size (PyTorch's default)
   FLUXION_ARG(Size2, padding, 0);
   FLUXION_ARG(bool, ceil_mode, false);

@@ -6,23 +6,9 @@
 
 #include <cmath>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
-
-void AdaBayesOptions::validate(const char* who) const {
-  FLUXION_CHECK(std::isfinite(lr_) && lr_ > 0.0, who, ": option lr must be > 0, got ", lr_);
-  FLUXION_CHECK(std::isfinite(sgd_lr_) && sgd_lr_ > 0.0, who, ": option sgd_lr must be > 0, got ", sgd_lr_);
-  FLUXION_CHECK(batch_size_ >= 1.0 && batch_size_ == std::floor(batch_size_), who,
-                ": option batch_size must be an integer >= 1, got ", batch_size_);
-  check_unit_interval(who, "beta1", beta1_);
-  check_unit_interval(who, "beta2", beta2_);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-  FLUXION_CHECK(variance_update_ == VarianceUpdate::exact || variance_update_ == VarianceUpdate::first_order, who,
-                ": option variance_update must be 0 (exact) or 1 (first_order)");
-}
 
 AdaBayes::AdaBayes(std::vector<Tensor> params, AdaBayesOptions options)
     : AdaBayes(std::vector<Group>{{std::move(params), options}}) {}

@@ -13,8 +13,16 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
 
 namespace fluxion::optim {
+
+// The update rules of step(), declared here and defined in optim/rules.h, so
+// that editing a rule recompiles optim/ only, not every program.
+namespace rules {
+struct AdaBayes;
+struct AdaBayesFP;
+}  // namespace rules
 
 /// How the prior variance moves between steps (Eq. 17b).
 enum class VarianceUpdate {
@@ -22,37 +30,42 @@ enum class VarianceUpdate {
   first_order,  ///< (1 - eta^2 / (2 sigma^2))^2 sigma^2_post + eta^2: Eq. 17b as printed
 };
 
+/// variance_update's allowed values: the enum's two.
+inline auto exact_or_first_order() {
+  return [](const char* who, const char* option, VarianceUpdate value) {
+    FLUXION_CHECK(value == VarianceUpdate::exact || value == VarianceUpdate::first_order, who, ": option ", option,
+                  " must be 0 (exact) or 1 (first_order)");
+  };
+}
+
+/// AdaBayes's and AdaBayes-FP's options: type, name, default, allowed values
+/// (FLUXION_OPTIONS, core/options.h).
+#define FLUXION_ADABAYES_OPTIONS(X)                                                                                   \
+  X(double, lr, 1e-3, positive())                           /* eta = eta_Adam (Eq. 25) */                             \
+  X(double, sgd_lr, 0.1, positive())                        /* eta_SGD: sigma^2 = sgd_lr / batch_size (Eq. 23) */     \
+  X(double, batch_size, 128.0, whole_number_at_least(1.0))  /* the minibatch size the gradients were averaged over */ \
+  X(double, beta1, 0.9, unit_interval())                                                                              \
+  X(double, beta2, 0.999, unit_interval())                                                                            \
+  X(double, eps, 1e-8, at_least(0.0))                       /* AdaBayes-FP only: added to <g^2> */                    \
+  X(double, weight_decay, 5e-5, at_least(0.0))              /* lambda of Eq. 19a, decoupled */                        \
+  X(VarianceUpdate, variance_update, VarianceUpdate::exact, exact_or_first_order())
+
 struct AdaBayesOptions {
-  explicit AdaBayesOptions(double lr = 1e-3) : lr_(lr) {}
-  FLUXION_ARG(double, lr, 1e-3);          ///< eta = eta_Adam (Eq. 25)
-  FLUXION_ARG(double, sgd_lr, 0.1);       ///< eta_SGD: sigma^2 = sgd_lr / batch_size (Eq. 23)
-  FLUXION_ARG(double, batch_size, 128.0);  ///< the minibatch size the gradients were averaged over
-  FLUXION_ARG(double, beta1, 0.9);
-  FLUXION_ARG(double, beta2, 0.999);
-  FLUXION_ARG(double, eps, 1e-8);           ///< AdaBayes-FP only: added to <g^2>
-  FLUXION_ARG(double, weight_decay, 5e-5);  ///< lambda of Eq. 19a, decoupled
-  FLUXION_ARG(VarianceUpdate, variance_update, VarianceUpdate::exact);
+  FLUXION_OPTIONS(FLUXION_ADABAYES_OPTIONS)
 
  public:
+  AdaBayesOptions() = default;
+  explicit AdaBayesOptions(double lr) : lr_(lr) {}
   AdaBayesOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }
-  template <class F>
-  void visit(F&& f) {
-    f("lr", lr_);
-    f("sgd_lr", sgd_lr_);
-    f("batch_size", batch_size_);
-    f("beta1", beta1_);
-    f("beta2", beta2_);
-    f("eps", eps_);
-    f("weight_decay", weight_decay_);
-    f("variance_update", variance_update_);
-  }
-  void validate(const char* who) const;
 };
 
 /// The per-parameter state both keep: "exp_avg" and "exp_avg_sq" (moments of
 /// the summed-loss gradient) and, for AdaBayes, "posterior_variance".
 class AdaBayes : public OptimizerWith<AdaBayesOptions> {
  public:
+  /// The update rule step() runs (optim/rules.h).
+  using Rules = RuleList<rules::AdaBayes>;
+
   AdaBayes(std::vector<Tensor> params, AdaBayesOptions options = AdaBayesOptions());
   explicit AdaBayes(std::vector<Group> groups);
   const char* name() const override { return "AdaBayes"; }
@@ -64,7 +77,7 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
   /// parameter's first step.
   Tensor posterior_variance(std::size_t param_index) const;
   Tensor mean_squared_gradient(std::size_t param_index) const;
-  /// Group g's prior variance sigma^2 now (Eq. 23).
+  /// The group's prior variance sigma^2 now (Eq. 23).
   double prior_variance(std::size_t group) const { return prior_variance(options(group), group); }
 
  protected:
@@ -75,6 +88,9 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
 
 class AdaBayesFP : public AdaBayes {
  public:
+  /// The update rule step() runs (optim/rules.h), in place of AdaBayes's.
+  using Rules = RuleList<rules::AdaBayesFP>;
+
   using AdaBayes::AdaBayes;
   const char* name() const override { return "AdaBayes-FP"; }
   void step() override;

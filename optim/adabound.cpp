@@ -3,21 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
-
-void AdaBoundOptions::validate(const char* who) const {
-  // lr > 0: final_lr is scaled by lr / initial lr.
-  FLUXION_CHECK(std::isfinite(lr_) && lr_ > 0.0, who, ": option lr must be > 0, got ", lr_);
-  check_unit_interval(who, "beta1", beta1_);
-  check_unit_interval(who, "beta2", beta2_);
-  check_at_least(who, "final_lr", final_lr_, 0.0);
-  FLUXION_CHECK(gamma_ > 0.0 && gamma_ < 1.0, who, ": option gamma must be in (0, 1), got ", gamma_);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-}
 
 AdaBound::AdaBound(std::vector<Tensor> params, AdaBoundOptions options)
     : AdaBound(std::vector<Group>{{std::move(params), options}}) {}
@@ -26,8 +14,8 @@ AdaBound::AdaBound(std::vector<Group> groups) : OptimizerWith(std::move(groups))
   validate_options();
 }
 
-std::vector<std::string> AdaBound::state_buffers(std::size_t g) const {
-  if (options(g).amsbound()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+std::vector<std::string> AdaBound::state_buffers(std::size_t group) const {
+  if (options(group).amsbound()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   return {"exp_avg", "exp_avg_sq"};
 }
 

@@ -2,18 +2,9 @@
 
 #include <cmath>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
-
-void AdagradOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_at_least(who, "lr_decay", lr_decay_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-  check_at_least(who, "initial_accumulator_value", initial_accumulator_value_, 0.0);
-  check_at_least(who, "eps", eps_, 0.0);
-}
 
 Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
     : Adagrad(std::vector<Group>{{std::move(params), options}}) {}

@@ -2,18 +2,9 @@
 
 #include <cmath>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
-
-void AdamOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_unit_interval(who, "beta1", beta1_);
-  check_unit_interval(who, "beta2", beta2_);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-}
 
 namespace {
 
@@ -52,8 +43,8 @@ std::vector<std::string> adam_buffers(const AdamOptions& o) {
 }
 }  // namespace
 
-std::vector<std::string> Adam::state_buffers(std::size_t g) const { return adam_buffers(options(g)); }
-std::vector<std::string> AdamW::state_buffers(std::size_t g) const { return adam_buffers(options(g)); }
+std::vector<std::string> Adam::state_buffers(std::size_t group) const { return adam_buffers(options(group)); }
+std::vector<std::string> AdamW::state_buffers(std::size_t group) const { return adam_buffers(options(group)); }
 
 void Adam::step() {
   for_each_param([](Tensor& p, const Tensor& grad, ParamState& s, const AdamOptions& o, std::size_t) {

@@ -4,34 +4,40 @@
 #pragma once
 
 #include "optim/optimizer.h"
+#include "optim/rule_list.h"
 
 namespace fluxion::optim {
 
+// The update rules of step(), declared here and defined in optim/rules.h, so
+// that editing a rule recompiles optim/ only, not every program.
+namespace rules {
+template <bool AmsGrad>
+struct Adam;
+}  // namespace rules
+
+/// Adam's options: type, name, default, allowed values (FLUXION_OPTIONS, core/options.h).
+#define FLUXION_ADAM_OPTIONS(X)                                                                       \
+  X(double, lr, 1e-3, at_least(0.0))                                                                  \
+  X(double, beta1, 0.9, unit_interval())                                                              \
+  X(double, beta2, 0.999, unit_interval())                                                            \
+  X(double, eps, 1e-8, at_least(0.0))                                                                 \
+  X(double, weight_decay, 0.0, at_least(0.0))  /* Adam: L2 added to the gradient; AdamW: decoupled */ \
+  X(bool, amsgrad, false, any_value())
+
 struct AdamOptions {
-  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
-  FLUXION_ARG(double, lr, 1e-3);
-  FLUXION_ARG(double, beta1, 0.9);
-  FLUXION_ARG(double, beta2, 0.999);
-  FLUXION_ARG(double, eps, 1e-8);
-  FLUXION_ARG(double, weight_decay, 0.0);  ///< Adam: L2 added to the gradient; AdamW: decoupled
-  FLUXION_ARG(bool, amsgrad, false);
+  FLUXION_OPTIONS(FLUXION_ADAM_OPTIONS)
 
  public:
+  AdamOptions() = default;
+  explicit AdamOptions(double lr) : lr_(lr) {}
   AdamOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }
-  template <class F>
-  void visit(F&& f) {
-    f("lr", lr_);
-    f("beta1", beta1_);
-    f("beta2", beta2_);
-    f("eps", eps_);
-    f("weight_decay", weight_decay_);
-    f("amsgrad", amsgrad_);
-  }
-  void validate(const char* who) const;
 };
 
 class Adam : public OptimizerWith<AdamOptions> {
  public:
+  /// The update rules step() runs (optim/rules.h): without and with AMSGrad.
+  using Rules = RuleList<rules::Adam<false>, rules::Adam<true>>;
+
   Adam(std::vector<Tensor> params, AdamOptions options = AdamOptions());
   explicit Adam(std::vector<Group> groups);
   const char* name() const override { return "Adam"; }
@@ -42,11 +48,14 @@ class Adam : public OptimizerWith<AdamOptions> {
 
 /// AdamW's options are Adam's with PyTorch's AdamW default weight_decay 1e-2.
 struct AdamWOptions : AdamOptions {
-  explicit AdamWOptions(double lr = 1e-3) : AdamOptions(lr) { weight_decay(1e-2); }
+  AdamWOptions() { weight_decay(1e-2); }
+  explicit AdamWOptions(double lr) : AdamWOptions() { this->lr(lr); }
 };
 
 class AdamW : public OptimizerWith<AdamOptions> {
  public:
+  using Rules = Adam::Rules;
+
   AdamW(std::vector<Tensor> params, AdamOptions options = AdamWOptions());
   explicit AdamW(std::vector<Group> groups);
   const char* name() const override { return "AdamW"; }

@@ -1,14 +1,10 @@
 #include "optim/make_optimizer.h"
 
 #include <sstream>
+#include <tuple>
 #include <type_traits>
 
-#include "optim/adabayes.h"
-#include "optim/adabound.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
+#include "optim/registry.h"
 
 namespace fluxion::optim {
 namespace {
@@ -37,27 +33,21 @@ Options with(Options options, const std::map<std::string, double>& given, const 
 }  // namespace
 
 const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names{"sgd",     "adam",     "amsgrad",  "adamw",    "adagrad",
-                                              "rmsprop", "adabound", "amsbound", "adabayes", "adabayes-fp"};
+  static const std::vector<std::string> names =
+      std::apply([](const auto&... entry) { return std::vector<std::string>{entry.name...}; }, registry());
   return names;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params,
                                           const std::map<std::string, double>& options) {
-  if (name == "sgd") return std::make_unique<SGD>(std::move(params), with(SGDOptions(), options, name));
-  if (name == "adam") return std::make_unique<Adam>(std::move(params), with(AdamOptions(), options, name));
-  if (name == "amsgrad")
-    return std::make_unique<Adam>(std::move(params), with(AdamOptions().amsgrad(true), options, name));
-  if (name == "adamw") return std::make_unique<AdamW>(std::move(params), with<AdamOptions>(AdamWOptions(), options, name));
-  if (name == "adagrad") return std::make_unique<Adagrad>(std::move(params), with(AdagradOptions(), options, name));
-  if (name == "rmsprop") return std::make_unique<RMSprop>(std::move(params), with(RMSpropOptions(), options, name));
-  if (name == "adabound")
-    return std::make_unique<AdaBound>(std::move(params), with(AdaBoundOptions(), options, name));
-  if (name == "amsbound")
-    return std::make_unique<AdaBound>(std::move(params), with(AdaBoundOptions().amsbound(true), options, name));
-  if (name == "adabayes") return std::make_unique<AdaBayes>(std::move(params), with(AdaBayesOptions(), options, name));
-  if (name == "adabayes-fp")
-    return std::make_unique<AdaBayesFP>(std::move(params), with(AdaBayesOptions(), options, name));
+  std::unique_ptr<Optimizer> made;
+  // The entry called `name`: its class, from its defaults with `options` applied.
+  auto make_if_named = [&]<class Class>(const Registered<Class>& entry) {
+    if (!made && name == entry.name)
+      made = std::make_unique<Class>(std::move(params), with(entry.defaults, options, name));
+  };
+  std::apply([&](const auto&... entry) { (make_if_named(entry), ...); }, registry());
+  if (made) return made;
   std::ostringstream known;
   for (const auto& n : optimizer_names()) known << (known.tellp() > 0 ? ", " : "") << n;
   throw Error(detail::concat("make_optimizer: unknown optimizer '", name, "' (known: ", known.str(), ")"));

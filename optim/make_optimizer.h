@@ -14,7 +14,8 @@
 
 namespace fluxion::optim {
 
-/// sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp
+/// sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp: the
+/// registry's order (optim/registry.h).
 const std::vector<std::string>& optimizer_names();
 
 /// Builds optimizer `name` over `params`. `options` overrides the defaults by

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,8 +53,8 @@ class Optimizer {
   void set_lr(double lr);  ///< every group
 
   /// "state.<i>.step" (int64), "state.<i>.<buffer>" for parameter i (counted
-  /// across groups in order), "param_groups.<g>.<option>" (float64), and
-  /// "param_groups.<g>.initial_lr": the lr the group was made with, which
+  /// across groups in order), "param_groups.<group>.<option>" (float64), and
+  /// "param_groups.<group>.initial_lr": the lr the group was made with, which
   /// AdaBound's bounds and AdaBayes's sigma^2 are scaled against.
   StateDict state_dict() const;
   /// Restores what state_dict() saved, for the same parameters. Throws naming
@@ -63,7 +64,7 @@ class Optimizer {
 
   /// Read-only view of parameter i's state (empty before its first step).
   const ParamState& state(std::size_t param_index) const;
-  /// The lr group g had when the optimizer was made (restored by load_state_dict).
+  /// The lr `group` had when the optimizer was made (restored by load_state_dict).
   double initial_lr(std::size_t group) const { return initial_lrs_.at(group); }
   /// The group that parameter i (counted across groups in order) belongs to.
   std::size_t group_of(std::size_t param_index) const;
@@ -77,21 +78,33 @@ class Optimizer {
 
   std::vector<ParamState> state_;   ///< one per parameter
   std::vector<double> initial_lrs_;  ///< one per group
+
+ private:
+  // load_state_dict's steps, in order (optim/optimizer.cpp).
+  std::set<std::string> read_group_keys(const StateDict& dict, const std::string& source,
+                                        std::vector<std::string>& missing) const;
+  std::vector<std::optional<ParamState>> read_param_states(const StateDict& dict, const std::string& source,
+                                                           const std::set<std::string>& group_keys,
+                                                           std::vector<std::string>& unexpected) const;
+  void find_incomplete_states(const std::vector<std::optional<ParamState>>& states,
+                              std::vector<std::string>& missing) const;
+  void apply_group_options(const StateDict& dict, const std::string& source);
 };
 
-/// The part every optimizer shares, given its options struct. Options must
-/// have visit(f) calling f(name, field) for each field, and
-/// validate(optimizer_name).
-template <class Options>
+/// The part every optimizer shares, given its options struct: one
+/// FLUXION_OPTIONS list (core/options.h), which gives visit(f) calling
+/// f(name, field) for each option, and validate(optimizer_name).
+template <class OptionsStruct>
 class OptimizerWith : public Optimizer {
  public:
+  using Options = OptionsStruct;
   using Group = ParamGroup<Options>;
 
   explicit OptimizerWith(std::vector<Group> groups) : groups_(std::move(groups)) {
     std::size_t count = 0;
     std::set<const TensorImpl*> seen;
-    for (const Group& g : groups_) {
-      for (const Tensor& p : g.params) {
+    for (const Group& group : groups_) {
+      for (const Tensor& p : group.params) {
         FLUXION_CHECK(p.defined() && p.requires_grad() && p.is_leaf(),
                       "optimizer: every parameter must be a leaf tensor that requires grad");
         FLUXION_CHECK(is_floating(p.dtype()), "optimizer: parameters must be floating-point, got ", p.dtype());
@@ -102,25 +115,25 @@ class OptimizerWith : public Optimizer {
         FLUXION_CHECK(seen.insert(p.impl()).second, "optimizer: a parameter (shape ", to_string(p.shape()),
                       ") appears more than once in the parameter groups");
       }
-      count += g.params.size();
-      initial_lrs_.push_back(g.options.lr());
+      count += group.params.size();
+      initial_lrs_.push_back(group.options.lr());
     }
     state_.resize(count);
   }
 
   std::size_t num_groups() const override { return groups_.size(); }
-  const std::vector<Tensor>& group_params(std::size_t g) const override { return groups_.at(g).params; }
-  double lr(std::size_t g = 0) const override { return groups_.at(g).options.lr(); }
+  const std::vector<Tensor>& group_params(std::size_t group) const override { return groups_.at(group).params; }
+  double lr(std::size_t group = 0) const override { return groups_.at(group).options.lr(); }
   /// The whole options struct is re-validated, so an lr this optimizer cannot
   /// use (AdaBayes needs lr > 0) is refused here, not met as NaN in step().
-  void set_lr(std::size_t g, double lr) override {
-    Options changed = groups_.at(g).options;
+  void set_lr(std::size_t group, double lr) override {
+    Options changed = groups_.at(group).options;
     changed.lr(lr);
     changed.validate(name());
-    groups_.at(g).options = changed;
+    groups_.at(group).options = changed;
   }
   using Optimizer::set_lr;
-  const Options& options(std::size_t g = 0) const { return groups_.at(g).options; }
+  const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
 
  protected:
   /// Calls fn(param, grad, state, options, group index) for each parameter
@@ -139,15 +152,15 @@ class OptimizerWith : public Optimizer {
       }
   }
 
-  std::map<std::string, double> group_options(std::size_t g) const override {
+  std::map<std::string, double> group_options(std::size_t group) const override {
     std::map<std::string, double> values;
-    Options copy = groups_.at(g).options;
+    Options copy = groups_.at(group).options;
     copy.visit([&](const char* key, auto& field) { values[key] = static_cast<double>(field); });
     return values;
   }
-  void set_group_option(std::size_t g, const std::string& option, double value) override {
+  void set_group_option(std::size_t group, const std::string& option, double value) override {
     bool found = false;
-    groups_.at(g).options.visit([&](const char* key, auto& field) {
+    groups_.at(group).options.visit([&](const char* key, auto& field) {
       if (option == key) {
         field = option_from_double<std::remove_reference_t<decltype(field)>>(name(), option, value);
         found = true;
@@ -156,7 +169,7 @@ class OptimizerWith : public Optimizer {
     FLUXION_CHECK(found, name(), ": unknown option '", option, "'");
   }
   void validate_options() const override {
-    for (const Group& g : groups_) g.options.validate(name());
+    for (const Group& group : groups_) group.options.validate(name());
   }
 
   std::vector<Group> groups_;

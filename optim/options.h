@@ -1,7 +1,8 @@
 //! @file
-//! Optimizer options, built with FLUXION_ARG (core/options.h). Each options
-//! struct also lists its fields in visit(), which gives state_dict,
-//! make_optimizer's by-name options and the range checks one place to look.
+//! What optimizer options share: each options struct is one FLUXION_OPTIONS
+//! list (core/options.h) whose entries end with one of the checks below, the
+//! values the option allows; and options travel by name as doubles
+//! (state_dict, make_optimizer, the command line).
 #pragma once
 
 #include <cmath>
@@ -29,14 +30,44 @@ Field option_from_double(const char* who, const std::string& option, double valu
   }
 }
 
-/// Range checks shared by the optimizers' constructors; `who` is the
-/// optimizer's name, `option` the option's.
-inline void check_at_least(const char* who, const char* option, double value, double low) {
-  FLUXION_CHECK(std::isfinite(value) && value >= low, who, ": option ", option, " must be a finite number >= ", low,
-                ", got ", value);
+// The checks of the options lists. Each is a check(who, option, value) that
+// throws naming the optimizer (`who`) and the option.
+
+/// A finite number >= low.
+inline auto at_least(double low) {
+  return [low](const char* who, const char* option, double value) {
+    FLUXION_CHECK(std::isfinite(value) && value >= low, who, ": option ", option, " must be a finite number >= ", low,
+                  ", got ", value);
+  };
 }
-inline void check_unit_interval(const char* who, const char* option, double value) {
-  FLUXION_CHECK(value >= 0.0 && value < 1.0, who, ": option ", option, " must be in [0, 1), got ", value);
+/// A finite number > 0.
+inline auto positive() {
+  return [](const char* who, const char* option, double value) {
+    FLUXION_CHECK(std::isfinite(value) && value > 0.0, who, ": option ", option, " must be > 0, got ", value);
+  };
+}
+/// In [0, 1): a moving average's decay.
+inline auto unit_interval() {
+  return [](const char* who, const char* option, double value) {
+    FLUXION_CHECK(value >= 0.0 && value < 1.0, who, ": option ", option, " must be in [0, 1), got ", value);
+  };
+}
+/// In (0, 1).
+inline auto open_unit_interval() {
+  return [](const char* who, const char* option, double value) {
+    FLUXION_CHECK(value > 0.0 && value < 1.0, who, ": option ", option, " must be in (0, 1), got ", value);
+  };
+}
+/// A whole number >= low (kept as a double, as options travel).
+inline auto whole_number_at_least(double low) {
+  return [low](const char* who, const char* option, double value) {
+    FLUXION_CHECK(value >= low && value == std::floor(value), who, ": option ", option, " must be an integer >= ",
+                  low, ", got ", value);
+  };
+}
+/// Any value of the option's type (a flag: option_from_double has checked it is 0 or 1).
+inline auto any_value() {
+  return [](const char*, const char*, const auto&) {};
 }
 
 }  // namespace fluxion::optim

@@ -3,27 +3,18 @@
 #include <cmath>
 #include <type_traits>
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
-
-void RMSpropOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_at_least(who, "alpha", alpha_, 0.0);
-  check_at_least(who, "eps", eps_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-  check_at_least(who, "momentum", momentum_, 0.0);
-}
 
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
     : RMSprop(std::vector<Group>{{std::move(params), options}}) {}
 RMSprop::RMSprop(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
-std::vector<std::string> RMSprop::state_buffers(std::size_t g) const {
+std::vector<std::string> RMSprop::state_buffers(std::size_t group) const {
   std::vector<std::string> names{"square_avg"};
-  if (options(g).centered()) names.push_back("grad_avg");
-  if (options(g).momentum() > 0.0) names.push_back("momentum_buffer");
+  if (options(group).centered()) names.push_back("grad_avg");
+  if (options(group).momentum() > 0.0) names.push_back("momentum_buffer");
   return names;
 }
 

@@ -2,12 +2,13 @@
 //! The optimizers' per-element update rules, shared line for line by the CPU
 //! and the GPU: each is a plain struct of the step's scalars with an
 //! operator() over one element of each state tensor. The CPU runs it through
-//! for_each_element (core/fused.h) on OpenMP threads; the CUDA backend runs
-//! the same code as one fused kernel per optimizer (optim/fused_rules.cu), so
+//! for_each_element (optim/fused.h) on OpenMP threads; the CUDA backend runs
+//! the same code as one fused kernel per rule (optim/fused_rules.cu), so
 //! each parameter's state is read and written exactly once per step on
 //! either device. The scalars (bias corrections, clipped bounds, decays) are
 //! computed once per step on the host by each optimizer's step() in
-//! optim/*.cpp, which also says where each comes from.
+//! optim/*.cpp, which also says where each comes from. A rule runs once its
+//! optimizer lists it in `Rules` and is registered (optim/registry.h).
 #pragma once
 
 #include <algorithm>

@@ -8,12 +8,12 @@ namespace fluxion::optim {
 
 Schedule step_decay(std::int64_t step_size, double gamma) {
   FLUXION_CHECK(step_size >= 1, "step_decay: step_size must be >= 1, got ", step_size);
-  check_at_least("step_decay", "gamma", gamma, 0.0);
+  at_least(0.0)("step_decay", "gamma", gamma);
   return [=](std::int64_t t) { return std::pow(gamma, static_cast<double>(t / step_size)); };
 }
 
 Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
-  check_at_least("multistep", "gamma", gamma, 0.0);
+  at_least(0.0)("multistep", "gamma", gamma);
   for (std::size_t i = 0; i < milestones.size(); ++i)
     FLUXION_CHECK(milestones[i] >= 0 && (i == 0 || milestones[i] > milestones[i - 1]),
                   "multistep: milestones must be non-negative and increasing, got ", milestones[i], " at position ", i);
@@ -56,7 +56,8 @@ LRScheduler::LRScheduler(Optimizer& optimizer, Schedule schedule)
   FLUXION_CHECK(schedule_ != nullptr, "LRScheduler: empty schedule");
   // The optimizer's initial lrs, not its current ones: after load_state_dict
   // the current lr already carries the schedule's decay.
-  for (std::size_t g = 0; g < optimizer_.num_groups(); ++g) initial_lrs_.push_back(optimizer_.initial_lr(g));
+  for (std::size_t group = 0; group < optimizer_.num_groups(); ++group)
+    initial_lrs_.push_back(optimizer_.initial_lr(group));
   apply();
 }
 
@@ -73,7 +74,7 @@ void LRScheduler::set_last_epoch(std::int64_t t) {
 
 void LRScheduler::apply() {
   const double f = schedule_(t_);
-  for (std::size_t g = 0; g < initial_lrs_.size(); ++g) optimizer_.set_lr(g, initial_lrs_[g] * f);
+  for (std::size_t group = 0; group < initial_lrs_.size(); ++group) optimizer_.set_lr(group, initial_lrs_[group] * f);
 }
 
 }  // namespace fluxion::optim

@@ -1,24 +1,14 @@
 #include "optim/sgd.h"
 
-#include "core/fused.h"
-#include "optim/rules.h"
+#include "optim/fused.h"
 
 namespace fluxion::optim {
-
-void SGDOptions::validate(const char* who) const {
-  check_at_least(who, "lr", lr_, 0.0);
-  check_at_least(who, "momentum", momentum_, 0.0);
-  check_at_least(who, "dampening", dampening_, 0.0);
-  check_at_least(who, "weight_decay", weight_decay_, 0.0);
-  FLUXION_CHECK(!nesterov_ || (momentum_ > 0.0 && dampening_ == 0.0), who,
-                ": option nesterov needs momentum > 0 and dampening = 0 (as in PyTorch)");
-}
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<Group>{{std::move(params), options}}) {}
 SGD::SGD(std::vector<Group> groups) : OptimizerWith(std::move(groups)) { validate_options(); }
 
-std::vector<std::string> SGD::state_buffers(std::size_t g) const {
-  if (options(g).momentum() == 0.0) return {};
+std::vector<std::string> SGD::state_buffers(std::size_t group) const {
+  if (options(group).momentum() == 0.0) return {};
   return {"momentum_buffer"};
 }
 
