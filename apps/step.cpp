@@ -233,7 +233,7 @@ int traced_backward(const StepOptions& o, const Tensor& loss) {
 void explain_update(const StepOptions& o, const optim::Optimizer& optimizer, const nn::NamedTensors& named,
                     const std::vector<Tensor>& before, int node_count) {
   std::printf("\n   %d ops ran backward; every parameter now has its .grad()\n\n", node_count);
-  std::printf("5. Optimizer step  (%s, optim/%s.cpp; the update is one fused pass per parameter: core/fused.h)\n",
+  std::printf("5. Optimizer step  (%s, optim/%s.cpp; the update is one fused pass per parameter: optim/fused.h)\n",
               optimizer.name(), o.optimizer == "adabayes-fp" ? "adabayes" : o.optimizer.c_str());
   std::printf("  group 0: lr %g, %zu parameters\n", optimizer.lr(0), named.size());
   std::printf("  %-34s %-16s %10s %10s %10s %10s\n", "parameter", "shape", "|w|", "|grad|", "|step|", "|step|/|w|");

@@ -23,14 +23,25 @@ namespace fluxion::optim {
 template <class Rule, int N>
 void for_each_element_on_gpu(const Rule& rule, std::int64_t n, DType dtype, int device, std::array<void*, N> data);
 
-/// Requires: `Rule` registered (a compile error otherwise: its GPU kernel
-/// would not exist), and all tensors contiguous, on one device, the same
-/// floating dtype and the same number of elements. Throws naming `op` otherwise.
+/// A rule of your own, outside Fluxion (a research optimizer in your code):
+/// specialise this to true and for_each_element runs it, on the CPU only,
+/// since GPU kernels are compiled with the library for the registered rules.
+/// Fluxion's own rules are registered instead (docs/contributing.md), so
+/// that forgetting to is a compile error in every build.
+///
+///     template <> inline constexpr bool runs_on_cpu_only<MyRule> = true;
+template <class Rule>
+inline constexpr bool runs_on_cpu_only = false;
+
+/// Requires: `Rule` registered, or marked runs_on_cpu_only (a compile error
+/// otherwise: its GPU kernel would not exist), and all tensors contiguous, on
+/// one device, the same floating dtype and the same number of elements.
+/// Throws naming `op` otherwise.
 template <class Rule, class... Rest>
 void for_each_element(const char* op, const Rule& rule, const Tensor& first, const Rest&... rest) {
-  static_assert(is_registered_rule<Rule>,
+  static_assert(is_registered_rule<Rule> || runs_on_cpu_only<Rule>,
                 "for_each_element: this rule is not registered: list it in its optimizer's `Rules`, and the optimizer "
-                "in optim/registry.h");
+                "in optim/registry.h (a rule of your own, outside Fluxion: runs_on_cpu_only<Rule> = true)");
   constexpr int kCount = 1 + static_cast<int>(sizeof...(Rest));
   static_assert(tensor_count<Rule> == kCount, "for_each_element: the rule takes another number of tensors");
   const std::int64_t n = first.numel();
@@ -44,9 +55,14 @@ void for_each_element(const char* op, const Rule& rule, const Tensor& first, con
                 first.dtype());
   if (first.device().is_cuda()) {
 #if FLUXION_WITH_CUDA
-    for_each_element_on_gpu<Rule, kCount>(rule, n, first.dtype(), first.device().index,
-                                          std::array<void*, kCount>{first.raw_data(), rest.raw_data()...});
-    return;
+    if constexpr (is_registered_rule<Rule>) {
+      for_each_element_on_gpu<Rule, kCount>(rule, n, first.dtype(), first.device().index,
+                                            std::array<void*, kCount>{first.raw_data(), rest.raw_data()...});
+      return;
+    } else {
+      throw Error(detail::concat(op, ": this rule runs on the CPU only (runs_on_cpu_only); GPU kernels exist for "
+                                     "the rules registered in optim/registry.h"));
+    }
 #else
     throw Error(detail::concat(op, ": this build of Fluxion has no CUDA support"));
 #endif

@@ -6,12 +6,20 @@
 // existing kernels, the backward recorded beside it, a gradcheck). Inside
 // Fluxion the only other step is its declaration in autograd/ops.h, which the
 // coverage test in test_gradcheck.cpp then holds to a gradcheck case.
+//
+// "Add an optimizer": signSGD (Bernstein et al. 2018, w -= lr sign(g) with
+// momentum's sign taken instead when it has one), written as the recipe's
+// steps 1-3 say, outside the library: a rule, an options list, a class. Its
+// rule is marked runs_on_cpu_only, since the registry (step 4) is the
+// library's own; tests/test_optim_registry.cpp holds the registry to steps
+// 4-6.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "helpers.h"
+#include "optim/fused.h"
 
 using namespace fluxion;
 
@@ -34,7 +42,80 @@ Tensor softplus(const Tensor& x) {
   return out;
 }
 
+// Step 1: the rule, one element at a time: v = mu v + g; w -= lr sign(v).
+struct SignSgdRule {
+  double lr, momentum;
+  template <class T>
+  FLUXION_HOST_DEVICE void operator()(T& w, T& g, T& v) const {
+    v = T(momentum) * v + g;
+    w -= T(lr) * T((v > T(0)) - (v < T(0)));
+  }
+};
+
+// Step 2: the options, each declared once with its default and its check.
+#define TOY_SIGNSGD_OPTIONS(X)                  \
+  X(double, lr, 1e-2, optim::at_least(0.0))    \
+  X(double, momentum, 0.0, optim::unit_interval())
+
+struct SignSgdOptions {
+  FLUXION_OPTIONS(TOY_SIGNSGD_OPTIONS)
+
+ public:
+  SignSgdOptions() = default;
+  explicit SignSgdOptions(double lr) : lr_(lr) {}
+};
+
+// Step 3: the class: constructors ending in validate_options(), step() over
+// for_each_param with the fused pass, and the buffers a stepped parameter has.
+class SignSgd : public optim::OptimizerWith<SignSgdOptions> {
+ public:
+  SignSgd(std::vector<Tensor> params, SignSgdOptions options)
+      : OptimizerWith(std::vector<Group>{{std::move(params), options}}) {
+    validate_options();
+  }
+  const char* name() const override { return "SignSGD"; }
+  void step() override {
+    for_each_param([](Tensor& p, const Tensor& grad, optim::ParamState& s, const SignSgdOptions& o, std::size_t) {
+      ++s.step;
+      optim::for_each_element("SignSGD", SignSgdRule{o.lr(), o.momentum()}, p, grad,
+                              optim::buffer(s, "momentum_buffer", p));
+    });
+  }
+
+ protected:
+  std::vector<std::string> state_buffers(std::size_t) const override { return {"momentum_buffer"}; }
+};
+
 }  // namespace
+
+// Outside the library the rule has no GPU kernel: it says so.
+template <>
+inline constexpr bool fluxion::optim::runs_on_cpu_only<SignSgdRule> = true;
+
+TEST_CASE("contributing: the guide's toy optimizer steps as its equations say, checks its options and resumes") {
+  Tensor w = tensor({0.5, -1.0, 2.0, 0.0}).requires_grad_();
+  SignSgd opt({w}, SignSgdOptions(0.1).momentum(0.5));
+  // Two steps by hand: v1 = g1; v2 = 0.5 v1 + g2; w -= 0.1 sign(v) each step.
+  const std::vector<double> g1 = {1.0, -2.0, 0.5, -0.25}, g2 = {-3.0, 0.5, -0.1, 1.0};
+  std::vector<double> expected = {0.5, -1.0, 2.0, 0.0}, v(4, 0.0);
+  for (const auto& g : {g1, g2}) {
+    w.set_grad(tensor(g, {4}));
+    opt.step();
+    for (std::size_t i = 0; i < 4; ++i) {
+      v[i] = 0.5 * v[i] + g[i];
+      expected[i] -= 0.1 * ((v[i] > 0) - (v[i] < 0));
+    }
+  }
+  CHECK(test::compare(w, expected, 1e-6).ok);
+
+  // The options list checks what it declares; the state round-trips.
+  CHECK_THROWS_WITH_AS(SignSgd({w}, SignSgdOptions(0.1).momentum(1.5)), doctest::Contains("momentum"), Error);
+  Tensor w2 = tensor({0.5, -1.0, 2.0, 0.0}).requires_grad_();
+  SignSgd resumed({w2}, SignSgdOptions(0.1).momentum(0.5));
+  resumed.load_state_dict(opt.state_dict());
+  CHECK(resumed.state_dict().at("state.0.momentum_buffer").to_vector<float>() ==
+        opt.state_dict().at("state.0.momentum_buffer").to_vector<float>());
+}
 
 TEST_CASE("contributing: the guide's toy op computes softplus, records one node and passes gradcheck") {
   const Tensor x = tensor({-800.0, -2.0, -0.5, 0.0, 0.5, 2.0, 800.0}, kFloat64);
