@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "core/json.h"
 #include "core/parallel.h"
 #include "data/datasets.h"
 #include "layers/models/registry.h"
@@ -24,8 +25,15 @@ struct EvalFlags {
 
 void run(const EvalFlags& f) {
   if (f.threads > 0) set_num_threads(f.threads);
-  train::TrainConfig c = train::from_run_record(
-      nlohmann::json::parse(train::read_config_json(f.checkpoint), nullptr, false), f.checkpoint + " (its configuration)");
+  const std::string source = f.checkpoint + " (its configuration)";
+  nlohmann::json record = nlohmann::json::value_t::discarded;  // from_run_record names a malformed one
+  try {
+    record = parse_json_bounded(train::read_config_json(f.checkpoint));
+  } catch (const nlohmann::json::exception&) {
+  } catch (const JsonTooDeep& e) {
+    throw InputError(detail::concat(source, ": ", e.what()));
+  }
+  train::TrainConfig c = train::from_run_record(record, source);
   if (!f.dataset.empty()) c.dataset = f.dataset;
   if (!f.data_dir.empty()) c.data_dir = f.data_dir;
   const data::DatasetInfo& info = data::dataset_info(c.dataset);

@@ -21,6 +21,7 @@
 
 #include "core/atomic_file.h"
 #include "core/grad_mode.h"
+#include "core/json.h"
 
 namespace fluxion {
 
@@ -203,9 +204,11 @@ class Reader {
     read_all(fd_.get(), text.data(), text.size(), kLengthBytes, path_);
     json header;
     try {
-      header = json::parse(text);
+      header = parse_json_bounded(text);
     } catch (const json::parse_error& e) {
       fail("the header is not valid JSON: ", e.what());
+    } catch (const JsonTooDeep& e) {
+      fail("the header is ", e.what());
     }
     if (!header.is_object()) fail("the header must be a JSON object, got a JSON ", header.type_name());
     return header;

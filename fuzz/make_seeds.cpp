@@ -76,6 +76,11 @@ void idx_seeds(const fs::path& dir) {
   wrong_label.pop_back();
   wrong_label.push_back(10);
   write(dir / "label-out-of-range", idx_pair(images, wrong_label));
+  // A gzip bomb behind a valid header: 3 images declared, 1 MiB inflated.
+  Bytes bomb(images.begin(), images.begin() + 16);
+  bomb.resize(1 << 20, 0);
+  write(dir / "gzip-bomb", idx_pair(gzip(bomb, dir / "tmp.gz"), labels));
+  fs::remove(dir / "tmp.gz");
 }
 
 void cifar_seeds(const fs::path& dir) {
@@ -125,6 +130,9 @@ void config_seeds(const fs::path& dir) {
     "lr": 0.001, "betas": [0.9, 0.999], "epochs": 30, "schedule": "multistep:10,20:0.1", "seed": 7,
     "optimizer_options": {"eps": 1e-8}, "device": "cuda:1", "skip_nonfinite": 2})"));
   write(dir / "bad-schedule", text(R"({"schedule": "step:0:nan", "epochs": -1})"));
+  // 20,000 levels: once a stack overflow in the recursive copy of the parsed
+  // JSON, now refused as nested too deep (core/json.h).
+  write(dir / "deep-nesting", text(R"({"model": )" + std::string(20000, '[') + std::string(20000, ']') + "}"));
 }
 
 void metrics_seeds(const fs::path& dir) {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json.h"
 
 namespace fluxion::plot {
 
@@ -169,9 +170,11 @@ std::string run_label(const std::string& run_dir) {
   const std::string text = read_file(config_path, "");
   json config;
   try {
-    config = json::parse(text);
+    config = parse_json_bounded(text);
   } catch (const json::exception& e) {
     fail("'", config_path.string(), "': malformed JSON: ", parse_message(e));
+  } catch (const JsonTooDeep& e) {
+    fail("'", config_path.string(), "': ", e.what());
   }
   if (!config.is_object()) fail("'", config_path.string(), "': expected a JSON object, got ", type_name(config));
 

@@ -15,6 +15,11 @@ printf '{"model": "small_cnn"}' >"$dir/run/config.json"  # a run's record, for -
 printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
 printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
 printf 'not a checkpoint' >"$dir/garbage.safetensors"
+# JSON nested 100,000 levels deep: as a --config file, and as the record of a
+# run folder that --resume and --auto-resume read.
+deep="{\"model\": $(head -c 100000 /dev/zero | tr '\0' '[')$(head -c 100000 /dev/zero | tr '\0' ']')}"
+printf '%s' "$deep" >"$dir/deep.json"
+mkdir -p "$dir/deep-run" && printf '%s' "$deep" >"$dir/deep-run/config.json" && : >"$dir/deep-run/last.safetensors"
 head -c 100 "$cifar/test_batch.bin" >"$dir/short.bin"
 mkdir -p "$dir/short-cifar" && cp "$dir/short.bin" "$dir/short-cifar/test_batch.bin"
 for f in data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin; do
@@ -92,6 +97,9 @@ row "--reference-curves" -- reproduce table1 --out "$dir/t" --reference-curves "
 row "bad.json" -- train --config "$dir/bad.json"
 row "\"epochs\" must be an integer" -- train --config "$dir/wrong-type.json"
 row "unknown key \"learning_rate\"" -- train --config "$dir/unknown-key.json"
+row "deep.json': JSON nested more than 64 levels deep" -- train --config "$dir/deep.json" --dry-run
+row "JSON nested more than 64 levels deep" -- train --resume "$dir/deep-run"
+row "JSON nested more than 64 levels deep" -- train --auto-resume --out "$dir/deep-run"
 row "garbage.safetensors" -- eval --checkpoint "$dir/garbage.safetensors"
 row "data_batch_1.bin' is 100 bytes" -- train --dataset cifar10 --data-dir "$dir/short-cifar"
 row "metrics.jsonl" -- plot "$dir/run" --out "$dir/p.svg"

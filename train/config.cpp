@@ -12,6 +12,7 @@
 
 #include "core/cuda.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/factory.h"
 #include "data/datasets.h"
 #include "layers/models/registry.h"
@@ -301,9 +302,11 @@ nlohmann::json read_json_file(const std::string& path, const std::string& flag) 
   std::ifstream in(path);
   FLUXION_CHECK_INPUT(in, flag, ": cannot read '", path, "'");
   try {
-    return nlohmann::json::parse(in);
+    return parse_json_bounded(in);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(detail::concat(flag, " '", path, "': not valid JSON: ", e.what()));
+  } catch (const JsonTooDeep& e) {
+    throw InputError(detail::concat(flag, " '", path, "': ", e.what()));
   }
 }
 
