@@ -7,8 +7,8 @@
 // OpenBLAS initialises with the shared libraries, before main and before any
 // constructor of this program. The one hook that runs earlier is the
 // executable's .preinit_array: after every library is mapped (so their size
-// is known), before any is initialised. Only raw system calls are used here,
-// since nothing else is initialised yet.
+// is known), before any is initialised. Only system calls and libc functions
+// that need no initialisation (snprintf, strstr) are used here.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>

@@ -14,6 +14,7 @@ namespace fluxion::data {
 namespace {
 
 constexpr std::size_t kChunk = 1 << 16;
+constexpr std::uint64_t kMaxReserve = std::uint64_t{64} << 20;
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -45,7 +46,9 @@ struct Bound {
     if (!known && declared.from_header && out.size() >= declared.header_bytes) {
       known = true;
       header_says = declared.from_header(out.data());
-      if (header_says > 0 && header_says <= max_bytes) out.reserve(static_cast<std::size_t>(header_says) + kChunk);
+      // Reserved up to 64 MiB only: a few bytes of gzip may declare 2 GiB.
+      if (header_says > 0 && header_says <= max_bytes)
+        out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(header_says, kMaxReserve)) + kChunk);
     }
     if (known && header_says > 0 && header_says <= max_bytes)
       FLUXION_CHECK_INPUT(out.size() <= header_says, "'", path, "': decompresses to more than the ", header_says,

@@ -218,7 +218,8 @@ void Optimizer::apply_group_options(const StateDict& dict, const std::string& so
 
 Tensor& buffer(ParamState& state, const std::string& key, const Tensor& param, double initial) {
   auto it = state.buffers.find(key);
-  if (it == state.buffers.end()) it = state.buffers.emplace(key, full(param.shape(), initial, param.dtype())).first;
+  // On the parameter's device: a dtype alone would put a GPU parameter's state on the CPU.
+  if (it == state.buffers.end()) it = state.buffers.emplace(key, full(param.shape(), initial, param.options())).first;
   return it->second;
 }
 

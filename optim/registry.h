@@ -6,7 +6,7 @@
 //! for_each_element accepts (optim/fused.h), and optim/fused_rules.cu makes a
 //! GPU kernel of each. So a rule that no registered optimizer lists fails to
 //! compile where a step() uses it, in every build, not only with CUDA.
-//! docs/optimizers.md has the recipe for adding an optimizer.
+//! docs/contributing.md has the recipe for adding an optimizer.
 #pragma once
 
 #include <tuple>
@@ -30,7 +30,7 @@ struct Registered {
 };
 
 /// The registered optimizers, in the order optimizer_names() lists them (the
-/// command line's and Table 1's).
+/// command line's --help and error messages).
 inline auto registry() {
   return std::tuple{
       Registered<SGD>{"sgd", SGDOptions()},

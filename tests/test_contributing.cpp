@@ -30,17 +30,19 @@ namespace {
 // form max(x, 0) + log(1 + exp(-|x|)) never overflows exp.
 // Step 3: the backward, with ops: d softplus / dx = sigmoid(x). The input is
 // captured with save(), so an in-place change before backward is caught.
+// [snippet:softplus]
 Tensor softplus(const Tensor& x) {
   Tensor out;
   {
-    NoGradGuard no_grad;
+    NoGradGuard no_grad;  // only softplus itself is recorded
     out = relu(x) + log(exp(-abs(x)) + 1.0);
   }
   record(out, "softplus", {x}, [saved = save(x)](const Tensor& g) -> TensorList {
-    return {g * sigmoid(saved.get())};
+    return {g * sigmoid(saved.get())};  // d softplus / dx = sigmoid(x)
   });
   return out;
 }
+// [end snippet]
 
 // Step 1: the rule, one element at a time: v = mu v + g; w -= lr sign(v).
 struct SignSgdRule {
@@ -51,6 +53,15 @@ struct SignSgdRule {
     w -= T(lr) * T((v > T(0)) - (v < T(0)));
   }
 };
+
+}  // namespace
+
+// Outside the library the rule has no GPU kernel, and says so; declared
+// before the first step() that runs it, at namespace scope.
+template <>
+inline constexpr bool fluxion::optim::runs_on_cpu_only<SignSgdRule> = true;
+
+namespace {
 
 // Step 2: the options, each declared once with its default and its check.
 #define TOY_SIGNSGD_OPTIONS(X)                  \
@@ -87,10 +98,6 @@ class SignSgd : public optim::OptimizerWith<SignSgdOptions> {
 };
 
 }  // namespace
-
-// Outside the library the rule has no GPU kernel: it says so.
-template <>
-inline constexpr bool fluxion::optim::runs_on_cpu_only<SignSgdRule> = true;
 
 TEST_CASE("contributing: the guide's toy optimizer steps as its equations say, checks its options and resumes") {
   Tensor w = tensor({0.5, -1.0, 2.0, 0.0}).requires_grad_();

@@ -5,7 +5,7 @@
 // library from its list), so no test registers an optimizer of its own;
 // instead SignDescent, a toy rule no registered optimizer lists, shows the
 // compile-time guard: for_each_element would refuse it in any build.
-// docs/optimizers.md has the recipe that adds an optimizer.
+// docs/contributing.md has the recipe that adds an optimizer.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -72,7 +72,7 @@ static_assert(!RunsFused<SignDescent>);
 static_assert(tensor_count<rules::Sgd> == 2 && tensor_count<rules::Adam<true>> == 5);
 static_assert(tensor_count<rules::RMSprop<true, false>> == 4 && tensor_count<SignDescent> == 2);
 
-TEST_CASE("optim registry: the names, in the order the command line and Table 1 use") {
+TEST_CASE("optim registry: the names, in the order the command line uses") {
   // One string, so that a failure prints the names (a new optimizer's too).
   std::string names;
   for (const std::string& name : optimizer_names()) names += (names.empty() ? "" : " ") + name;

@@ -109,7 +109,7 @@ nlohmann::json to_json(const TrainConfig& config);
 TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const std::string& source);
 /// The configuration in a run's record (OUT/config.json, or a checkpoint's
 /// metadata), which also names the build that made it (fluxion_version,
-/// git_commit, blas: ignored here).
+/// git_commit, blas, and ranks for a distributed run: ignored here).
 TrainConfig from_run_record(const nlohmann::json& record, const std::string& source);
 /// The JSON in `path`; InputError naming `flag` (the option that named the
 /// file) and the path when it cannot be read or parsed.

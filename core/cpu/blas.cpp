@@ -40,8 +40,10 @@ void eigen_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std:
 // first time it does, and retries a failing mapping forever (its issue #5289):
 // under an address-space limit (ulimit -v) that leaves no room for them, the
 // program would hang in the middle of training. Eigen's GEMM allocates only
-// what a call needs, and fails like any allocation. So under such a limit,
-// or when $FLUXION_GEMM says so, GEMMs go to Eigen. Decided once.
+// what a call needs, and fails like any allocation. Whether the room will be
+// there when a thread first calls OpenBLAS cannot be known in advance (the
+// program's own tensors take from the same limit), so under any limit, or
+// when $FLUXION_GEMM says so, GEMMs go to Eigen. Decided once.
 bool choose_openblas() {
   if (const char* env = std::getenv("FLUXION_GEMM")) {
     const std::string choice = env;
