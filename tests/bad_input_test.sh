@@ -82,6 +82,10 @@ row "--auto-resume needs --out" -- train --auto-resume
 row "cannot name a path with spaces" -- reproduce table1 --out "$dir/with space" --emit-slurm "$dir/s"
 row "--sbatch needs --emit-slurm" -- reproduce table1 --out "$dir/t" --sbatch=--time=1
 row "--schedule" -- train --schedule step:ten:0.1
+row "'1.5' is not a whole number of epochs" -- train --schedule step:1.5:0.1
+row "'nan' is not a whole number of epochs" -- train --schedule cosine:nan
+row "'99999999999999999999' is not a whole number of epochs" -- train --schedule step:99999999999999999999:0.1
+row "'inf' is not a finite number" -- train --schedule step:10:inf
 row "--seeds" -- reproduce table1 --seeds 0 --out "$dir/t"
 row "--samples" -- reproduce fig3 --samples 0 --out "$dir/f"
 row "--input" -- summary --model resnet20 --input 3x32

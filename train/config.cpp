@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -31,6 +33,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return parts;
 }
 
+// A finite number: "nan" and "inf" are numbers to std::stod, not to a schedule.
 double parse_number(const std::string& text, const std::string& spec) {
   std::size_t used = 0;
   double value = 0;
@@ -39,7 +42,19 @@ double parse_number(const std::string& text, const std::string& spec) {
   } catch (const std::exception&) {
     used = 0;
   }
-  FLUXION_CHECK_INPUT(used == text.size() && !text.empty(), "--schedule '", spec, "': '", text, "' is not a number");
+  FLUXION_CHECK_INPUT(used == text.size() && !text.empty() && std::isfinite(value), "--schedule '", spec, "': '",
+                      text, "' is not a finite number");
+  return value;
+}
+
+// An epoch count: digits only, so "1.5", "1e3", "-2" and a value past
+// 2^63 are refused as typed rather than cast (a fraction truncated, NaN or
+// an overflow undefined).
+std::int64_t parse_epochs(const std::string& text, const std::string& spec) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  FLUXION_CHECK_INPUT(!text.empty() && text[0] != '-' && error == std::errc() && end == text.data() + text.size(),
+                      "--schedule '", spec, "': '", text, "' is not a whole number of epochs");
   return value;
 }
 
@@ -172,14 +187,14 @@ optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs) {
   try {
     if (kind == "none" && parts.size() == 1) return [](std::int64_t) { return 1.0; };
     if (kind == "step" && parts.size() == 3)
-      return optim::step_decay(static_cast<std::int64_t>(parse_number(parts[1], spec)), parse_number(parts[2], spec));
+      return optim::step_decay(parse_epochs(parts[1], spec), parse_number(parts[2], spec));
     if (kind == "multistep" && parts.size() == 3) {
       std::vector<std::int64_t> milestones;
-      for (const auto& m : split(parts[1], ',')) milestones.push_back(static_cast<std::int64_t>(parse_number(m, spec)));
+      for (const auto& m : split(parts[1], ',')) milestones.push_back(parse_epochs(m, spec));
       return optim::multistep(milestones, parse_number(parts[2], spec));
     }
     if (kind == "cosine" && parts.size() <= 2)
-      return optim::cosine(parts.size() == 2 ? static_cast<std::int64_t>(parse_number(parts[1], spec)) : epochs);
+      return optim::cosine(parts.size() == 2 ? parse_epochs(parts[1], spec) : epochs);
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {
