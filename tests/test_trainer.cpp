@@ -443,6 +443,16 @@ TEST_CASE("trainer: checkpoints with damaged metadata, and PyTorch-made model fi
   const std::string e = test::error_message<InputError>([&] { quiet_run(c, true); });
   CHECK(e.find(last) != std::string::npos);
   CHECK(e.find("epochs_done '1x'") != std::string::npos);
+  // A best_test_error that is not a fraction (NaN would never compare
+  // better, and best.safetensors would never be written again) is refused.
+  for (const char* bad : {"nan", "-0.5", "1.5"}) {
+    CAPTURE(bad);
+    f.metadata["epochs_done"] = "1";
+    f.metadata["best_test_error"] = bad;
+    save_safetensors(last, f.tensors, f.metadata);
+    const std::string message = test::error_message<InputError>([&] { quiet_run(c, true); });
+    CHECK(message.find(std::string("best_test_error '") + bad + "'") != std::string::npos);
+  }
   // A model file written by PyTorch (its writer puts format "pt" in the metadata) loads as plain weights.
   nn::ModulePtr model = nn::make_model("resnet20", 10);
   train::load_model_weights(FLUXION_FIXTURES_DIR "/layers/resnet20_torch_checkpoint.safetensors", *model);

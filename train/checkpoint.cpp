@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include <cmath>
+
 #include "core/random.h"
 #include "core/safetensors.h"
 #include "core/version.h"
@@ -73,9 +75,13 @@ CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& p
   } catch (const std::logic_error&) {
     used_epochs = used_best = 0;
   }
-  FLUXION_CHECK_INPUT(used_epochs == epochs.size() && info.epochs_done >= 0 && used_best == best.size(), path,
-                      ": malformed metadata: epochs_done '", epochs, "' (expected a whole number >= 0), "
-                      "best_test_error '", best, "'");
+  // best_test_error is a fraction, or inf before the first evaluation; a NaN
+  // would compare false with every error, and best.safetensors would never
+  // be written again.
+  const bool best_valid = info.best_test_error == INFINITY || (info.best_test_error >= 0 && info.best_test_error <= 1);
+  FLUXION_CHECK_INPUT(used_epochs == epochs.size() && info.epochs_done >= 0 && used_best == best.size() && best_valid,
+                      path, ": malformed metadata: epochs_done '", epochs, "' (expected a whole number >= 0), "
+                      "best_test_error '", best, "' (expected a fraction from 0 to 1, or inf before any evaluation)");
   info.config_json = metadata_at(file, "config", path);
   info.generator_state = metadata_at(file, "generator_state", path);
   try {
