@@ -113,6 +113,14 @@ row "a-folder" -- train --config "$dir/a-folder"
 row "a-folder" -- eval --checkpoint "$dir/a-folder"
 row "bad.json" -- train --dataset cifar10 --data-dir "$dir/bad.json"
 row "a-folder" -- reproduce table1 --out "$dir/t" --reference-curves "$dir/a-folder"
+# A user's files in --out are never overwritten: a config.json of the user's
+# own (the --config file itself), another file, another run's record.
+mkdir -p "$dir/exp" && printf '{"model": "small_cnn", "epochs": 1}' >"$dir/exp/config.json"
+row "exp/config.json' is not a run's record" -- train "${c10[@]}" --config "$dir/exp/config.json" --out "$dir/exp"
+mkdir -p "$dir/notes" && printf 'my notes' >"$dir/notes/notes.txt"
+row "notes/notes.txt' is there" -- train "${c10[@]}" --epochs 1 --out "$dir/notes"
+mkdir -p "$dir/other" && printf '{"model": "resnet20", "fluxion_version": "0"}' >"$dir/other/config.json"
+row "records another run (\"dataset\" is \"fashion-mnist\" there" -- train "${c10[@]}" --epochs 1 --out "$dir/other"
 # Contradictions
 row "--model" -- train --resume "$dir/run" --model resnet20
 row "--lr cannot change when resuming" -- train --resume "$dir/run" --lr 0.1

@@ -123,9 +123,42 @@ struct Run {
   TrainResult result;
 };
 
+// A new run claims a folder only when it is empty or holds an earlier start
+// of this same run (one killed before its first checkpoint): never a user's
+// files, which it would overwrite (a config.json, a metrics.csv) or mix with.
+void check_claimable(const Run& run) {
+  const std::string out = run.out.string();
+  std::error_code error;
+  if (!fs::is_directory(run.out, error)) return;
+  const fs::path record = run.out / "config.json";
+  const bool has_record = fs::exists(record, error);
+  for (const fs::directory_entry& entry : fs::directory_iterator(run.out, error)) {
+    const std::string name = entry.path().filename().string();
+    const bool runs_own = name == "config.json" || name == "metrics.jsonl" || name == "metrics.csv" ||
+                          name == "best.safetensors" || name.find(".tmp.") != std::string::npos;
+    FLUXION_CHECK_INPUT(runs_own && has_record, "--out ", out, ": '", entry.path().string(),
+                        "' is there, and a new run claims only an empty folder or one where the same run started; "
+                        "choose another --out (or remove what is there)");
+  }
+  if (!has_record) return;
+  // A run's record names the build that wrote it; a config.json of the
+  // user's own (say the --config file itself) does not, and is kept.
+  const nlohmann::json there = read_json_file(record.string(), "--out");
+  FLUXION_CHECK_INPUT(there.is_object() && there.contains("fluxion_version"), "--out ", out, ": '",
+                      record.string(), "' is not a run's record, and a new run would overwrite it; choose another "
+                      "--out");
+  std::vector<std::string> ignored = run_setting_keys();
+  ignored.push_back("epochs");
+  const auto difference = first_difference(run.config, from_run_record(there, record.string()), ignored);
+  FLUXION_CHECK_INPUT(!difference, "--out ", out, ": '", record.string(), "' records another run (\"",
+                      difference->key, "\" is ", difference->second, " there, ", difference->first,
+                      " here), which this one would overwrite; choose another --out");
+}
+
 // The folder: a resumed run's must hold its last checkpoint, a new run's
-// must not (a run is never overwritten). Rank 0 creates it and removes what
-// killed writers left there.
+// must not (a run is never overwritten), nor anything but an earlier start
+// of the same run. Rank 0 creates it and removes what killed writers left
+// there.
 void prepare_folder(const Run& run, bool resume) {
   const std::string out = run.out.string();
   if (resume) {
@@ -133,6 +166,7 @@ void prepare_folder(const Run& run, bool resume) {
   } else {
     FLUXION_CHECK_INPUT(!fs::exists(run.last), "--out ", out, " already holds a run (last.safetensors); continue it with --resume ",
                         out, " or choose another --out");
+    check_claimable(run);
   }
   if (!run.replicas.writes()) return;
   std::error_code made;
