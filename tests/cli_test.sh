@@ -68,6 +68,13 @@ expect 2 "changing the model on resume" -- "$fluxion" train --resume "$dir/run" 
 expect 2 "eval of a missing file" -- "$fluxion" eval --checkpoint "$dir/no-such.safetensors"
 expect 3 "a diverging run stops" -- "$fluxion" train "${common[@]}" --subset 48 --optimizer sgd --schedule step:1:1e30 \
   --epochs 3 --out "$dir/nan"
+# An lr so large that a finite gradient steps the weights to infinity: exit
+# 3 naming the weights, and no checkpoint of them, last or best.
+rm -rf "$dir/inf"
+expect 3 "weights stepped to infinity stop the run" -- "$fluxion" train "${common[@]}" --subset 48 --optimizer sgd \
+  --lr 1e308 --skip-nonfinite 100 --epochs 1 --out "$dir/inf"
+grep -q "are no longer finite after epoch 1" "$dir/last.log" || { echo "FAIL: the message does not say the weights are not finite"; failures=$((failures + 1)); }
+ls "$dir/inf"/*.safetensors >/dev/null 2>&1 && { echo "FAIL: a checkpoint of infinite weights was written"; failures=$((failures + 1)); }
 
 # fluxion reproduce: Table 1's nine optimizers over two seeds, a few batches
 # each on the generated files; a second call finds every run done.

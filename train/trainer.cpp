@@ -434,8 +434,25 @@ void save_epoch(Run& run, const EpochMetrics& m) {
 }
 
 // After an epoch's batches: evaluate, set the next epoch's lr, save, report.
+// A finite loss and gradient can still step the weights to infinity (an lr
+// of 1e308): checked once an epoch, before anything is saved, so a
+// non-finite model is never written as last or best. The sum of |w|
+// accumulates in double, so finite float32 weights never overflow it.
+void check_weights_finite(const Run& run, std::int64_t epoch) {
+  NoGradGuard no_grad;
+  for (const auto& [name, p] : run.model->named_parameters()) {
+    if (std::isfinite(sum(abs(p)).item())) continue;
+    throw TrainingDiverged(detail::concat(
+        "the weights ", name, " are no longer finite after epoch ", epoch + 1, " (an update overflowed); stopping. ",
+        epoch == 0 ? std::string("No checkpoint was written.")
+                   : detail::concat(run.last.string(), " (after epoch ", epoch, ") is intact."),
+        " Try a lower --lr."));
+  }
+}
+
 void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetrics& m, Progress& progress,
                   const TrainOptions& options) {
+  check_weights_finite(run, epoch);
   evaluate_epoch(run, m);
   // The lr of the next epoch; after the last, none is needed (and a cosine
   // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
