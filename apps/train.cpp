@@ -6,6 +6,7 @@
 // that may be requeued); --dry-run checks everything and trains nothing.
 // The flags that set a TrainConfig field come from its table
 // (train/config_fields.h); the rest are this command's own.
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -46,6 +47,18 @@ bool is_augment(const train::ConfigField<T>& field) {
 }
 
 // The CLI11 validator that stands for a FlagCheck (train/config_fields.h).
+// Digits only, within 64 unsigned bits, as typed: "-1", "1.5" and 2^64 are
+// refused rather than wrapped, truncated or clamped.
+const CLI::Validator whole_number(
+    [](std::string& text) -> std::string {
+      std::uint64_t value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || error != std::errc() || end != text.data() + text.size())
+        return "expected a whole number from 0 to 18446744073709551615, got " + text;
+      return "";
+    },
+    "UINT");
+
 void add_check(CLI::Option* option, train::FlagCheck check, int min = 0, int max = 0) {
   switch (check) {
     case train::FlagCheck::none: return;
@@ -56,6 +69,7 @@ void add_check(CLI::Option* option, train::FlagCheck check, int min = 0, int max
     case train::FlagCheck::non_negative: option->check(CLI::NonNegativeNumber); return;
     case train::FlagCheck::positive: option->check(CLI::PositiveNumber); return;
     case train::FlagCheck::fraction: option->check(CLI::Range(0.0, 1.0)); return;
+    case train::FlagCheck::whole_number: option->check(whole_number); return;
   }
 }
 

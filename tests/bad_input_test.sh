@@ -65,6 +65,9 @@ row "--optimizer" -- step --model small_cnn --optimizer adamax
 row "--epochs" -- train --epochs 0
 row "--epochs" -- train --epochs -3
 row "--epochs" -- train --epochs ten
+row "--seed" -- train --seed -1
+row "--seed" -- train --seed 18446744073709551616
+row "--seed" -- train --seed 1.5
 row "--batch-size" -- train --batch-size 0
 row "--lr" -- train --lr -1
 row "option lr must be > 0, got nan" -- train --lr nan

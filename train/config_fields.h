@@ -31,8 +31,11 @@ enum class Role { defines_run, run_setting };
 /// The check `fluxion train` makes on a flag's text as it parses it, before
 /// validate() checks the whole configuration. apps/train.cpp turns each into
 /// one CLI11 validator: IsMember of the registry's names, Range(min, max) on
-/// an int, NonNegativeNumber, PositiveNumber, Range(0.0, 1.0).
-enum class FlagCheck { none, model_name, dataset_name, optimizer_name, int_range, non_negative, positive, fraction };
+/// an int, NonNegativeNumber, PositiveNumber, Range(0.0, 1.0), and digits
+/// that fit 64 unsigned bits (CLI11 would wrap "-1" and clamp 2^64 silently).
+enum class FlagCheck {
+  none, model_name, dataset_name, optimizer_name, int_range, non_negative, positive, fraction, whole_number
+};
 
 /// One field of TrainConfig: its JSON key, where it lives, how a resumed run
 /// treats it, and its flag. The flag is the key with '-' for '_'
@@ -101,6 +104,7 @@ inline constexpr auto config_fields = std::tuple{
         .show_default(),
     field("seed", &TrainConfig::seed, OnResume::fixed, Role::defines_run,
           "Seed of the initialisation, shuffling and augmentation")
+        .check(FlagCheck::whole_number)
         .show_default(),
     field("threads", &TrainConfig::threads, OnResume::may_change, Role::run_setting,
           "Threads (0: FLUXION_NUM_THREADS, else all cores)")
