@@ -57,7 +57,7 @@ const CLI::Validator whole_number(
         return "expected a whole number from 0 to 18446744073709551615, got " + text;
       return "";
     },
-    "UINT");
+    "");
 
 void add_check(CLI::Option* option, train::FlagCheck check, int min = 0, int max = 0) {
   switch (check) {
