@@ -137,7 +137,7 @@ row "densenet121" -- step --model densenet121 --batch-size 2
 # OpenBLAS to start, which would hang it before main, stops the program at
 # once and names the limit; a sufficient one runs. Not for an ASan build,
 # which cannot start under any such limit.
-if grep -qa "AddressSanitizer" "$fluxion"; then
+if grep -qa -e __asan_init -e AddressSanitizer "$fluxion"; then  # an ASan build, static or shared runtime
   echo "skipped the address-space rows: an AddressSanitizer build cannot run under ulimit -v"
 else
   wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 1000000)
