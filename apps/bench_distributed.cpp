@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "autograd/ops.h"
 #include "core/factory.h"
 #include "core/parallel.h"
@@ -58,7 +59,7 @@ void run(const BenchDistributedOptions& o) {
     optimizer->zero_grad();
     cross_entropy(model->forward(images), labels).backward();
     const double t1 = now();
-    train::reduce_step(replicas, *model, share, o.batch_size, 0.0, 0, true);
+    train::reduce_step(replicas, *model, share, o.batch_size, 0.0, 0, true, false);
     const double t2 = now();
     optimizer->step();
     const double t3 = now();
@@ -86,11 +87,11 @@ void add_bench_distributed_command(CLI::App* bench) {
   cmd->add_option("--dataset", o->dataset, "Dataset whose image size to use")->capture_default_str();
   cmd->add_option("--optimizer", o->optimizer, "Optimizer")->check(CLI::IsMember(optim::optimizer_names()))->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "Global batch, split among the ranks")
-      ->check(CLI::Range(1, 65536))
+      ->check(whole_number_in(1, 65536))
       ->capture_default_str();
-  cmd->add_option("--steps", o->steps, "Timed steps")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--steps", o->steps, "Timed steps")->check(whole_number_in(1, 10000))->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads per rank (0: the machine's cores shared among its ranks)")
-      ->check(CLI::Range(0, 4096));
+      ->check(whole_number_in(0, 4096));
   cmd->callback([o] { run(*o); });
 }
 

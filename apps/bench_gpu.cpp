@@ -11,6 +11,7 @@
 
 #include "apps/bench_common.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "fluxion.h"
 #include "optim/make_optimizer.h"
 
@@ -81,12 +82,12 @@ void add_bench_gpu_command(CLI::App* bench) {
   auto options = std::make_shared<BenchGpuOptions>();
   CLI::App* cmd = bench->add_subcommand("gpu", "GEMM TFLOP/s, bandwidth and fused optimizer GB/s on a GPU");
   cmd->add_option("--device", options->device, "The GPU: cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--gemm-sizes", options->gemm_sizes, "Square GEMM sizes")->check(CLI::Range(1, 65536));
+  cmd->add_option("--gemm-sizes", options->gemm_sizes, "Square GEMM sizes")->check(whole_number_in(1, 65536));
   cmd->add_option("--elements", options->elements, "Elements for the bandwidth benchmarks")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 33));
+      ->check(whole_number_in(1, std::int64_t{1} << 33));
   cmd->add_option("--params", options->params, "Parameter count for the optimizer steps")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 33));
-  cmd->add_option("--seconds", options->budget, "Time budget per measurement")->check(CLI::Range(0.01, 60.0));
+      ->check(whole_number_in(1, std::int64_t{1} << 33));
+  cmd->add_option("--seconds", options->budget, "Time budget per measurement")->check(number_in(0.01, 60.0));
   cmd->callback([options] { run(*options); });
 }
 

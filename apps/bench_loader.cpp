@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "core/random.h"
 #include "data/datasets.h"
 #include "data/loader.h"
@@ -85,9 +86,9 @@ void add_bench_loader_command(CLI::App* bench) {
   cmd->add_option("--dataset", o->dataset, "A dataset to read (default: random CIFAR-shaped images in memory)")
       ->check(CLI::IsMember(data::dataset_names()));
   cmd->add_option("--data-dir", o->data_dir, "Its folder");
-  cmd->add_option("--batch-size", o->batch_size, "Images per batch")->check(CLI::Range(1, 65536))->capture_default_str();
-  cmd->add_option("--workers", o->workers, "Loader threads")->check(CLI::Range(1, 64))->capture_default_str();
-  cmd->add_option("--batches", o->batches, "Batches to time")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "Images per batch")->check(whole_number_in(1, 65536))->capture_default_str();
+  cmd->add_option("--workers", o->workers, "Loader threads")->check(whole_number_in(1, 64))->capture_default_str();
+  cmd->add_option("--batches", o->batches, "Batches to time")->check(whole_number_in(1, 1000000))->capture_default_str();
   cmd->add_option("--augment", o->augment, "Crop and flip: on, off")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "core/cuda.h"
 #include "core/memory_stats.h"
 #include "core/profiler.h"
@@ -249,13 +250,13 @@ void add_bench_model_options(CLI::App* bench) {
   model->check(CLI::IsMember(nn::model_names()));
   const std::vector<CLI::Option*> model_options{
       bench->add_option("--batch-size", options->batch_size, "Images per step")
-          ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
-      bench->add_option("--threads", options->threads, "Threads for BLAS and Fluxion")->check(CLI::Range(1, 4096)),
-      bench->add_option("--steps", options->steps, "Timed steps")->check(CLI::Range(1, 1000000)),
-      bench->add_option("--warmup", options->warmup, "Untimed steps before them")->check(CLI::Range(0, 1000000)),
+          ->check(whole_number_in(1, std::int64_t{1} << 20)),
+      bench->add_option("--threads", options->threads, "Threads for BLAS and Fluxion")->check(whole_number_in(1, 4096)),
+      bench->add_option("--steps", options->steps, "Timed steps")->check(whole_number_in(1, 1000000)),
+      bench->add_option("--warmup", options->warmup, "Untimed steps before them")->check(whole_number_in(0, 1000000)),
       bench->add_option("--device", options->device, "Where to run")->check(device_validator()),
       bench->add_option("--classes", options->classes, "Classes the model predicts")
-          ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
+          ->check(whole_number_in(1, std::int64_t{1} << 20)),
       bench->add_flag("--eval", options->eval, "Time the forward pass alone, in eval mode without gradients"),
       bench->add_flag("--profile", options->profile, "Print where the timed steps' time goes (ops, engine, optimizer)"),
   };

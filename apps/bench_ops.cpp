@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "apps/bench_common.h"
 #include "core/cpu/blas.h"
 #include "core/version.h"
@@ -70,11 +71,11 @@ void add_bench_ops_command(CLI::App* bench) {
   auto options = std::make_shared<BenchOpsOptions>();
   CLI::App* ops = bench->add_subcommand("ops", "GEMM and elementwise throughput against raw BLAS and a copy loop");
   ops->add_option("--threads", options->threads, "Threads for BLAS and Fluxion (default: all cores)")
-      ->check(CLI::Range(1, 4096));
-  ops->add_option("--seconds", options->budget, "Time budget per measurement")->check(CLI::Range(0.01, 60.0));
-  ops->add_option("--gemm-sizes", options->gemm_sizes, "Square GEMM sizes")->check(CLI::Range(1, 16384));
+      ->check(whole_number_in(1, 4096));
+  ops->add_option("--seconds", options->budget, "Time budget per measurement")->check(number_in(0.01, 60.0));
+  ops->add_option("--gemm-sizes", options->gemm_sizes, "Square GEMM sizes")->check(whole_number_in(1, 16384));
   ops->add_option("--elements", options->elements, "Elements for the elementwise benchmarks")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31));
+      ->check(whole_number_in(1, std::int64_t{1} << 31));
   ops->callback([options] {
     if (options->threads > 0) set_num_threads(options->threads);
     manual_seed(0);

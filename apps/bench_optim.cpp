@@ -8,6 +8,7 @@
 
 #include "apps/bench_common.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "fluxion.h"
 #include "optim/make_optimizer.h"
 
@@ -45,9 +46,9 @@ void add_bench_optim_command(CLI::App* bench) {
   CLI::App* cmd = bench->add_subcommand("optim", "Optimizer step time and bandwidth against a copy loop");
   cmd->add_option("--optimizer", options->optimizers, "Optimizers to time (default: all)")
       ->check(CLI::IsMember(optim::optimizer_names()));
-  cmd->add_option("--params", options->params, "Parameter count")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31));
-  cmd->add_option("--threads", options->threads, "Threads (default: all cores)")->check(CLI::Range(1, 4096));
-  cmd->add_option("--seconds", options->budget, "Time budget per measurement")->check(CLI::Range(0.01, 60.0));
+  cmd->add_option("--params", options->params, "Parameter count")->check(whole_number_in(1, std::int64_t{1} << 31));
+  cmd->add_option("--threads", options->threads, "Threads (default: all cores)")->check(whole_number_in(1, 4096));
+  cmd->add_option("--seconds", options->budget, "Time budget per measurement")->check(number_in(0.01, 60.0));
   cmd->callback([options] {
     if (options->threads > 0) set_num_threads(options->threads);
     manual_seed(0);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "core/json.h"
 #include "core/parallel.h"
 #include "data/datasets.h"
@@ -66,8 +67,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--dataset", f->dataset, "Dataset (default: the one it was trained on)")
       ->check(CLI::IsMember(data::dataset_names()));
   cmd->add_option("--data-dir", f->data_dir, "Folder with the dataset's files");
-  cmd->add_option("--batch-size", f->batch_size, "Images per batch")->check(CLI::Range(1, 65536))->capture_default_str();
-  cmd->add_option("--threads", f->threads, "Threads (0: default)")->check(CLI::Range(0, 4096));
+  cmd->add_option("--batch-size", f->batch_size, "Images per batch")->check(whole_number_in(1, 65536))->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Threads (0: default)")->check(whole_number_in(0, 4096));
   cmd->callback([f] { run(*f); });
 }
 

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "apps/model_input.h"
 #include "autograd/graph_dot.h"
 #include "core/atomic_file.h"
@@ -107,7 +108,7 @@ void add_graph_command(CLI::App& app) {
           "", "svg-or-dot"));
   cmd->add_option("--collapse", opt->collapse, "Merge the ops of each module at this depth into one node (0: none)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 100));
+      ->check(whole_number_in(0, 100));
   cmd->callback([opt] { run_graph(*opt); });
 }
 

@@ -1,4 +1,5 @@
 #include "apps/model_input.h"
+#include "apps/flag_checks.h"
 
 #include <regex>
 
@@ -34,10 +35,10 @@ void add_model_input_options(CLI::App* cmd, ModelInputOptions& options) {
           "CxHxW"));
   cmd->add_option("--batch-size", options.batch_size, "Inputs in the batch")
       ->capture_default_str()
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 16));
+      ->check(whole_number_in(1, std::int64_t{1} << 16));
   cmd->add_option("--classes", options.classes, "Classes the model predicts")
       ->capture_default_str()
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+      ->check(whole_number_in(1, std::int64_t{1} << 20));
 }
 
 Shape input_shape(const ModelInputOptions& options) {

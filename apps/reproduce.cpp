@@ -9,6 +9,7 @@
 
 #include "apps/bench_common.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
 #include "core/factory.h"
@@ -288,14 +289,14 @@ void add_reproduce_command(CLI::App& app) {
   table->add_option("--optimizers", t->optimizers, "Optimizers (default: the nine of Table 1)")
       ->delimiter(',')
       ->check(CLI::IsMember(optim::optimizer_names()));
-  table->add_option("--seeds", t->seeds, "Seeds per optimizer (0 .. N-1)")->check(CLI::Range(1, 1000))->capture_default_str();
+  table->add_option("--seeds", t->seeds, "Seeds per optimizer (0 .. N-1)")->check(whole_number_in(1, 1000))->capture_default_str();
   table->add_option("--data-dir", t->data_dir, "Folder with the dataset's files");
   table->add_option("--out", t->out, "Folder for the runs, table1.md and fig4.svg")->required();
   table->add_option("--epochs", t->epochs, "Override the protocol's epochs (lr / 10 after three quarters)")
-      ->check(CLI::Range(1, 100000));
-  table->add_option("--subset", t->subset, "Override the protocol's training images (0: all)")->check(CLI::NonNegativeNumber);
-  table->add_option("--threads", t->threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
-  table->add_option("--workers", t->workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
+      ->check(whole_number_in(1, 100000));
+  table->add_option("--subset", t->subset, "Override the protocol's training images (0: all)")->check(non_negative_number);
+  table->add_option("--threads", t->threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(whole_number_in(0, 4096));
+  table->add_option("--workers", t->workers, "Data loader threads")->check(whole_number_in(1, 64))->capture_default_str();
   table->add_option("--device", t->device, "cpu, cuda or cuda:N")->capture_default_str();
   table->add_option("--reference-curves", t->reference_curves,
                     "Luo et al.'s curves (docs/data/luo2019-curves.csv) to overlay on Fig. 4")
@@ -326,13 +327,13 @@ void add_reproduce_command(CLI::App& app) {
   fig->add_option("--model", c.model, "Model")->check(CLI::IsMember(nn::model_names()))->capture_default_str();
   fig->add_option("--dataset", c.dataset, "Dataset")->check(CLI::IsMember(data::dataset_names()))->capture_default_str();
   fig->add_option("--data-dir", c.data_dir, "Folder with the dataset's files");
-  fig->add_option("--subset", c.subset, "Train on the first N images (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  fig->add_option("--epochs", c.epochs, "Epochs")->check(CLI::Range(1, 100000))->capture_default_str();
-  fig->add_option("--batch-size", c.batch_size, "Images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+  fig->add_option("--subset", c.subset, "Train on the first N images (0: all)")->check(non_negative_number)->capture_default_str();
+  fig->add_option("--epochs", c.epochs, "Epochs")->check(whole_number_in(1, 100000))->capture_default_str();
+  fig->add_option("--batch-size", c.batch_size, "Images per step")->check(whole_number_in(1, 65536))->capture_default_str();
   fig->add_option("--seed", c.seed, "Seed of the run and of the weights sampled")->capture_default_str();
-  fig->add_option("--samples", fig3_flags->samples, "Weights followed")->check(CLI::Range(1, 1000000))->capture_default_str();
-  fig->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(CLI::Range(0, 4096));
-  fig->add_option("--workers", c.workers, "Data loader threads")->check(CLI::Range(1, 64))->capture_default_str();
+  fig->add_option("--samples", fig3_flags->samples, "Weights followed")->check(whole_number_in(1, 1000000))->capture_default_str();
+  fig->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(whole_number_in(0, 4096));
+  fig->add_option("--workers", c.workers, "Data loader threads")->check(whole_number_in(1, 64))->capture_default_str();
   fig->add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
   fig->add_option("--out", fig3_flags->out, "Folder for fig3.svg, fig3.csv and the training run (run/)")->required();
   fig->callback([fig3_flags] { run_fig3(*fig3_flags); });

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "autograd/trace.h"
 #include "core/error.h"
 #include "data/datasets.h"
@@ -288,15 +289,15 @@ void add_step_command(CLI::App& app) {
   cmd->add_option("--data-dir", opt->data_dir, "Where its files are (default: the dataset's usual folder)");
   cmd->add_option("--batch-size", opt->batch_size, "Images in the batch")
       ->capture_default_str()
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 16));
+      ->check(whole_number_in(1, std::int64_t{1} << 16));
   cmd->add_option("--optimizer", opt->optimizer, "The optimizer, by name (as fluxion train takes)")
       ->capture_default_str()
       ->check(CLI::IsMember(optim::optimizer_names()));
-  cmd->add_option("--lr", opt->lr, "Learning rate (default: the optimizer's)")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", opt->lr, "Learning rate (default: the optimizer's)")->check(positive_number);
   cmd->add_flag("--explain", opt->explain, "Say what each stage does, with statistics and the file that does it");
   cmd->add_option("--depth", opt->depth, "With --explain, show modules down to this depth (-1: all)")
       ->capture_default_str()
-      ->check(CLI::Range(-1, 100));
+      ->check(whole_number_in(-1, 100));
   cmd->add_option("--seed", opt->seed, "Seed for the initial weights and the batch order")->capture_default_str();
   cmd->callback([opt] { run_step(*opt); });
 }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "apps/model_input.h"
 #include "layers/summary.h"
 
@@ -21,7 +22,7 @@ void add_summary_command(CLI::App& app) {
   add_model_input_options(cmd, opt->model);
   cmd->add_option("--depth", opt->depth, "Show modules down to this depth (0: the model alone; -1: all)")
       ->capture_default_str()
-      ->check(CLI::Range(-1, 100));
+      ->check(whole_number_in(-1, 100));
   cmd->callback([opt] {
     nn::ModulePtr model = build_model(opt->model);
     const nn::ModelSummary summary = nn::summarize(*model, input_shape(opt->model));

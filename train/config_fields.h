@@ -30,9 +30,9 @@ enum class Role { defines_run, run_setting };
 
 /// The check `fluxion train` makes on a flag's text as it parses it, before
 /// validate() checks the whole configuration. apps/train.cpp turns each into
-/// one CLI11 validator: IsMember of the registry's names, Range(min, max) on
-/// an int, NonNegativeNumber, PositiveNumber, Range(0.0, 1.0), and digits
-/// that fit 64 unsigned bits (CLI11 would wrap "-1" and clamp 2^64 silently).
+/// one CLI11 validator: IsMember of the registry's names, or one of
+/// apps/flag_checks.h (a whole number in a range, a number >= 0, > 0 or in
+/// [0, 1], digits that fit 64 unsigned bits).
 enum class FlagCheck {
   none, model_name, dataset_name, optimizer_name, int_range, non_negative, positive, fraction, whole_number
 };
