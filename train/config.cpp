@@ -303,11 +303,29 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
   return c;
 }
 
-TrainConfig from_run_record(const nlohmann::json& record, const std::string& source) {
-  nlohmann::json j = record;
+const std::vector<std::string>& run_record_note_keys() {
+  static const std::vector<std::string> keys = {"fluxion_version", "git_commit", "blas", "ranks"};
+  return keys;
+}
+
+namespace {
+
+nlohmann::json without_notes(nlohmann::json j) {
   if (j.is_object())
-    for (const char* key : {"fluxion_version", "git_commit", "blas", "ranks"}) j.erase(key);
-  return from_json(j, TrainConfig(), source);
+    for (const std::string& key : run_record_note_keys()) j.erase(key);
+  return j;
+}
+
+}  // namespace
+
+TrainConfig from_run_record(const nlohmann::json& record, const std::string& source) {
+  // Without these the defaults would stand in, and the checkpoint's tensors
+  // would then not match a model it never held.
+  if (record.is_object())
+    for (const char* key : {"model", "dataset", "optimizer"})
+      FLUXION_CHECK_INPUT(record.contains(key), source, ": no \"", key,
+                          "\" key; a run's record names the model, dataset and optimizer it trained");
+  return from_json(without_notes(record), TrainConfig(), source);
 }
 
 nlohmann::json read_json_file(const std::string& path, const std::string& flag) {
@@ -326,7 +344,7 @@ nlohmann::json read_json_file(const std::string& path, const std::string& flag) 
 }
 
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base) {
-  return from_json(read_json_file(path, "--config"), base, path);
+  return from_json(without_notes(read_json_file(path, "--config")), base, path);
 }
 
 }  // namespace fluxion::train

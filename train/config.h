@@ -107,14 +107,20 @@ const std::vector<std::string>& run_setting_keys();
 /// the wrong type.
 nlohmann::json to_json(const TrainConfig& config);
 TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const std::string& source);
-/// The configuration in a run's record (OUT/config.json, or a checkpoint's
-/// metadata), which also names the build that made it (fluxion_version,
-/// git_commit, blas, and ranks for a distributed run: ignored here).
+/// The keys a run's record (OUT/config.json, or a checkpoint's metadata)
+/// holds beside the settings, to say what ran: fluxion_version, git_commit,
+/// blas, and ranks for a distributed run. Written by the trainer's
+/// run_record; ignored where a record is read back as settings.
+const std::vector<std::string>& run_record_note_keys();
+/// The configuration in a run's record. The record must name the model, the
+/// dataset and the optimizer (what its tensors are); other keys left out take
+/// their defaults (a record of an older version lacks the newer keys).
 TrainConfig from_run_record(const nlohmann::json& record, const std::string& source);
 /// The JSON in `path`; InputError naming `flag` (the option that named the
 /// file) and the path when it cannot be read or parsed.
 nlohmann::json read_json_file(const std::string& path, const std::string& flag);
-/// Reads a JSON config file (from_json over `base`).
+/// Reads a JSON config file (from_json over `base`); a run's config.json
+/// serves as one too (its run_record_note_keys are ignored).
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base);
 
 }  // namespace fluxion::train
