@@ -1,9 +1,12 @@
 // fluxion: the command-line front end. `fluxion --help` lists the subcommands.
 #include <csignal>
+#include <filesystem>
+#include <new>
 #include <iostream>
 
 #include "apps/commands.h"
 #include "core/error.h"
+#include "core/stop_request.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +15,10 @@ int main(int argc, char** argv) {
   // EFBIG and is reported like any failed write: exit 2, the previous
   // checkpoint intact, no temporary left.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Ctrl-C and SIGTERM (a cluster's time limit) stop training after the
+  // batch at hand, with a word on where and how to resume; a second one
+  // ends the process at once.
+  fluxion::install_stop_handlers();
   CLI::App app{"Fluxion: a small deep-learning framework built around Bayesian filtering optimizers"};
   app.require_subcommand(1);
   fluxion::apps::add_train_command(app);
@@ -24,7 +31,9 @@ int main(int argc, char** argv) {
   fluxion::apps::add_step_command(app);
   fluxion::apps::add_reproduce_command(app);
   // Exit codes: 0 done; 2 the user's input is wrong (a flag, a file, a
-  // config); 3 training diverged (NaN loss); 1 anything else.
+  // config); 3 training diverged (NaN loss); 128 + the signal when stopped
+  // by SIGINT (130) or SIGTERM (143), as the shell reports a killed
+  // program; 1 anything else.
   // CLI11 reports an unknown first word as "A subcommand is required"; name it.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;
@@ -45,12 +54,28 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     std::cerr << "fluxion: error: " << e.what() << " (see fluxion --help)\n";
     return 2;
+  } catch (const fluxion::OutOfMemory& e) {
+    std::cerr << "fluxion: error: " << e.what() << "; try a smaller --batch-size\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "fluxion: error: out of memory; try a smaller --batch-size\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path that the user named, or the run's folder, that the system
+    // refused (a loop of symbolic links, a name too long, a read-only
+    // disk): where no message of ours names it already, the system's does.
+    std::cerr << "fluxion: error: " << (e.path1().empty() ? "" : "'" + e.path1().string() + "': ")
+              << e.code().message() << "\n";
+    return 2;
   } catch (const fluxion::InputError& e) {
     std::cerr << "fluxion: error: " << e.what() << "\n";
     return 2;
   } catch (const fluxion::train::TrainingDiverged& e) {
     std::cerr << "fluxion: training diverged: " << e.what() << "\n";
     return 3;
+  } catch (const fluxion::train::Interrupted& e) {
+    std::cerr << "fluxion: " << e.what() << "\n";
+    return 128 + e.signal;
   } catch (const std::exception& e) {
     std::cerr << "fluxion: internal error: " << e.what() << "\n";
     return 1;

@@ -6,9 +6,9 @@
 // that may be requeued); --dry-run checks everything and trains nothing.
 // The flags that set a TrainConfig field come from its table
 // (train/config_fields.h); the rest are this command's own.
-#include <charconv>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
+#include "core/path_check.h"
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
@@ -46,30 +48,20 @@ bool is_augment(const train::ConfigField<T>& field) {
   return false;
 }
 
-// The CLI11 validator that stands for a FlagCheck (train/config_fields.h).
-// Digits only, within 64 unsigned bits, as typed: "-1", "1.5" and 2^64 are
-// refused rather than wrapped, truncated or clamped.
-const CLI::Validator whole_number(
-    [](std::string& text) -> std::string {
-      std::uint64_t value = 0;
-      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (text.empty() || error != std::errc() || end != text.data() + text.size())
-        return "expected a whole number from 0 to 18446744073709551615, got " + text;
-      return "";
-    },
-    "");
-
-void add_check(CLI::Option* option, train::FlagCheck check, int min = 0, int max = 0) {
+// The CLI11 validator that stands for a FlagCheck (train/config_fields.h);
+// `whole` for a flag whose field is an integer, which takes no fraction.
+void add_check(CLI::Option* option, train::FlagCheck check, bool whole, int min = 0, int max = 0) {
+  constexpr std::int64_t most = std::numeric_limits<std::int64_t>::max();
   switch (check) {
     case train::FlagCheck::none: return;
     case train::FlagCheck::model_name: option->check(CLI::IsMember(nn::model_names())); return;
     case train::FlagCheck::dataset_name: option->check(CLI::IsMember(data::dataset_names())); return;
     case train::FlagCheck::optimizer_name: option->check(CLI::IsMember(optim::optimizer_names())); return;
-    case train::FlagCheck::int_range: option->check(CLI::Range(min, max)); return;
-    case train::FlagCheck::non_negative: option->check(CLI::NonNegativeNumber); return;
-    case train::FlagCheck::positive: option->check(CLI::PositiveNumber); return;
-    case train::FlagCheck::fraction: option->check(CLI::Range(0.0, 1.0)); return;
-    case train::FlagCheck::whole_number: option->check(whole_number); return;
+    case train::FlagCheck::int_range: option->check(whole_number_in(min, max)); return;
+    case train::FlagCheck::non_negative: option->check(whole ? whole_number_in(0, most) : non_negative_number); return;
+    case train::FlagCheck::positive: option->check(whole ? whole_number_in(1, most) : positive_number); return;
+    case train::FlagCheck::fraction: option->check(number_in(0.0, 1.0)); return;
+    case train::FlagCheck::whole_number: option->check(unsigned_64); return;
   }
 }
 
@@ -81,7 +73,7 @@ void add_optimizer_flags(CLI::App* cmd, TrainFlags& f) {
         flag.second_option == nullptr
             ? cmd->add_option(name, f.optimizer_numbers[flag.key], flag.help)
             : cmd->add_option(name, f.optimizer_pairs[flag.key], flag.help)->expected(2)->delimiter(',');
-    add_check(option, flag.check);
+    add_check(option, flag.check, false);
   }
 }
 
@@ -99,7 +91,7 @@ void add_config_flags(CLI::App* cmd, TrainFlags& f) {
         option = cmd->add_option(name, f.augment, field.help)->check(CLI::IsMember({"on", "off", "auto"}));
       else
         option = cmd->add_option(name, f.values.*field.member, field.help);
-      add_check(option, field.flag_check, field.range_min, field.range_max);
+      add_check(option, field.flag_check, std::is_integral_v<T>, field.range_min, field.range_max);
       if (field.default_in_help) option->capture_default_str();
     }
   });
@@ -217,7 +209,7 @@ enum class AutoResume { start, resume, finished };
 AutoResume decide_auto_resume(CLI::App* cmd, const TrainFlags& f, const train::TrainConfig& c) {
   FLUXION_CHECK_INPUT(f.resume.empty() && given(cmd, "--out"), "--auto-resume needs --out DIR (and no --resume)");
   const std::filesystem::path last = std::filesystem::path(c.out_dir) / "last.safetensors";
-  if (!std::filesystem::exists(last)) return AutoResume::start;
+  if (!path_exists(last, "--out")) return AutoResume::start;
   // The folder's run must be this one: a requeued task continues its own
   // run, never another's. Epochs may grow, as with --resume.
   train::TrainConfig wanted = c;

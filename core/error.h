@@ -21,6 +21,13 @@ struct InputError : Error {
   using Error::Error;
 };
 
+/// A tensor's memory could not be had (the machine's, a memory limit's or
+/// ulimit -v's bound): the message says how much, and where. Fixed on the
+/// user's side too, by a smaller batch or model, so the command line exits 2.
+struct OutOfMemory : InputError {
+  using InputError::InputError;
+};
+
 namespace detail {
 template <class... Parts>
 std::string concat(const Parts&... parts) {

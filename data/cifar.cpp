@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/path_check.h"
 #include "data/file_bytes.h"
 
 namespace fluxion::data {
@@ -42,13 +43,13 @@ std::string list(const std::vector<std::string>& files) {
 // The folder that holds all of `files`: `dir` itself or its official subfolder.
 fs::path find_folder(const Format& format, const std::string& dir, const std::vector<std::string>& files,
                      const std::string& name) {
-  FLUXION_CHECK_INPUT(fs::is_directory(dir), name, ": the data directory '", dir,
+  FLUXION_CHECK_INPUT(is_folder(dir, "--data-dir"), name, ": the data directory '", dir,
                       "' does not exist or is not a directory; run scripts/get-cifar.sh ", dir,
                       " to download ", format.name, " there");
   for (const fs::path& folder : {fs::path(dir), fs::path(dir) / format.subdir}) {
     std::vector<std::string> absent;
     for (const auto& f : files)
-      if (!fs::exists(folder / f)) absent.push_back(f);
+      if (!path_exists(folder / f, "--data-dir")) absent.push_back(f);
     if (absent.empty()) return folder;
     FLUXION_CHECK_INPUT(absent.size() == files.size(), name, ": missing ", list(absent), " in '",
                         folder.string(), "'; expected ", list(files), " there; run scripts/get-cifar.sh ", dir,

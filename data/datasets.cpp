@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/path_check.h"
 #include "data/cifar.h"
 #include "data/idx.h"
 
@@ -13,8 +14,8 @@ namespace fs = std::filesystem;
 
 // `base`, or `base`.gz when only that exists; "" when neither does.
 std::string idx_file(const fs::path& dir, const std::string& base) {
-  if (fs::exists(dir / base)) return (dir / base).string();
-  if (fs::exists(dir / (base + ".gz"))) return (dir / (base + ".gz")).string();
+  if (path_exists(dir / base, "--data-dir")) return (dir / base).string();
+  if (path_exists(dir / (base + ".gz"), "--data-dir")) return (dir / (base + ".gz")).string();
   return "";
 }
 
@@ -96,7 +97,7 @@ Dataset load_dataset(const std::string& name, const std::string& dir, bool train
   const std::string folder = dir.empty() ? info.default_dir : dir;
   FLUXION_CHECK_INPUT(!folder.empty(), name, " has no default location: pass --data-dir DIR",
                       info.how_to_get.empty() ? "" : " (" + info.how_to_get + ")");
-  FLUXION_CHECK_INPUT(fs::is_directory(folder), name, ": the data directory '", folder,
+  FLUXION_CHECK_INPUT(is_folder(folder, "--data-dir"), name, ": the data directory '", folder,
                       "' does not exist or is not a directory", missing_folder_hint(info, folder, dir.empty()));
   const Dataset d = info.read(info, folder, train);
   FLUXION_CHECK_INPUT(d.channels == info.channels && d.height == info.height && d.width == info.width, d.name,

@@ -116,7 +116,8 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path, std::uint64_t
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
-  FLUXION_CHECK_INPUT(fs::exists(st), "cannot open '", path, "': no such file");
+  FLUXION_CHECK_INPUT(fs::exists(st), "cannot open '", path, "': ",
+                      ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file");
   // Only regular files: a directory fails oddly, a FIFO could block forever.
   FLUXION_CHECK_INPUT(fs::is_regular_file(st), "cannot read '", path, "': not a regular file");
   File f(std::fopen(path.c_str(), "rb"));

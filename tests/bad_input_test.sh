@@ -11,7 +11,9 @@ dir=$2/bad-input
 cifar=$2/cifar
 rm -rf "$dir" && mkdir -p "$dir/a-folder" "$dir/run"
 printf 'not json' >"$dir/bad.json"
-printf '{"model": "small_cnn"}' >"$dir/run/config.json"  # a run's record, for --resume
+printf '{"model": "small_cnn", "dataset": "fashion-mnist", "optimizer": "adabayes"}' >"$dir/run/config.json"  # a run's record, for --resume
+printf '{"dataset": "fashion-mnist", "optimizer": "adabayes"}' >"$dir/no-model.json"
+mkdir -p "$dir/no-model-run" && cp "$dir/no-model.json" "$dir/no-model-run/config.json" && : >"$dir/no-model-run/last.safetensors"
 printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
 printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
 printf 'not a checkpoint' >"$dir/garbage.safetensors"
@@ -69,18 +71,21 @@ row "--seed" -- train --seed -1
 row "--seed" -- train --seed 18446744073709551616
 row "--seed" -- train --seed 1.5
 row "--batch-size" -- train --batch-size 0
-row "--lr" -- train --lr -1
-row "option lr must be > 0, got nan" -- train --lr nan
-row "--momentum" -- train --momentum 1.5
+row "--lr: expected a number >= 0, got -1" -- train --lr -1
+row "--lr: expected a number >= 0, got abc" -- train --lr abc
+row "--lr: expected a number >= 0, got nan" -- train --lr nan
+row "--momentum: expected a number from 0 to 1, got 1.5" -- train --momentum 1.5
 row "--betas" -- train --betas 0.9
 row "--betas" -- train --betas 0.9,1.2
-row "--threads" -- train --threads -1
+row "--threads: expected a whole number from 0 to 4096, got -1" -- train --threads -1
+row "--batch-size: expected a whole number from 1 to 65536, got 2.5" -- eval --checkpoint "$dir/garbage.safetensors" --batch-size 2.5
+row "--seconds: expected a number from 0.01 to 60, got 100" -- bench ops --seconds 100
 row "--workers" -- train --workers 0
 row "--subset" -- train --subset -5
 row "--subset" -- train "${c10[@]}" --subset 1000000
 row "--skip-nonfinite" -- train --skip-nonfinite -1
 row "--sync-batchnorm needs --distributed" -- train --sync-batchnorm
-row "--collective-timeout" -- train --collective-timeout 0
+row "--collective-timeout: expected a number > 0, got 0" -- train --collective-timeout 0
 row "--auto-resume needs --out" -- train --auto-resume
 row "cannot name a path with spaces" -- reproduce table1 --out "$dir/with space" --emit-slurm "$dir/s"
 row "--sbatch needs --emit-slurm" -- reproduce table1 --out "$dir/t" --sbatch=--time=1
@@ -95,6 +100,10 @@ row "--input" -- summary --model resnet20 --input 3x32
 # Missing files and folders
 row "the data directory '$dir/nowhere' does not exist" -- train --dataset cifar10 --data-dir "$dir/nowhere"
 row "--data-dir" -- train --dataset cifar10
+# A wrong --data-dir is found before the run's folder is made.
+row "the data directory '$dir/nowhere' does not exist" -- train --dataset cifar10 --data-dir "$dir/nowhere" \
+  --out "$dir/never-made"
+[[ -e "$dir/never-made" ]] && { echo "FAIL: a run with a wrong --data-dir left its folder behind"; failures=$((failures + 1)); }
 row "--config" -- train --config "$dir/no-such.json"
 row "--resume" -- train --resume "$dir/nowhere"
 row "--checkpoint" -- eval --checkpoint "$dir/no-such.safetensors"
@@ -108,9 +117,17 @@ row "deep.json': JSON nested more than 64 levels deep" -- train --config "$dir/d
 row "JSON nested more than 64 levels deep" -- train --resume "$dir/deep-run"
 row "JSON nested more than 64 levels deep" -- train --auto-resume --out "$dir/deep-run"
 row "garbage.safetensors" -- eval --checkpoint "$dir/garbage.safetensors"
+row "no-model-run/config.json: no \"model\" key" -- train --resume "$dir/no-model-run"
 row "data_batch_1.bin' is 100 bytes" -- train --dataset cifar10 --data-dir "$dir/short-cifar"
 row "metrics.jsonl" -- plot "$dir/run" --out "$dir/p.svg"
 row ".svg" -- plot "$dir/run" --out "$dir/p.png"
+# Paths the system cannot look up: a loop of symbolic links, names too long
+ln -s loop-b "$dir/loop-a" && ln -s loop-a "$dir/loop-b"
+row "--data-dir: cannot look up '$dir/loop-a" -- train --dataset cifar10 --data-dir "$dir/loop-a"
+row "--out: cannot look up '$dir/loop-a'" -- train "${c10[@]}" --epochs 1 --out "$dir/loop-a"
+row "--checkpoint" -- eval --checkpoint "$dir/loop-a"
+row "File name too long" -- train "${c10[@]}" --epochs 1 --out "$dir/$(printf 'n%.0s' {1..300})"
+row "File name too long" -- train "${c10[@]}" --epochs 1 --out "$dir/$(printf 'deep/%.0s' {1..1000})"
 # Directories where files belong, and files where folders belong
 row "a-folder" -- train --config "$dir/a-folder"
 row "a-folder" -- eval --checkpoint "$dir/a-folder"
@@ -122,7 +139,8 @@ mkdir -p "$dir/exp" && printf '{"model": "small_cnn", "epochs": 1}' >"$dir/exp/c
 row "exp/config.json' is not a run's record" -- train "${c10[@]}" --config "$dir/exp/config.json" --out "$dir/exp"
 mkdir -p "$dir/notes" && printf 'my notes' >"$dir/notes/notes.txt"
 row "notes/notes.txt' is there" -- train "${c10[@]}" --epochs 1 --out "$dir/notes"
-mkdir -p "$dir/other" && printf '{"model": "resnet20", "fluxion_version": "0"}' >"$dir/other/config.json"
+mkdir -p "$dir/other" && printf '{"model": "resnet20", "dataset": "fashion-mnist", "optimizer": "adabayes", "fluxion_version": "0"}' \
+  >"$dir/other/config.json"
 row "records another run (\"dataset\" is \"fashion-mnist\" there" -- train "${c10[@]}" --epochs 1 --out "$dir/other"
 # Contradictions
 row "--model" -- train --resume "$dir/run" --model resnet20
@@ -142,6 +160,9 @@ if grep -qa -e __asan_init -e AddressSanitizer "$fluxion"; then  # an ASan build
 else
   wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 1000000)
   row "raise the limit to at least" -- version
+  # Out of memory: a batch far beyond the limit says so, and how much.
+  wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 1700000)
+  row "out of memory: a tensor of " -- bench --model resnet18 --batch-size 4096 --steps 1 --warmup 0 --threads 1
   wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 4000000)
   if ! "${wrap[@]}" timeout 60 "$fluxion" version >"$dir/out" 2>&1; then
     echo "FAIL: fluxion version under ulimit -v 4000000 did not run:"; cat "$dir/out"; failures=$((failures + 1))

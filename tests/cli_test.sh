@@ -34,6 +34,15 @@ expect 0 "plot the run" -- "$fluxion" plot "$dir/run" --out "$dir/run/curves.svg
 [[ -s "$dir/run/curves.svg" ]] || { echo "FAIL: no SVG written"; failures=$((failures + 1)); }
 expect 0 "resume for one more epoch" -- "$fluxion" train --resume "$dir/run" --epochs 3
 [[ $(wc -l <"$dir/run/metrics.jsonl") -eq 3 ]] || { echo "FAIL: metrics.jsonl should have 3 epochs"; failures=$((failures + 1)); }
+# A run's own record serves as a --config file of a new run (its notes on
+# the build are ignored), and a relative --data-dir is recorded absolute.
+expect 0 "a run's config.json as --config" -- "$fluxion" train --config "$dir/run/config.json" --out "$dir/again" --dry-run
+rm -rf "$dir/relative"
+expect 0 "train with a relative --data-dir" -- bash -c "cd '$dir' && '$fluxion' train --dataset cifar10 --data-dir cifar \
+  --batch-size 16 --threads 2 --subset 16 --epochs 1 --out relative"
+grep -qF "\"data_dir\": \"$(cd "$dir" && pwd -P)/cifar\"" "$dir/relative/config.json" ||
+  grep -qF "\"data_dir\": \"$(cd "$dir" && pwd)/cifar\"" "$dir/relative/config.json" ||
+  { echo "FAIL: the relative --data-dir is not recorded absolute: $(grep data_dir "$dir/relative/config.json")"; failures=$((failures + 1)); }
 
 expect 0 "bench a model's step with --profile" -- "$fluxion" bench --model resnet20 --batch-size 4 --steps 2 --warmup 0 \
   --threads 2 --profile

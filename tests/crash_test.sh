@@ -9,7 +9,12 @@
 #    a file-size limit where mounting is not allowed) stops with exit 2 and
 #    a message naming the file and "No space left" / "File too large",
 #    leaving the previous checkpoint loadable and unchanged.
-# 3. Read-only output: exit 2 naming the folder, nothing written.
+# 3. Read-only output: exit 2 naming the folder, nothing written; --out
+#    inside a read-only mount, or the mount itself.
+# 4. Two writers and SIGTERM: a second train or resume on a run that is
+#    training is refused (exit 2, naming the holder's pid); SIGTERM stops the
+#    run with exit 143 and a line naming the checkpoint and the resume
+#    command, which then continues it.
 set -uo pipefail
 fluxion=$1
 dir=$2/crash
@@ -80,14 +85,14 @@ cmp -s "$dir/reference/metrics.csv" "$dir/killed/metrics.csv" 2>/dev/null ||
   fail "the resumed run's losses and errors differ from the uninterrupted run's"
 
 # --- 2. disk full -------------------------------------------------------------
-# on_tmpfs OPTIONS FOLDER NEEDLE WHAT: a one-epoch run writing into a tmpfs
-# mounted at FOLDER with OPTIONS must exit 2 with NEEDLE in its message.
-# Returns 1 where mounting is not allowed.
+# on_tmpfs OPTIONS FOLDER NEEDLE WHAT [OUT]: a one-epoch run writing into a
+# tmpfs mounted at FOLDER with OPTIONS (--out FOLDER/OUT, default FOLDER/run)
+# must exit 2 with NEEDLE in its message. Returns 1 where mounting is not allowed.
 on_tmpfs() {
-  local options=$1 folder=$2 needle=$3 what=$4 code
+  local options=$1 folder=$2 needle=$3 what=$4 out=${5-run} code
   mkdir -p "$folder"
   mount -t tmpfs -o "$options" tmpfs "$folder" 2>/dev/null || return 1
-  "$fluxion" "${run[@]}" --epochs 1 --out "$folder/run" >"$folder.log" 2>&1
+  "$fluxion" "${run[@]}" --epochs 1 --out "$folder/$out" >"$folder.log" 2>&1
   code=$?
   umount "$folder"
   [[ $code -eq 2 ]] || fail "$what: exit $code, expected 2"
@@ -119,7 +124,7 @@ echo "ok: file too large: exit 2, previous checkpoint unchanged: $(grep -m1 'err
 # --- 3. read-only output folder --------------------------------------------------
 ro="$dir/readonly"
 if on_tmpfs ro,size=64k "$ro" "Read-only file system" "read-only output folder"; then
-  true
+  on_tmpfs ro,size=64k "$ro" "Read-only file system" "--out a read-only mount itself" ""
 elif [[ $(id -u) -ne 0 ]]; then  # no mount, but permissions hold for a user other than root
   chmod 555 "$ro"
   "$fluxion" "${run[@]}" --epochs 1 --out "$ro/run" >"$dir/ro.log" 2>&1
@@ -131,6 +136,34 @@ elif [[ $(id -u) -ne 0 ]]; then  # no mount, but permissions hold for a user oth
 else
   echo "note: root without mount: a read-only folder cannot be made here; skipped"
 fi
+
+# --- 4. two writers, and SIGTERM ----------------------------------------------------
+# A run long enough to outlive the checks (it is stopped by SIGTERM).
+"$fluxion" "${run[@]}" --epochs 100000 --out "$dir/busy" >"$dir/busy.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do [[ -s "$dir/busy/metrics.jsonl" ]] && break; sleep 0.1; done
+for second in "${run[*]} --epochs 100000 --out $dir/busy" "train --resume $dir/busy"; do
+  # shellcheck disable=SC2086  # the words of the command, split on purpose
+  "$fluxion" $second >"$dir/second.log" 2>&1
+  code=$?
+  if [[ $code -eq 2 ]] && grep -q "another process (pid $pid on host .*) is using this folder" "$dir/second.log"; then
+    echo "ok: a second '${second%% *}' on a run in training: exit 2: $(tail -1 "$dir/second.log")"
+  else
+    fail "a second '${second%% *}' on a run in training: exit $code, expected 2 naming pid $pid: $(tail -1 "$dir/second.log")"
+  fi
+done
+kill -TERM $pid
+wait $pid
+code=$?
+line=$(tail -1 "$dir/busy.log")
+if [[ $code -eq 143 && $line == "fluxion: terminated at epoch "*"; resume with: fluxion train --resume $dir/busy" ]]; then
+  echo "ok: SIGTERM: exit 143: $line"
+else
+  fail "SIGTERM: exit $code, expected 143 and the resume command: $line"
+fi
+done_epochs=$(wc -l <"$dir/busy/metrics.jsonl")
+"$fluxion" train --resume "$dir/busy" --epochs $((done_epochs + 1)) >"$dir/resumed.log" 2>&1 ||
+  fail "the resume that the SIGTERM message names failed: $(tail -1 "$dir/resumed.log")"
 
 echo "$failures failure(s)"
 [[ $failures -eq 0 ]]

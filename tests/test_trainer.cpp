@@ -7,6 +7,7 @@
 // validate() as its flag is.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/folder_lock.h"
+#include "core/stop_request.h"
 #include "helpers.h"
 #include "train/checkpoint.h"
 #include "data/datasets.h"
@@ -113,6 +116,16 @@ TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and
   CHECK(config["optimizer_options"]["batch_size"] == 16);
   CHECK(config.contains("git_commit"));
   CHECK(config.contains("fluxion_version"));
+  // Every key of the record is a setting or one of the notes on what ran,
+  // so the record serves as a --config file of a new run.
+  const train::TrainConfig again = train::read_config_file(dir.file("run/config.json"), train::TrainConfig());
+  CHECK_FALSE(train::first_difference(again, small_run(dir, "run"), {"threads"}));
+  // A record that does not name its model is refused by name, not read as
+  // the default model (whose tensors would then not match).
+  nlohmann::json no_model = config;
+  no_model.erase("model");
+  CHECK(test::error_message<InputError>([&] { train::from_run_record(no_model, "the record"); }) ==
+        "the record: no \"model\" key; a run's record names the model, dataset and optimizer it trained");
 
   // best.safetensors holds the model alone, with PyTorch's keys; eval reads it.
   nn::ModelOptions o;
@@ -161,6 +174,57 @@ TEST_CASE("trainer: 4 epochs equal 2 epochs resumed for 2 more, bit for bit") {
     }
   // Resuming a finished run without more epochs says so.
   CHECK(test::error_message<InputError>([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") != std::string::npos);
+}
+
+TEST_CASE("trainer: SIGTERM stops the run after a batch, naming the checkpoint to resume, which goes on bit for bit") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  train::TrainConfig whole = small_run(dir, "whole");
+  whole.epochs = 3;
+  quiet_run(whole);
+
+  train::TrainConfig c = whole;
+  c.out_dir = dir.file("stopped");
+  std::ostringstream sink;
+  train::TrainOptions options;
+  options.log = &sink;
+  std::string held;
+  // The handlers as the fluxion command installs them; a signal raised
+  // after epoch 2's first batch reaches the trainer at the next batch.
+  install_stop_handlers();
+  options.on_step = [&](const train::StepInfo& s) {
+    if (s.epoch == 1 && s.batch == 1)  // while the run lives, its folder is claimed
+      held = test::error_message<InputError>([&] { FolderLock(c.out_dir, "--out"); });
+    if (s.epoch == 2 && s.batch == 1) std::raise(SIGTERM);
+  };
+  int signal = 0;
+  std::string message;
+  try {
+    train::run_training(c, options);
+  } catch (const train::Interrupted& e) {
+    signal = e.signal;
+    message = e.what();
+  }
+  clear_stop_request();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  CHECK_MESSAGE(held.find("another process (pid ") != std::string::npos, held);
+  CHECK(signal == SIGTERM);
+  CHECK_MESSAGE(message.find("terminated at epoch 2, batch 2 of ") == 0, message);
+  CHECK_MESSAGE(message.find("; the last checkpoint, " + dir.file("stopped/last.safetensors") +
+                             ", holds epoch 1; resume with: fluxion train --resume " + c.out_dir) != std::string::npos,
+                message);
+  CHECK(metrics_lines(dir.file("stopped")).size() == 1);
+
+  const train::TrainResult resumed = quiet_run(train::read_run_config(dir.file("stopped")), true);
+  CHECK(resumed.history.size() == 2);
+  const TensorMap a = load_safetensors(dir.file("whole/last.safetensors")).tensors;
+  const TensorMap b = load_safetensors(dir.file("stopped/last.safetensors")).tensors;
+  REQUIRE(a.size() == b.size());
+  for (const auto& [name, t] : a) {
+    CAPTURE(name);
+    CHECK(t.to_vector<double>() == b.at(name).to_vector<double>());  // exact
+  }
 }
 
 TEST_CASE("trainer: a NaN loss stops the run naming epoch and batch, and keeps the last checkpoint") {

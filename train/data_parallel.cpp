@@ -59,13 +59,14 @@ void broadcast_buffers(const Replicas& replicas, nn::Module& model) {
 }
 
 StepTotals reduce_step(const Replicas& replicas, nn::Module& model, std::int64_t count, std::int64_t global_count,
-                       double loss, std::int64_t wrong, bool finite) {
+                       double loss, std::int64_t wrong, bool finite, bool stop) {
   StepTotals totals;
   const double local_loss_sum = finite ? loss * static_cast<double>(count) : 0.0;
   if (!replicas.distributed) {
     totals.loss_sum = local_loss_sum;
     totals.wrong = static_cast<double>(wrong);
     totals.finite = finite;
+    totals.stop = stop;
     return totals;
   }
   // Each rank's gradient is of its mean loss over `count` images; weighted
@@ -88,10 +89,12 @@ StepTotals reduce_step(const Replicas& replicas, nn::Module& model, std::int64_t
   }
   dist::all_reduce_sum(grads, "the gradient all-reduce");
   const std::vector<double> sums =
-      dist::all_reduce_sum({local_loss_sum, static_cast<double>(wrong), finite ? 0.0 : 1.0}, "the step's loss sum");
+      dist::all_reduce_sum({local_loss_sum, static_cast<double>(wrong), finite ? 0.0 : 1.0, stop ? 1.0 : 0.0},
+                           "the step's loss sum");
   totals.loss_sum = sums[0];
   totals.wrong = sums[1];
   totals.finite = sums[2] == 0.0;
+  totals.stop = sums[3] != 0.0;
   return totals;
 }
 

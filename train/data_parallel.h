@@ -38,6 +38,7 @@ struct StepTotals {
   double loss_sum = 0;  ///< sum of per-image losses
   double wrong = 0;     ///< misclassified images
   bool finite = true;   ///< every rank's loss and gradients were finite
+  bool stop = false;    ///< some rank was asked to stop (SIGINT, SIGTERM): all stop after this batch
 };
 
 /// After this rank's backward on `count` of the step's `global_count`
@@ -45,9 +46,10 @@ struct StepTotals {
 /// replaces every gradient by the global batch's mean-loss gradient, and
 /// returns the step's totals. A rank whose loss was not finite passes
 /// `finite` false (and its gradients are ignored); every rank then learns
-/// that the step must be skipped or stopped.
+/// that the step must be skipped or stopped. Likewise `stop`: a request to
+/// stop that reached one rank stops them all at the same batch.
 StepTotals reduce_step(const Replicas& replicas, nn::Module& model, std::int64_t count, std::int64_t global_count,
-                       double loss, std::int64_t wrong, bool finite);
+                       double loss, std::int64_t wrong, bool finite, bool stop);
 
 /// Sums of evaluation numbers (loss sum, wrong, seen) over ranks.
 void reduce_evaluation(const Replicas& replicas, double& loss_sum, std::int64_t& wrong, std::int64_t& seen);

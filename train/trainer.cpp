@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +16,10 @@
 
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
+#include "core/folder_lock.h"
 #include "core/parallel.h"
+#include "core/path_check.h"
+#include "core/stop_request.h"
 #include "core/version.h"
 #include "data/datasets.h"
 #include "layers/batch_norm.h"
@@ -112,6 +116,7 @@ struct Run {
   std::ostream silent{nullptr};
   std::ostream* log = nullptr;  // rank 0 speaks for the run; the other ranks write to `silent`
   fs::path out, last, best;     // the run's folder and its two checkpoints
+  FolderLock lock;              // rank 0's claim on the folder, from claim_folder to the end
   const data::DatasetInfo* info = nullptr;
   std::unique_ptr<data::DataLoader> train_loader, test_loader;
   Device device;
@@ -134,9 +139,12 @@ void check_claimable(const Run& run) {
   const bool has_record = fs::exists(record, error);
   for (const fs::directory_entry& entry : fs::directory_iterator(run.out, error)) {
     const std::string name = entry.path().filename().string();
-    const bool runs_own = name == "config.json" || name == "metrics.jsonl" || name == "metrics.csv" ||
-                          name == "best.safetensors" || name.find(".tmp.") != std::string::npos;
-    FLUXION_CHECK_INPUT(runs_own && has_record, "--out ", out, ": '", entry.path().string(),
+    // What any killed start leaves (a lock, a half-written temporary), and
+    // what one killed after writing its record leaves.
+    const bool left_by_any_start = name == kFolderLockName || name.find(".tmp.") != std::string::npos;
+    const bool left_by_this_run =
+        name == "config.json" || name == "metrics.jsonl" || name == "metrics.csv" || name == "best.safetensors";
+    FLUXION_CHECK_INPUT(left_by_any_start || (left_by_this_run && has_record), "--out ", out, ": '", entry.path().string(),
                         "' is there, and a new run claims only an empty folder or one where the same run started; "
                         "choose another --out (or remove what is there)");
   }
@@ -157,21 +165,37 @@ void check_claimable(const Run& run) {
 
 // The folder: a resumed run's must hold its last checkpoint, a new run's
 // must not (a run is never overwritten), nor anything but an earlier start
-// of the same run. Rank 0 creates it and removes what killed writers left
-// there.
-void prepare_folder(const Run& run, bool resume) {
+// of the same run.
+void check_folder(const Run& run, bool resume) {
   const std::string out = run.out.string();
   if (resume) {
-    FLUXION_CHECK_INPUT(fs::exists(run.last), "--resume ", out, ": no last.safetensors there to resume from");
+    FLUXION_CHECK_INPUT(path_exists(run.last, "--resume"), "--resume ", out, ": no last.safetensors there to resume from");
   } else {
-    FLUXION_CHECK_INPUT(!fs::exists(run.last), "--out ", out, " already holds a run (last.safetensors); continue it with --resume ",
+    FLUXION_CHECK_INPUT(!path_exists(run.last, "--out"), "--out ", out, " already holds a run (last.safetensors); continue it with --resume ",
                         out, " or choose another --out");
     check_claimable(run);
   }
+}
+
+// Rank 0 locks the run's folder: a second process on the same run, training
+// or resuming, is refused while this one lives, with a message naming it
+// (rather than one about what the first has written so far).
+void lock_folder(Run& run, bool resume) {
+  if (run.replicas.writes() && !run.lock.held()) run.lock = FolderLock(run.out.string(), resume ? "--resume" : "--out");
+}
+
+// Rank 0 creates the folder, locks it, checks it again now that no other
+// process can change it, and removes what killed writers left there. After
+// the data and the model are ready, so that a wrong --data-dir or --model
+// leaves no empty folder behind.
+void claim_folder(Run& run, bool resume) {
   if (!run.replicas.writes()) return;
+  const std::string out = run.out.string();
   std::error_code made;
   fs::create_directories(run.out, made);
-  FLUXION_CHECK_INPUT(!made, "--out ", out, ": cannot create the folder: ", made.message());
+  FLUXION_CHECK_INPUT(!made, resume ? "--resume " : "--out ", out, ": cannot create the folder: ", made.message());
+  lock_folder(run, resume);
+  check_folder(run, resume);
   const std::vector<std::string> stale = remove_stale_temporaries(out);
   if (!stale.empty())
     *run.log << "removed " << stale.size() << " temporary file" << (stale.size() == 1 ? "" : "s") << " left in " << out
@@ -190,12 +214,16 @@ void start_run(Run& run, TrainConfig config, const TrainOptions& options) {
   // A bare "cosine" spans this run's epochs; recorded with them, so a resumed
   // run that goes further keeps the original curve.
   config.schedule = recorded_schedule(config);
+  // Recorded absolute, so eval, a resume or --auto-resume from another
+  // working folder finds the data.
+  if (!config.data_dir.empty()) config.data_dir = fs::absolute(config.data_dir).lexically_normal().string();
   run.config = std::move(config);
   run.out = run.config.out_dir;
   run.last = run.out / "last.safetensors";
   run.best = run.out / "best.safetensors";
   run.result.out_dir = run.out.string();
-  prepare_folder(run, options.resume);
+  if (is_folder(run.out, options.resume ? "--resume" : "--out")) lock_folder(run, options.resume);
+  check_folder(run, options.resume);
 }
 
 // The training split (its first `subset` images) and the test split, each
@@ -325,7 +353,8 @@ BatchResult forward_backward(Run& run, const data::Batch& batch, const TrainOpti
     if (loss_finite && count > 0 && options.after_backward) options.after_backward(*run.model);
   }
   // Distributed: the ranks' gradients become the global batch's.
-  r.totals = reduce_step(run.replicas, *run.model, count, batch.global_size, r.loss, wrong, loss_finite);
+  r.totals = reduce_step(run.replicas, *run.model, count, batch.global_size, r.loss, wrong, loss_finite,
+                         stop_requested() != 0);
   // The checks: a NaN or infinite loss, or gradient (the same verdict on every rank).
   if (!r.totals.finite)
     r.problem = !loss_finite ? std::string("the loss became ") +
@@ -362,6 +391,22 @@ void skip_or_stop(Run& run, std::int64_t epoch, const data::Batch& batch, const 
       " Try a lower --lr", config.skip_nonfinite ? "" : ", or --skip-nonfinite N to skip up to N such batches", "."));
 }
 
+// A request to stop (Ctrl-C, SIGTERM; core/stop_request.h) ends the run
+// after the batch at hand, before its update: the checkpoint of the last
+// finished epoch is what a resume continues from, as after a kill, but the
+// user is told so.
+[[noreturn]] void stop_interrupted(const Run& run, std::int64_t epoch, std::int64_t batch) {
+  const int signal = stop_requested();
+  const std::string out = run.out.string();
+  throw Interrupted(
+      signal, detail::concat(
+                  signal == SIGTERM ? "terminated" : "interrupted", " at epoch ", epoch + 1, ", batch ", batch + 1,
+                  " of ", run.train_loader->batches_per_epoch(), "; ",
+                  epoch == 0 ? detail::concat("no checkpoint was written yet; start again with the same command")
+                             : detail::concat("the last checkpoint, ", run.last.string(), ", holds epoch ", epoch,
+                                              "; resume with: fluxion train --resume ", out)));
+}
+
 // One epoch over the training split, a step per batch; returns the epoch's
 // training figures (the test figures follow in finish_epoch).
 EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Progress& progress,
@@ -375,6 +420,7 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
   std::int64_t seen = 0, wrong = 0;
   while (auto batch = run.train_loader->next()) {
     const BatchResult r = forward_backward(run, *batch, options);
+    if (r.totals.stop) stop_interrupted(run, epoch, batch->index);
     if (!r.problem.empty()) {
       skip_or_stop(run, epoch, *batch, r, m, options);
       continue;
@@ -522,16 +568,17 @@ nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& i
 
 TrainConfig read_run_config(const std::string& out_dir, const std::string& flag) {
   const fs::path path = fs::path(out_dir) / "config.json";
-  FLUXION_CHECK_INPUT(fs::exists(path), flag, " ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
+  FLUXION_CHECK_INPUT(path_exists(path, flag), flag, " ", out_dir, ": no config.json there (is it a fluxion train --out folder?)");
   return from_run_record(read_json_file(path.string(), flag), path.string());
 }
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   validate(config);
   Run run;
-  start_run(run, std::move(config), options);  // rank, threads, folder
+  start_run(run, std::move(config), options);  // rank, threads, folder checks
   load_data(run);
   build_model(run);
+  claim_folder(run, options.resume);
   if (options.resume) resume_from_checkpoint(run);
   write_run_record(run, options.resume);
   // The same start everywhere (seeded alike anyway; a resume read one file).

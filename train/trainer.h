@@ -44,6 +44,15 @@ struct TrainingDiverged : Error {
   using Error::Error;
 };
 
+/// A request to stop (SIGINT or SIGTERM, see core/stop_request.h) reached
+/// the run: it stopped after a batch, before its update, without writing
+/// anything more; the message names where, the last checkpoint, and how to
+/// resume.
+struct Interrupted : Error {
+  Interrupted(int signal, const std::string& message) : Error(message), signal(signal) {}
+  int signal;  ///< SIGINT or SIGTERM
+};
+
 /// What on_step sees after each training batch.
 struct StepInfo {
   std::int64_t epoch = 0;             ///< counted from 1
