@@ -254,7 +254,7 @@ void log_split(const Run& run, const data::ImageFolderSplit& split) {
            << "\n";
   if (split.ignored_files > 0)
     *run.log << "imagefolder " << split.folder << ": ignored " << split.ignored_files << " file"
-             << (split.ignored_files == 1 ? "" : "s") << " that are not .png, .jpg or .jpeg\n";
+             << (split.ignored_files == 1 ? " that is" : "s that are") << " not .png, .jpg or .jpeg\n";
   if (split.bad_images > 0)
     *run.log << "imagefolder " << split.folder << ": skipped " << split.bad_images
              << " images that could not be decoded (--skip-bad-images); the first: " << split.first_bad << "\n";
