@@ -59,9 +59,9 @@ inline void write_png(const std::string& path, int width, int height, int color_
   std::fclose(f);
 }
 
-// A baseline JPEG of 1 (grey) or 3 (RGB) channels, interleaved samples.
+// A JPEG (baseline, or progressive) of 1 (grey) or 3 (RGB) channels, interleaved samples.
 inline void write_jpeg(const std::string& path, int width, int height, int channels,
-                       const std::vector<std::uint8_t>& samples, int quality = 95) {
+                       const std::vector<std::uint8_t>& samples, int quality = 95, bool progressive = false) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) throw std::runtime_error("write_jpeg: cannot open " + path);
@@ -76,6 +76,7 @@ inline void write_jpeg(const std::string& path, int width, int height, int chann
   cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < cinfo.image_height) {
     JSAMPROW row = const_cast<JSAMPROW>(samples.data()) +
