@@ -132,6 +132,9 @@ TEST_CASE("image decode: JPEG grey and colour, within the codec's loss") {
   CHECK(c.channels == 3);
   for (std::size_t i = 0; i < c.pixels.size(); ++i) CHECK(std::abs(int{c.pixels[i]} - int{rgb[i]}) <= 3);
   CHECK(decode_path(dir.file("c.jpeg"), true).channels == 3);
+  test::write_jpeg(dir.file("p.jpg"), 16, 16, 3, rgb, 100, true);  // progressive
+  const Image p = decode_path(dir.file("p.jpg"));
+  for (std::size_t i = 0; i < p.pixels.size(); ++i) CHECK(std::abs(int{p.pixels[i]} - int{rgb[i]}) <= 3);
 }
 
 TEST_CASE("image decode: truncated, corrupt or foreign bytes are refused with what is wrong") {
