@@ -3,7 +3,6 @@
 // on the dataset it was trained on or another with the same shape.
 #include <cstdio>
 #include <iostream>
-#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -11,7 +10,6 @@
 #include "core/json.h"
 #include "core/parallel.h"
 #include "data/datasets.h"
-#include "data/image_folder.h"
 #include "layers/models/registry.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
@@ -40,15 +38,9 @@ void run(const EvalFlags& f) {
   if (!f.data_dir.empty()) c.data_dir = f.data_dir;
   if (!f.mean.empty()) c.mean = f.mean;
   if (!f.std.empty()) c.std = f.std;
-  // An image folder's classes, size and normalisation are the run's.
-  train::RecordedData recorded = train::recorded_data(c, record, source);
-  for (const auto& [flag, text, values] : {std::tuple{"--mean", &f.mean, &recorded.info.mean},
-                                           std::tuple{"--std", &f.std, &recorded.info.std}})
-    if (!text->empty()) *values = data::parse_channel_values(*text, flag, std::string(flag) == "--std");
+  // An image folder's classes, size and normalisation are the run's (--mean/--std over them).
+  const train::RecordedData recorded = train::recorded_data(c, record, source);
   const data::DatasetInfo& info = recorded.info;
-  FLUXION_CHECK_INPUT(info.mean.size() == static_cast<std::size_t>(info.channels) &&
-                          info.std.size() == info.mean.size(),
-                      "--mean/--std: expected one value per channel, ", info.channels);
   nn::ModelOptions model_options;
   model_options.num_classes = info.num_classes;
   model_options.in_channels = info.channels;

@@ -4,13 +4,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <algorithm>
 #include <limits>
 #include <memory>
 #include <tuple>
@@ -256,8 +256,8 @@ void log_split(const Run& run, const data::ImageFolderSplit& split) {
     *run.log << "imagefolder " << split.folder << ": ignored " << split.ignored_files << " file"
              << (split.ignored_files == 1 ? " that is" : "s that are") << " not .png, .jpg or .jpeg\n";
   if (split.bad_images > 0)
-    *run.log << "imagefolder " << split.folder << ": skipped " << split.bad_images
-             << " images that could not be decoded (--skip-bad-images); the first: " << split.first_bad << "\n";
+    *run.log << "imagefolder " << split.folder << ": skipped " << split.bad_images << " image"
+             << (split.bad_images == 1 ? "" : "s") << " that could not be decoded (--skip-bad-images); the first: " << split.first_bad << "\n";
 }
 
 // An image folder's two splits: the training split decides the classes,
@@ -610,6 +610,9 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t nu
 }
 
 nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& info) {
+  FLUXION_CHECK_INPUT(info.channels > 0 && info.height > 0 && info.num_classes > 0, "--dataset ", info.name,
+                      ": its classes and image shape come from the folder's files, which only fluxion train, eval "
+                      "and predict read");
   nn::ModelOptions model_options;
   model_options.num_classes = info.num_classes;
   model_options.in_channels = info.channels;
@@ -633,7 +636,10 @@ RecordedData recorded_data(const TrainConfig& config, const nlohmann::json& reco
   const bool has_data = same_dataset && record.contains("data");
   FLUXION_CHECK_INPUT(has_data || !r.info.from_folder, source, ": no classes, image size or normalisation of ",
                       config.dataset, " recorded (\"data\"); was the model trained on an image folder?");
-  if (!has_data) return r;
+  if (!has_data) {
+    apply_normalisation_flags(config, r.info);
+    return r;
+  }
   try {
     const nlohmann::json& d = record.at("data");
     data::DatasetInfo info = r.info;
@@ -655,6 +661,8 @@ RecordedData recorded_data(const TrainConfig& config, const nlohmann::json& reco
   } catch (const nlohmann::json::exception& e) {
     throw InputError(detail::concat(source, ": the recorded \"data\" is malformed: ", e.what()));
   }
+  // The recorded values are the ones trained with: --mean/--std as given then, or measured.
+  apply_normalisation_flags(config, r.info);
   return r;
 }
 

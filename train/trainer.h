@@ -99,7 +99,7 @@ TrainConfig read_run_config(const std::string& out_dir, const std::string& flag 
 struct RecordedData {
   /// config.dataset's entry; when the record's dataset is config.dataset, with
   /// the recorded shape and normalisation (an image folder's, measured at its
-  /// start, or --mean/--std).
+  /// start, or --mean/--std); config.mean and config.std, when set, over it.
   data::DatasetInfo info;
   std::vector<std::string> classes;  ///< an image folder's class names; empty for a built-in dataset
 };
