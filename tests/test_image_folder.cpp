@@ -8,11 +8,15 @@
 #include <array>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "data/image_decode.h"
 #include "data/image_folder.h"
 #include "data/loader.h"
 #include "helpers.h"
+#include "train/config.h"
+#include "train/trainer.h"
 #include "image_writers.h"
 
 using namespace fluxion;
@@ -441,4 +445,55 @@ TEST_CASE("cli fixtures - generated image folders") {
   CHECK(s.dataset->size() == 22);
   CHECK(s.ignored_files == 1);
   CHECK(read_image_folder(same.string(), true, {}).dataset->size() == 2);
+}
+
+TEST_CASE("image folder: a run records its classes, shape and statistics, which eval and predict read back") {
+  test::TempDir dir;
+  write_folder(dir.path / "pets", 6, 4, 4);
+  train::TrainConfig c;
+  c.model = "mlp";
+  c.dataset = "imagefolder";
+  c.data_dir = dir.file("pets");
+  c.image_size = "5x7";  // not square: the MLP's first layer is made for square images
+  c.out_dir = dir.file("wide");
+  std::ostringstream log;
+  train::TrainOptions options;
+  options.log = &log;
+  check_mentions(test::error_message<InputError>([&] { train::run_training(c, options); }),
+                 {"--model mlp does not fit", "3x5x7"});
+  c.image_size = "5";
+  c.epochs = 1;
+  c.batch_size = 4;
+  c.threads = 1;
+  c.out_dir = dir.file("run");
+  log.str("");
+  train::run_training(c, options);
+  check_mentions(log.str(), {"2 classes (cat, dog)", "ignored 1 file that is not", "3x5x5"});
+  const nlohmann::json record = train::read_json_file(dir.file("run/config.json"), "test");
+  const train::TrainConfig back = train::from_run_record(record, "config.json");
+  CHECK(back.image_size == "5");
+  const train::RecordedData recorded = train::recorded_data(back, record, "config.json");
+  CHECK(recorded.classes == std::vector<std::string>{"cat", "dog"});
+  CHECK(recorded.info.num_classes == 2);
+  CHECK(recorded.info.channels == 3);
+  CHECK(recorded.info.height == 5);
+  CHECK(recorded.info.width == 5);
+  ImageFolderOptions o;
+  o.resize = true, o.height = 5, o.width = 5;
+  CHECK(recorded.info.mean == read_image_folder(c.data_dir, true, o).mean);
+  const auto test_split = train::load_test_split(back, recorded);
+  CHECK(test_split->size() == 8);
+  CHECK(test_split->height == 5);
+  // --mean/--std given at eval or predict override the recorded values.
+  train::TrainConfig eval = back;
+  eval.mean = "0.5,0.5,0.5";
+  CHECK(train::recorded_data(eval, record, "x").info.mean == std::vector<float>{0.5f, 0.5f, 0.5f});
+  eval.mean = "0.5";
+  check_mentions(test::error_message<InputError>([&] { train::recorded_data(eval, record, "x"); }),
+                 {"--mean 0.5: 1 values for images of 3 channels"});
+  // A record without "data" (not an image folder's run) is refused by name.
+  nlohmann::json bare = record;
+  bare.erase("data");
+  check_mentions(test::error_message<InputError>([&] { train::recorded_data(back, bare, "old.json"); }),
+                 {"old.json", "no classes, image size or normalisation"});
 }
