@@ -16,6 +16,8 @@
 #include "data/dataset.h"
 #include "data/datasets.h"
 #include "data/idx.h"
+#include "data/image_decode.h"
+#include "data/image_folder.h"
 #include "data/loader.h"
 #include "data/spirals.h"
 #include "layers/activation.h"

@@ -19,7 +19,7 @@ namespace fluxion::apps {
 namespace {
 
 struct EvalFlags {
-  std::string checkpoint, dataset, data_dir;
+  std::string checkpoint, dataset, data_dir, mean, std;
   std::int64_t batch_size = 256;
   int threads = 0;
 };
@@ -37,14 +37,18 @@ void run(const EvalFlags& f) {
   train::TrainConfig c = train::from_run_record(record, source);
   if (!f.dataset.empty()) c.dataset = f.dataset;
   if (!f.data_dir.empty()) c.data_dir = f.data_dir;
-  const data::DatasetInfo& info = data::dataset_info(c.dataset);
+  if (!f.mean.empty()) c.mean = f.mean;
+  if (!f.std.empty()) c.std = f.std;
+  // An image folder's classes, size and normalisation are the run's (--mean/--std over them).
+  const train::RecordedData recorded = train::recorded_data(c, record, source);
+  const data::DatasetInfo& info = recorded.info;
   nn::ModelOptions model_options;
   model_options.num_classes = info.num_classes;
   model_options.in_channels = info.channels;
   model_options.image_size = info.height;
   nn::ModulePtr model = nn::make_model(c.model, model_options);
   train::load_model_weights(f.checkpoint, *model);
-  auto test_set = std::make_shared<const data::Dataset>(data::load_dataset(c.dataset, c.data_dir, false));
+  const std::shared_ptr<const data::Dataset> test_set = train::load_test_split(c, recorded);
   data::DataLoader loader(test_set,
                           data::LoaderOptions().batch_size(f.batch_size).shuffle(false).mean(info.mean).std(info.std));
   const train::EvalResult r = train::evaluate(*model, loader, info.num_classes);
@@ -53,7 +57,10 @@ void run(const EvalFlags& f) {
   std::printf("test loss %.4f, error %.2f%%, accuracy %.2f%%\n", r.loss, 100.0 * r.error, 100.0 * (1.0 - r.error));
   std::printf("per-class accuracy:\n");
   for (std::size_t k = 0; k < r.class_accuracy.size(); ++k)
-    std::printf("  class %2zu: %6.2f%%\n", k, 100.0 * r.class_accuracy[k]);
+    if (k < recorded.classes.size())
+      std::printf("  class %2zu (%s): %6.2f%%\n", k, recorded.classes[k].c_str(), 100.0 * r.class_accuracy[k]);
+    else
+      std::printf("  class %2zu: %6.2f%%\n", k, 100.0 * r.class_accuracy[k]);
 }
 
 }  // namespace
@@ -67,6 +74,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--dataset", f->dataset, "Dataset (default: the one it was trained on)")
       ->check(CLI::IsMember(data::dataset_names()));
   cmd->add_option("--data-dir", f->data_dir, "Folder with the dataset's files");
+  cmd->add_option("--mean", f->mean, "Per-channel mean R,G,B to normalise with (default: the run's)");
+  cmd->add_option("--std", f->std, "Per-channel standard deviation R,G,B (default: the run's)");
   cmd->add_option("--batch-size", f->batch_size, "Images per batch")->check(whole_number_in(1, 65536))->capture_default_str();
   cmd->add_option("--threads", f->threads, "Threads (0: default)")->check(whole_number_in(0, 4096));
   cmd->callback([f] { run(*f); });

@@ -228,6 +228,9 @@ AutoResume decide_auto_resume(CLI::App* cmd, const TrainFlags& f, const train::T
 }
 
 void print_result(const train::TrainResult& result) {
+  if (result.skipped_images > 0)
+    std::cout << "skipped " << result.skipped_images << " image" << (result.skipped_images == 1 ? "" : "s")
+              << " that could not be decoded (--skip-bad-images); the first: " << result.first_skipped << "\n";
   std::cout << "best test error " << 100.0 * result.best_test_error << "% (accuracy "
             << 100.0 * (1.0 - result.best_test_error) << "%)\n"
             << "run folder " << result.out_dir << ": metrics.jsonl, metrics.csv, config.json, last.safetensors "

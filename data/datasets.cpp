@@ -72,6 +72,8 @@ const std::vector<DatasetInfo>& registry() {
        read_cifar10_files, get_cifar, true},
       {"cifar100", 100, 3, 32, 32, {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}, "", 50000, 10000,
        read_cifar100_files, get_cifar, true},
+      {"imagefolder", 0, 0, 0, 0, {}, {}, "", 0, 0, nullptr,
+       "a folder DIR holding DIR/train/<class>/*.png|jpg and DIR/test/<class>/... (docs/data.md)", false, true},
   };
   return infos;
 }
@@ -94,6 +96,9 @@ std::vector<std::string> dataset_names() {
 
 Dataset load_dataset(const std::string& name, const std::string& dir, bool train) {
   const DatasetInfo& info = dataset_info(name);
+  FLUXION_CHECK_INPUT(!info.from_folder, "--dataset ", name,
+                      ": this command reads only the built-in datasets; fluxion train, eval and predict read image "
+                      "folders");
   const std::string folder = dir.empty() ? info.default_dir : dir;
   FLUXION_CHECK_INPUT(!folder.empty(), name, " has no default location: pass --data-dir DIR",
                       info.how_to_get.empty() ? "" : " (" + info.how_to_get + ")");

@@ -34,17 +34,22 @@ struct DatasetInfo {
   /// Whether training crops and flips by default (`--augment auto`): the
   /// CIFAR protocol's augmentation, which the paper follows.
   bool augment_by_default = false;
+  /// The files decide the classes, shape and normalisation (imagefolder,
+  /// data/image_folder.h): the entry has none of them (0 and empty) and no
+  /// `read`; the trainer fills a copy in from the folder, and records it.
+  bool from_folder = false;
 };
 
 /// Throws InputError listing the known names for an unknown one.
 const DatasetInfo& dataset_info(const std::string& name);
-/// "fashion-mnist", "mnist", "cifar10", "cifar100".
+/// "fashion-mnist", "mnist", "cifar10", "cifar100", "imagefolder".
 std::vector<std::string> dataset_names();
 
 /// The training or test split of dataset `name`, read from `dir` (the default
 /// folder if empty). MNIST-style files may be plain or .gz. Throws InputError
 /// when there is no folder to read, a file is missing or wrong, or the images
-/// are not the dataset's shape.
+/// are not the dataset's shape; also for a from_folder dataset, which
+/// data/image_folder.h's read_image_folder reads.
 Dataset load_dataset(const std::string& name, const std::string& dir, bool train);
 
 }  // namespace fluxion::data

@@ -86,6 +86,7 @@ Batch DataLoader::make_batch(std::int64_t index) const {
     for (int v = 0; v < 256; ++v) table[ch][v] = (static_cast<float>(v) / 255.0f - m) / s;
   }
 
+  std::vector<std::uint8_t> scratch;  // an image decoded from its file (an image folder beyond its cache)
   Generator gen(stream_seed(options_.seed(), epoch_, index));
   // The draws a single loader would have made for the images before ours
   // (three per image), so each image gets the same crop and flip.
@@ -94,7 +95,7 @@ Batch DataLoader::make_batch(std::int64_t index) const {
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t source = order_[static_cast<std::size_t>(begin + i)];
     labels[i] = d.labels[static_cast<std::size_t>(source)];
-    const std::uint8_t* img = d.image(source);
+    const std::uint8_t* img = d.image(source, scratch);
     float* dst = out + i * c * plane;
     if (!options_.augment()) {
       for (std::int64_t ch = 0; ch < c; ++ch)

@@ -2,7 +2,9 @@
 //! Batches for training and evaluation: shuffling, the paper's CIFAR
 //! augmentation (random 32x32 crop of the image zero-padded by 4, random
 //! horizontal flip), per-channel normalisation, and NCHW float32 tensors made
-//! on background threads ahead of the consumer.
+//! on background threads ahead of the consumer. Images a dataset keeps in
+//! their files (an image folder's beyond its cache, data/image_folder.h) are
+//! decoded by the worker that makes their batch.
 //!
 //! Everything random is a function of (seed, epoch, batch index) alone, so the
 //! batches are the same whatever the number of worker threads, and a resumed

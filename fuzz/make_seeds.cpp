@@ -22,6 +22,7 @@
 #include "fuzz/seed_model.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
+#include "tests/image_writers.h"
 
 namespace fs = std::filesystem;
 using namespace fluxion;
@@ -146,6 +147,36 @@ void metrics_seeds(const fs::path& dir) {
 
 }  // namespace
 
+// PNGs of every colour type and depth, interlaced, JPEGs grey, colour and
+// progressive, each 5x3 (small, so mutations stay fast), and two truncated.
+void image_seeds(const fs::path& dir) {
+  fs::create_directories(dir);
+  const int w = 5, h = 3;
+  Bytes grey, rgb, rgba, grey16, index;
+  for (int i = 0; i < w * h; ++i) {
+    const auto v = static_cast<std::uint8_t>(i * 17);
+    grey.push_back(v);
+    rgb.insert(rgb.end(), {v, static_cast<std::uint8_t>(255 - v), 90});
+    rgba.insert(rgba.end(), {v, 30, static_cast<std::uint8_t>(255 - v), static_cast<std::uint8_t>(i * 9)});
+    grey16.insert(grey16.end(), {v, static_cast<std::uint8_t>(i)});
+    index.push_back(static_cast<std::uint8_t>(i % 3));
+  }
+  const std::vector<png_color> palette = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}};
+  test::write_png((dir / "grey.png").string(), w, h, PNG_COLOR_TYPE_GRAY, 8, grey);
+  test::write_png((dir / "rgb.png").string(), w, h, PNG_COLOR_TYPE_RGB, 8, rgb);
+  test::write_png((dir / "rgba-interlaced.png").string(), w, h, PNG_COLOR_TYPE_RGBA, 8, rgba, {}, true);
+  test::write_png((dir / "grey16.png").string(), w, h, PNG_COLOR_TYPE_GRAY, 16, grey16);
+  test::write_png((dir / "palette4.png").string(), w, h, PNG_COLOR_TYPE_PALETTE, 4, index, palette);
+  test::write_jpeg((dir / "grey.jpg").string(), w, h, 1, grey);
+  test::write_jpeg((dir / "rgb.jpg").string(), w, h, 3, rgb);
+  test::write_jpeg((dir / "progressive.jpg").string(), w, h, 3, rgb, 90, true);
+  for (const char* name : {"rgb.png", "rgb.jpg"}) {
+    Bytes bytes = read(dir / name);
+    bytes.resize(bytes.size() * 2 / 3);
+    write(dir / (std::string("truncated-") + name), bytes);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: " << argv[0] << " CORPUS_DIR   (e.g. fuzz/corpus)\n";
@@ -157,6 +188,7 @@ int main(int argc, char** argv) {
   safetensors_seeds(root / "safetensors");
   config_seeds(root / "config");
   metrics_seeds(root / "metrics");
+  image_seeds(root / "image");
   std::cout << "wrote the seeds under " << root << "\n";
   return 0;
 }

@@ -12,6 +12,8 @@ packages=(
   nlohmann-json3-dev           # checkpoint headers
   clang libclang-rt-dev libomp-dev  # the fuzz targets: libFuzzer, clang's OpenMP (scripts/fuzz.sh)
   zlib1g-dev                   # compressed datasets
+  libpng-dev                   # image folders: PNG decoding (data/image_decode.cpp)
+  libjpeg62-turbo-dev          # image folders: JPEG decoding (libjpeg-turbo)
   doxygen                      # the API reference (scripts/api_docs.sh)
   libopenmpi-dev openmpi-bin   # data-parallel training: mpirun -np N fluxion train --distributed
   dataset-fashion-mnist        # the embedded default dataset (/usr/share/datasets/fashion-mnist)

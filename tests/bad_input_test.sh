@@ -4,11 +4,13 @@
 # and a single "fluxion: error: ..." line on stderr that names the argument
 # (the row's NEEDLE). Nothing else may be printed to stderr, and no command
 # may crash, hang (a 60 s timeout) or exit 1 (an internal error).
-#   bad_input_test.sh FLUXION DIR          DIR/cifar: generated CIFAR-10 files
+#   bad_input_test.sh FLUXION DIR          DIR/cifar: generated CIFAR-10 files;
+#                                          DIR/images: generated image folders
 set -uo pipefail
 fluxion=$1
 dir=$2/bad-input
 cifar=$2/cifar
+images=$2/images
 rm -rf "$dir" && mkdir -p "$dir/a-folder" "$dir/run"
 printf 'not json' >"$dir/bad.json"
 printf '{"model": "small_cnn", "dataset": "fashion-mnist", "optimizer": "adabayes"}' >"$dir/run/config.json"  # a run's record, for --resume
@@ -128,6 +130,33 @@ row "--out: cannot look up '$dir/loop-a'" -- train "${c10[@]}" --epochs 1 --out 
 row "--checkpoint" -- eval --checkpoint "$dir/loop-a"
 row "File name too long" -- train "${c10[@]}" --epochs 1 --out "$dir/$(printf 'n%.0s' {1..300})"
 row "File name too long" -- train "${c10[@]}" --epochs 1 --out "$dir/$(printf 'deep/%.0s' {1..1000})"
+# Image folders (DIR/images, each with one thing wrong; tests/test_image_folder.cpp writes them)
+img=(train --dataset imagefolder --epochs 1 --dry-run)
+row "--dataset imagefolder needs --data-dir" -- "${img[@]}"
+row "--image-size '0'" -- "${img[@]}" --data-dir "$images/good" --image-size 0
+row "--image-size '32x'" -- "${img[@]}" --data-dir "$images/good" --image-size 32x
+row "--channels: expected 1 (grey) or 3" -- "${img[@]}" --data-dir "$images/good" --channels 2
+row "--mean '0.5,x'" -- "${img[@]}" --data-dir "$images/good" --mean 0.5,x
+row "--std '0.2,0,0.2'" -- "${img[@]}" --data-dir "$images/good" --std 0.2,0,0.2
+row "--image-size applies to --dataset imagefolder only" -- train "${c10[@]}" --image-size 32 --dry-run
+row "--mean 0.5,0.5: 2 values for images of 3 channels" -- train --dataset imagefolder --data-dir "$images/same-size" \
+  --mean 0.5,0.5 --epochs 1 --out "$dir/img-mean"
+img=(train --dataset imagefolder --epochs 1 --batch-size 4)
+row "no train/ folder in '$dir/a-folder'" -- "${img[@]}" --data-dir "$dir/a-folder" --out "$dir/img0"
+row "broken.png': corrupt PNG" -- "${img[@]}" --data-dir "$images/corrupt" --out "$dir/img1"
+row "class 'zebra' of '$images/foreign-class/test' is not a training class" -- "${img[@]}" \
+  --data-dir "$images/foreign-class" --out "$dir/img2"
+row "empty-class/train/grey' holds no images" -- "${img[@]}" --data-dir "$images/empty-class" --out "$dir/img3"
+row "no class folders in '$images/no-images/train'" -- "${img[@]}" --data-dir "$images/no-images" --out "$dir/img4"
+row "images of different sizes without --image-size" -- "${img[@]}" --data-dir "$images/mixed-sizes" --out "$dir/img5"
+# predict, with a model trained here on the same-size folder
+"$fluxion" train --dataset imagefolder --data-dir "$images/same-size" --epochs 1 --batch-size 2 --threads 1 \
+  --out "$dir/img-run" >/dev/null 2>&1 || { echo "FAIL: could not train the image run for predict"; failures=$((failures + 1)); }
+row "README.txt': not a PNG or JPEG image" -- predict --checkpoint "$dir/img-run/best.safetensors" \
+  "$images/good/train/red/README.txt"
+row "no-such.png" -- predict --checkpoint "$dir/img-run/best.safetensors" "$dir/no-such.png"
+row "--top" -- predict --checkpoint "$dir/img-run/best.safetensors" --top 0 "$images/same-size/test/red/a.png"
+row "images is required" -- predict --checkpoint "$dir/img-run/best.safetensors"
 # Directories where files belong, and files where folders belong
 row "a-folder" -- train --config "$dir/a-folder"
 row "a-folder" -- eval --checkpoint "$dir/a-folder"

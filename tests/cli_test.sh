@@ -85,6 +85,46 @@ expect 3 "weights stepped to infinity stop the run" -- "$fluxion" train "${commo
 grep -q "are no longer finite after epoch 1" "$dir/last.log" || { echo "FAIL: the message does not say the weights are not finite"; failures=$((failures + 1)); }
 ls "$dir/inf"/*.safetensors >/dev/null 2>&1 && { echo "FAIL: a checkpoint of infinite weights was written"; failures=$((failures + 1)); }
 
+# Image folders (DIR/images, written by the doctest case "cli fixtures -
+# generated image folders"): train one short epoch on three colour classes
+# of mixed sizes and formats, eval with the run's classes, predict, resume.
+rm -rf "$dir/img" "$dir/img-skip"
+images=$dir/images
+expect 0 "train on an image folder" -- "$fluxion" train --dataset imagefolder --data-dir "$images/good" --image-size 16 \
+  --epochs 1 --batch-size 8 --threads 2 --out "$dir/img"
+for line in "3 classes (blue, green, red)" "ignored 1 file that is not" "the training images' mean"; do
+  grep -qF "$line" "$dir/last.log" || { echo "FAIL: train on a folder printed no '$line'"; failures=$((failures + 1)); }
+done
+grep -q '"classes": \[' "$dir/img/config.json" || { echo "FAIL: config.json records no classes"; failures=$((failures + 1)); }
+expect 0 "eval the folder's model" -- "$fluxion" eval --checkpoint "$dir/img/best.safetensors"
+grep -q "class  2 (red):" "$dir/last.log" || { echo "FAIL: eval printed no class names"; failures=$((failures + 1)); }
+expect 0 "predict two images" -- "$fluxion" predict --checkpoint "$dir/img/best.safetensors" --top 2 \
+  "$images/good/test/red/red8.png" "$images/good/test/blue/blue7.jpg"
+[[ $(grep -cE '^.*/(red8.png|blue7.jpg): [a-z]+ [0-9.]+%, [a-z]+ [0-9.]+%$' "$dir/last.log") -eq 2 ]] ||
+  { echo "FAIL: predict printed no top-2 line per image"; cat "$dir/last.log"; failures=$((failures + 1)); }
+expect 0 "predict --json" -- "$fluxion" predict --checkpoint "$dir/img/best.safetensors" --json \
+  "$images/good/test/green/green9.png" "$images/good/test/red/red7.jpg"
+python3 - "$dir/last.log" <<'PY' || { echo "FAIL: predict --json is not one object per line as documented"; failures=$((failures + 1)); }
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 2, lines
+for line in lines:
+    o = json.loads(line)
+    assert list(o) == ["image", "top"] and len(o["top"]) == 3, o
+    assert all(list(t) == ["index", "class", "probability"] for t in o["top"]), o
+    assert {t["class"] for t in o["top"]} == {"blue", "green", "red"}, o
+    assert abs(sum(t["probability"] for t in o["top"]) - 1) < 1e-5, o
+    assert o["top"][0]["probability"] >= o["top"][1]["probability"] >= o["top"][2]["probability"], o
+PY
+expect 0 "resume the folder's run" -- "$fluxion" train --resume "$dir/img" --epochs 2
+expect 0 "a corrupt image skipped with --skip-bad-images" -- "$fluxion" train --dataset imagefolder \
+  --data-dir "$images/corrupt" --skip-bad-images --epochs 1 --batch-size 2 --threads 2 --out "$dir/img-skip"
+grep -q "^skipped 1 image that could not be decoded (--skip-bad-images); the first: '.*broken.png'" "$dir/last.log" ||
+  { echo "FAIL: the skipped image was not reported at the end"; failures=$((failures + 1)); }
+expect 0 "bench the loader on an image folder" -- "$fluxion" bench loader --dataset imagefolder --data-dir "$images/good" \
+  --image-size 16 --batch-size 8 --batches 8
+grep -q "decoded images/s per worker" "$dir/last.log" || { echo "FAIL: bench loader printed no decode rate"; failures=$((failures + 1)); }
+
 # fluxion reproduce: Table 1's nine optimizers over two seeds, a few batches
 # each on the generated files; a second call finds every run done.
 rm -rf "$dir/table1" "$dir/fig3"

@@ -225,7 +225,7 @@ TEST_CASE("data readers: load_dataset reads MNIST-style files plain or gzipped, 
 }
 
 TEST_CASE("data readers: the registry knows four datasets and says what to pass for the others") {
-  CHECK(dataset_names() == std::vector<std::string>{"fashion-mnist", "mnist", "cifar10", "cifar100"});
+  CHECK(dataset_names() == std::vector<std::string>{"fashion-mnist", "mnist", "cifar10", "cifar100", "imagefolder"});
   const DatasetInfo& c100 = dataset_info("cifar100");
   CHECK(c100.num_classes == 100);
   CHECK(c100.channels == 3);
@@ -247,6 +247,14 @@ TEST_CASE("data readers: every registered dataset is complete: a reader, a shape
     CAPTURE(name);
     const DatasetInfo& info = dataset_info(name);
     CHECK(info.name == name);
+    if (info.from_folder) {  // imagefolder: everything comes from the folder (tests/test_image_folder.cpp)
+      CHECK_FALSE(static_cast<bool>(info.read));
+      CHECK(info.num_classes * info.channels * info.height * info.width == 0);
+      CHECK(info.mean.empty());
+      CHECK_FALSE(info.how_to_get.empty());
+      check_mentions(test::error_message<InputError>([&] { load_dataset(name, "/tmp", true); }), {name});
+      continue;
+    }
     CHECK(static_cast<bool>(info.read));
     CHECK(info.num_classes >= 2);
     CHECK(info.channels * info.height * info.width > 0);

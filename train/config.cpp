@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/factory.h"
 #include "data/datasets.h"
+#include "data/image_folder.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
 #include "train/config_fields.h"
@@ -231,6 +232,21 @@ void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(c.subset >= 0, "--subset: expected a number of images >= 0 (0: all), got ", c.subset);
   FLUXION_CHECK_INPUT(c.augment >= -1 && c.augment <= 1, "augment: expected 1, 0 or -1 (the dataset's default), got ",
                       c.augment);
+  const bool folder = data::dataset_info(c.dataset).from_folder;
+  FLUXION_CHECK_INPUT(!folder || !c.data_dir.empty(), "--dataset ", c.dataset,
+                      " needs --data-dir DIR, the folder holding train/<class>/ and test/<class>/ (docs/data.md)");
+  for (const auto& [flag, given] : {std::pair{"--image-size", !c.image_size.empty()},
+                                    std::pair{"--channels", c.channels != 0},
+                                    std::pair{"--skip-bad-images", c.skip_bad_images}})
+    FLUXION_CHECK_INPUT(folder || !given, flag, " applies to --dataset imagefolder only, not ", c.dataset);
+  if (!c.image_size.empty()) data::parse_image_size(c.image_size, "--image-size");
+  FLUXION_CHECK_INPUT(c.channels == 0 || c.channels == 1 || c.channels == 3,
+                      "--channels: expected 1 (grey) or 3 (RGB), or 0 for the images' own; got ", c.channels);
+  if (!c.mean.empty()) data::parse_channel_values(c.mean, "--mean", false);
+  if (!c.std.empty()) data::parse_channel_values(c.std, "--std", true);
+  // At most 16 TiB, so that the count of bytes (MiB << 20) cannot overflow.
+  FLUXION_CHECK_INPUT(c.image_cache_mb >= 0 && c.image_cache_mb <= (1 << 24),
+                      "--image-cache-mb: expected a whole number from 0 to 16777216 MiB, got ", c.image_cache_mb);
   FLUXION_CHECK_INPUT(c.workers >= 1 && c.workers <= 64, "--workers: expected 1 to 64, got ", c.workers);
   FLUXION_CHECK_INPUT(c.skip_nonfinite >= 0, "--skip-nonfinite: expected 0 or more batches, got ", c.skip_nonfinite);
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
@@ -304,7 +320,7 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
 }
 
 const std::vector<std::string>& run_record_note_keys() {
-  static const std::vector<std::string> keys = {"fluxion_version", "git_commit", "blas", "ranks"};
+  static const std::vector<std::string> keys = {"fluxion_version", "git_commit", "blas", "ranks", "data"};
   return keys;
 }
 

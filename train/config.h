@@ -36,6 +36,17 @@ struct TrainConfig {
   std::string device = "cpu";
   std::int64_t subset = 0;                ///< > 0: only the first N training images
   int augment = -1;                       ///< crop + flip: 1 on, 0 off, -1 the dataset's default (on for CIFAR)
+  /// Image folders: "N" or "HxW", the size every image is resized to; empty:
+  /// the images' own, which all must share.
+  std::string image_size;
+  int channels = 0;                       ///< image folders: 1 or 3; 0: 1 when every training image is grey, else 3
+  /// Per-channel normalisation "R,G,B" (or one value for grey) of pixels
+  /// scaled to [0, 1]; empty: the dataset's constants, or for an image folder
+  /// the training split's statistics, measured at the start.
+  std::string mean;
+  std::string std;                        ///< as mean: the standard deviations
+  std::int64_t image_cache_mb = 1024;     ///< image folders: decoded images kept in memory; the rest decoded per epoch
+  bool skip_bad_images = false;           ///< image folders: leave out (and count) images that cannot be decoded
   int workers = 2;                        ///< loader threads
   /// Batches per epoch whose loss or gradient is NaN or infinite that are
   /// skipped (no update, counted in the metrics) before the run stops as
@@ -109,7 +120,8 @@ nlohmann::json to_json(const TrainConfig& config);
 TrainConfig from_json(const nlohmann::json& json, const TrainConfig& base, const std::string& source);
 /// The keys a run's record (OUT/config.json, or a checkpoint's metadata)
 /// holds beside the settings, to say what ran: fluxion_version, git_commit,
-/// blas, and ranks for a distributed run. Written by the trainer's
+/// blas, ranks for a distributed run, and data for an image folder (its
+/// classes, shape and normalisation). Written by the trainer's
 /// run_record; ignored where a record is read back as settings.
 const std::vector<std::string>& run_record_note_keys();
 /// The configuration in a run's record. The record must name the model, the

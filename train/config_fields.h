@@ -119,6 +119,23 @@ inline constexpr auto config_fields = std::tuple{
     field("augment", &TrainConfig::augment, OnResume::fixed, Role::defines_run,
           "Random crop and flip: on, off, auto (on for CIFAR)")
         .show_default(),
+    field("image_size", &TrainConfig::image_size, OnResume::fixed, Role::defines_run,
+          "imagefolder: resize every image to N x N or H x W (bilinear, antialiased when shrinking); default: the "
+          "images' own size, which all must share"),
+    field("channels", &TrainConfig::channels, OnResume::fixed, Role::defines_run,
+          "imagefolder: 1 (grey) or 3 (RGB); 0: 1 when every training image is grey, else 3")
+        .range(0, 3),
+    field("mean", &TrainConfig::mean, OnResume::fixed, Role::defines_run,
+          "Per-channel mean R,G,B of pixels in [0, 1] to normalise with (default: the dataset's; imagefolder: the "
+          "training images', measured at the start)"),
+    field("std", &TrainConfig::std, OnResume::fixed, Role::defines_run,
+          "Per-channel standard deviation R,G,B, as --mean"),
+    field("image_cache_mb", &TrainConfig::image_cache_mb, OnResume::may_change, Role::run_setting,
+          "imagefolder: MiB of decoded images kept in memory; the others are decoded again each epoch")
+        .range(0, 1 << 24)
+        .show_default(),
+    field("skip_bad_images", &TrainConfig::skip_bad_images, OnResume::fixed, Role::defines_run,
+          "imagefolder: leave out images that cannot be decoded (counted and reported) instead of stopping"),
     field("workers", &TrainConfig::workers, OnResume::may_change, Role::run_setting, "Data loader threads")
         .range(1, 64)
         .show_default(),

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -84,6 +85,8 @@ struct TrainResult {
   std::vector<EpochMetrics> history;  ///< the epochs this call ran
   double best_test_error = INFINITY;  ///< none yet
   std::string out_dir;
+  std::int64_t skipped_images = 0;  ///< image folders, --skip-bad-images: images left out
+  std::string first_skipped;        ///< "PATH: what is wrong" of the first of them
 };
 
 /// Throws InputError for a bad configuration or data, TrainingDiverged on a
@@ -99,6 +102,24 @@ nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& i
 /// The configuration recorded in OUT/config.json, for --resume (`flag`
 /// names the option in errors).
 TrainConfig read_run_config(const std::string& out_dir, const std::string& flag = "--resume");
+
+/// The data a run's model expects, as its record (config.json, or a
+/// checkpoint's metadata) states it.
+struct RecordedData {
+  /// config.dataset's entry; when the record's dataset is config.dataset, with
+  /// the recorded shape and normalisation (an image folder's, measured at its
+  /// start, or --mean/--std); config.mean and config.std, when set, over it.
+  data::DatasetInfo info;
+  std::vector<std::string> classes;  ///< an image folder's class names; empty for a built-in dataset
+};
+/// Throws InputError naming `source` when config.dataset is an image folder
+/// and the record holds no valid "data" (classes, shape, mean, std).
+RecordedData recorded_data(const TrainConfig& config, const nlohmann::json& record, const std::string& source);
+
+/// The test split of config.dataset in config.data_dir; an image folder's is
+/// read with the recorded classes, channels and size (resized when
+/// config.image_size says so).
+std::shared_ptr<const data::Dataset> load_test_split(const TrainConfig& config, const RecordedData& data);
 
 struct EvalResult {
   double loss = 0, error = 0;
