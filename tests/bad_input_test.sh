@@ -187,8 +187,18 @@ row "densenet121" -- step --model densenet121 --batch-size 2
 if grep -qa -e __asan_init -e AddressSanitizer "$fluxion"; then  # an ASan build, static or shared runtime
   echo "skipped the address-space rows: an AddressSanitizer build cannot run under ulimit -v"
 else
-  wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 1000000)
-  row "raise the limit to at least" -- version
+  # The smallest limit (in steps of 100 MB) under which the program's
+  # libraries load at all (exit 127 below it): OpenBLAS needs 340 MB more,
+  # so the check must refuse it. The libraries' size differs between builds
+  # (with CUDA or without), hence the search.
+  if "$fluxion" version | grep -q "openblas"; then
+    for kib in $(seq 200000 100000 4000000); do
+      bash -c 'ulimit -v "$0" && exec "$@"' "$kib" timeout 60 "$fluxion" version >/dev/null 2>&1
+      [[ $? -ne 127 ]] && break
+    done
+    wrap=(bash -c 'ulimit -v "$0" && exec "$@"' "$kib")
+    row "raise the limit to at least" -- version
+  fi
   # Out of memory: a batch far beyond the limit says so, and how much.
   wrap=(bash -c 'ulimit -v "$0" && exec "$@"' 1700000)
   row "out of memory: a tensor of " -- bench --model resnet18 --batch-size 4096 --steps 1 --warmup 0 --threads 1
