@@ -45,4 +45,5 @@
 #include "plot/svg_plot.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
+#include "train/run_data.h"
 #include "train/trainer.h"

@@ -23,6 +23,7 @@
 #include "layers/module.h"
 #include "optim/optimizer.h"
 #include "train/config.h"
+#include "train/run_data.h"
 
 namespace fluxion::train {
 
@@ -102,24 +103,6 @@ nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& i
 /// The configuration recorded in OUT/config.json, for --resume (`flag`
 /// names the option in errors).
 TrainConfig read_run_config(const std::string& out_dir, const std::string& flag = "--resume");
-
-/// The data a run's model expects, as its record (config.json, or a
-/// checkpoint's metadata) states it.
-struct RecordedData {
-  /// config.dataset's entry; when the record's dataset is config.dataset, with
-  /// the recorded shape and normalisation (an image folder's, measured at its
-  /// start, or --mean/--std); config.mean and config.std, when set, over it.
-  data::DatasetInfo info;
-  std::vector<std::string> classes;  ///< an image folder's class names; empty for a built-in dataset
-};
-/// Throws InputError naming `source` when config.dataset is an image folder
-/// and the record holds no valid "data" (classes, shape, mean, std).
-RecordedData recorded_data(const TrainConfig& config, const nlohmann::json& record, const std::string& source);
-
-/// The test split of config.dataset in config.data_dir; an image folder's is
-/// read with the recorded classes, channels and size (resized when
-/// config.image_size says so).
-std::shared_ptr<const data::Dataset> load_test_split(const TrainConfig& config, const RecordedData& data);
 
 struct EvalResult {
   double loss = 0, error = 0;
