@@ -5,6 +5,8 @@
 #include <ostream>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "data/image_folder.h"
 

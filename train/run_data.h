@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the full header (it pulls in <cstring>) only where used
 
 #include "data/dataset.h"
 #include "data/datasets.h"
