@@ -124,6 +124,17 @@ mkdir -p "$dir/notes" && printf 'my notes' >"$dir/notes/notes.txt"
 row "notes/notes.txt' is there" -- train "${c10[@]}" --epochs 1 --out "$dir/notes"
 mkdir -p "$dir/other" && printf '{"model": "resnet20", "fluxion_version": "0"}' >"$dir/other/config.json"
 row "records another run (\"dataset\" is \"fashion-mnist\" there" -- train "${c10[@]}" --epochs 1 --out "$dir/other"
+# A state_dict without a run record (as PyTorch writes one): eval needs
+# --model, and its tensors must fit that model.
+header='{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
+printf "\\x$(printf %02x ${#header})\\0\\0\\0\\0\\0\\0\\0%s\\0\\0\\x80\\x3f\\0\\0\\0\\x40" "$header" >"$dir/foreign.safetensors"
+row "say which model it holds with --model NAME" -- eval --checkpoint "$dir/foreign.safetensors" --dataset cifar10
+row "--dataset" -- eval --checkpoint "$dir/foreign.safetensors" --model resnet20
+row "no tensor \"bn1.bias\" [16]" -- eval --checkpoint "$dir/foreign.safetensors" --model resnet20 "${c10[@]}"
+row "--model" -- eval --checkpoint "$dir/foreign.safetensors" --model vgg16 "${c10[@]}"
+row "--classes" -- eval --checkpoint "$dir/foreign.safetensors" --model resnet20 --classes 0 "${c10[@]}"
+row "--classes 7 differs from the 10 classes of cifar10" -- \
+  eval --checkpoint "$dir/foreign.safetensors" --model resnet20 --classes 7 "${c10[@]}"
 # Contradictions
 row "--model" -- train --resume "$dir/run" --model resnet20
 row "--lr cannot change when resuming" -- train --resume "$dir/run" --lr 0.1
