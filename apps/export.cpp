@@ -71,12 +71,12 @@ void run(const ExportFlags& f) {
   options.graph_name = spec.model;
   options.dynamic_batch = dynamic;
   const OnnxExportSummary summary = export_onnx(*model, example, f.onnx, options);
-  std::printf("fluxion export: %s (%lld classes, input %s%s) to %s: %zu ONNX nodes, %zu initializers, opset %lld, "
+  const std::string input_shape = detail::concat("[", dynamic ? std::string("batch") : std::to_string(batch), ", ",
+                                                 spec.options.in_channels, ", ", spec.options.image_size, ", ",
+                                                 spec.options.image_size, "]");
+  std::printf("fluxion export: %s (%lld classes, input %s) to %s: %zu ONNX nodes, %zu initializers, opset %lld, "
               "checked by onnx::checker (ONNX %s)\n",
-              spec.model.c_str(), static_cast<long long>(spec.options.num_classes),
-              dynamic ? "batch" : std::to_string(batch).c_str(),
-              detail::concat("x", spec.options.in_channels, "x", spec.options.image_size, "x", spec.options.image_size)
-                  .c_str(),
+              spec.model.c_str(), static_cast<long long>(spec.options.num_classes), input_shape.c_str(),
               f.onnx.c_str(), summary.nodes, summary.initializers, static_cast<long long>(options.opset),
               onnx_library_version().c_str());
   if (!f.reference_input.empty()) {
