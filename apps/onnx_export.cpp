@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "autograd/ops.h"
 #include "autograd/trace.h"
@@ -556,8 +557,8 @@ OnnxExportSummary export_onnx(nn::Module& model, const Tensor& example, const st
   Emitter emitter(graph, model, options.dynamic_batch);
   emitter.set_value_name(input, "input");
   const auto batchnorms = batchnorm_pairs(ops, input, output);
-  std::unordered_map<std::size_t, bool> fused_muls;
-  for (const auto& [add, mul] : batchnorms) fused_muls[mul] = true;
+  std::unordered_set<std::size_t> fused_muls;
+  for (const auto& [add, mul] : batchnorms) fused_muls.insert(mul);
   for (std::size_t k = 0; k < ops.size(); ++k) {
     const RecordedOp& r = ops[k];
     bool from_input = false;
