@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/model_input.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "data/datasets.h"
@@ -65,8 +66,9 @@ CheckpointModel checkpoint_model(const std::string& path, const CheckpointModelF
     spec.options.in_channels = info.channels;
     spec.options.image_size = info.height;
   } else {
-    spec.options.in_channels = spec.model == "small_cnn" ? 1 : 3;
-    spec.options.image_size = spec.model == "small_cnn" ? 28 : 32;
+    const Shape chw = usual_input(spec.model);
+    spec.options.in_channels = chw[0];
+    spec.options.image_size = chw[1];
   }
   if (flags.classes > 0) spec.options.num_classes = flags.classes;
   return spec;
