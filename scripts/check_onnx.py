@@ -17,7 +17,10 @@ with the datasets' mean and std as Fluxion does.
 
 Runtimes: onnxruntime (the comparison environment, scripts/torch_env.sh) runs
 the export with a dynamic batch; OpenCV's DNN module (Debian's python3-opencv)
-a fixed one. Needs numpy and the runtime only. Exit 0 when every model is
+a fixed one. `--runtime pytorch` checks the way in rather than out: PyTorch's
+twin of each model (scripts/torch_models.py), initialised by PyTorch and
+saved by it in F16 (small_cnn), BF16 (resnet20) or F32, loaded by Fluxion
+through --model, against the twin's own logits. Needs numpy and the runtime only. Exit 0 when every model is
 within --tolerance, 1 when one is not, 77 when the runtime is missing.
 
     .venv-compare/bin/python scripts/check_onnx.py --runtime onnxruntime --fluxion build/release/fluxion --work /tmp/x
@@ -46,11 +49,16 @@ DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
 def write_safetensors(path, tensors):
-    """The safetensors layout, written by hand: header length, JSON header, bytes."""
+    """The safetensors layout, written by hand: header length, JSON header,
+    bytes. Each tensor is (dtype, numpy array), or (dtype, shape, raw bytes)."""
     header, blobs, offset = {}, [], 0
-    for name, (dtype, array) in tensors.items():
-        data = np.ascontiguousarray(array, dtype=DTYPES[dtype]).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+    for name, entry in tensors.items():
+        if len(entry) == 3:
+            dtype, shape, data = entry
+        else:
+            dtype, array = entry
+            shape, data = array.shape, np.ascontiguousarray(array, dtype=DTYPES[dtype]).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -131,6 +139,32 @@ def inputs_for(model, count, rng, cifar_dir):
     return ((pixels - mean) / std).astype(np.float32), what
 
 
+def torch_checkpoint(model, path, seed):
+    """PyTorch's own twin of the model (scripts/torch_models.py), initialised
+    by PyTorch, saved in half precision as PyTorch users do (small_cnn in F16,
+    resnet20 in BF16, the others F32); returns the twin holding the saved
+    values (widened back to float32), in eval mode, and the dtype written."""
+    import torch
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from torch_models import make_model
+    torch.manual_seed(seed)
+    chw = (1, 28) if model == "small_cnn" else (3, 32)
+    twin = make_model(model, 10, chw[0], chw[1])
+    half = {"small_cnn": torch.float16, "resnet20": torch.bfloat16}.get(model, torch.float32)
+    names = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.int64: "I64"}
+    state, saved = {}, {}
+    for key, value in twin.state_dict().items():
+        value = value.detach().contiguous()
+        if value.is_floating_point():
+            value = value.to(half)
+        raw = value.view(torch.int16) if value.dtype in (torch.float16, torch.bfloat16) else value
+        state[key] = (names[value.dtype], tuple(value.shape), raw.numpy().tobytes())
+        saved[key] = value.float() if value.is_floating_point() else value
+    write_safetensors(path, state)
+    twin.load_state_dict(saved, strict=True)
+    return twin.eval(), names[half]
+
+
 def runtime_runner(name):
     """A function (onnx_path, inputs) -> logits, the runtime's version, and
     whether it takes a dynamic batch; or None when it is missing."""
@@ -161,12 +195,20 @@ def runtime_runner(name):
             return net.forward()
 
         return run, "OpenCV DNN " + cv2.__version__, False
+    if name == "pytorch":  # not ONNX: PyTorch's twin model, from the same half-precision file
+        try:
+            import torch
+        except ImportError:
+            return None
+        return None, "PyTorch " + torch.__version__, True
     raise SystemExit("check_onnx.py: unknown runtime " + name)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runtime", required=True, choices=["onnxruntime", "opencv"])
+    parser.add_argument("--runtime", required=True, choices=["onnxruntime", "opencv", "pytorch"],
+                        help="pytorch: no ONNX; Fluxion against PyTorch's twin model (scripts/torch_models.py), "
+                             "both loading a state_dict that PyTorch initialised and saved in F16/BF16/F32")
     parser.add_argument("--fluxion", required=True, help="the fluxion command")
     parser.add_argument("--work", required=True, help="a folder for the checkpoints, exports and references")
     parser.add_argument("--models", default=",".join(MODELS))
@@ -191,6 +233,15 @@ def main():
         stem = os.path.join(args.work, model)
         if model in trained:
             checkpoint, weights_dtype, model_flags = trained[model], "trained", []
+        elif args.runtime == "pytorch":
+            checkpoint, model_flags = stem + ".safetensors", ["--model", model]
+            twin, weights_dtype = torch_checkpoint(model, checkpoint, 20261207 + index)
+            weights_dtype += " PyTorch-initialised"
+
+            def run(path, x, twin=twin):
+                import torch
+                with torch.no_grad():
+                    return twin(torch.from_numpy(x)).numpy()
         else:
             checkpoint, weights_dtype = stem + ".safetensors", "F16" if model == "small_cnn" else "F32"
             write_safetensors(checkpoint, random_state(model, rng, weights_dtype))
