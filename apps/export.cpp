@@ -4,8 +4,8 @@
 // --reference-input IN --reference-output OUT also write Fluxion's own
 // output for IN's "input" tensor, so another runtime can be checked against
 // it (scripts/check_onnx.py). docs/export.md has the details.
+#include <algorithm>
 #include <cstdio>
-#include <regex>
 
 #include "apps/checkpoint_model.h"
 #include "apps/commands.h"
@@ -106,8 +106,9 @@ void add_export_command(CLI::App& app) {
       ->type_name("N|dynamic")
       ->check(CLI::Validator(
           [](std::string& text) {
-            static const std::regex number("[1-9][0-9]{0,4}");
-            return text == "dynamic" || std::regex_match(text, number)
+            const bool number = !text.empty() && text.size() <= 5 && text[0] != '0' &&
+                                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+            return text == "dynamic" || number
                        ? std::string()
                        : "expected a batch size from 1 to 99999 or 'dynamic', got '" + text + "'";
           },
