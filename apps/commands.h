@@ -10,6 +10,7 @@ void add_version_command(CLI::App& app);  // version.cpp
 void add_train_command(CLI::App& app);    // train.cpp
 void add_eval_command(CLI::App& app);     // eval.cpp
 void add_predict_command(CLI::App& app);  // predict.cpp: `predict --checkpoint FILE [--top K] [--json] IMAGE...`
+void add_export_command(CLI::App& app);   // export.cpp: `export --checkpoint FILE --onnx OUT.onnx`
 void add_plot_command(CLI::App& app);     // plot.cpp: `plot RUN_DIR... --out FILE.svg`
 void add_summary_command(CLI::App& app);  // summary.cpp: `summary --model NAME`
 void add_graph_command(CLI::App& app);    // graph.cpp: `graph --model NAME --out FILE.svg`

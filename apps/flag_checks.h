@@ -3,7 +3,7 @@
 // PositiveNumber print their bounds with six decimals (the largest double as
 // 309 digits), call text that is not a number "not in range", and say that
 // 0 is not in the range "0 to ..." of a positive number. Every fluxion flag
-// uses these instead (tests/cli_test.sh keeps CLI11's out of apps/).
+// uses these instead (tests/layering_test.sh keeps CLI11's out of apps/).
 #pragma once
 
 #include <CLI/CLI.hpp>

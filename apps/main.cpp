@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   fluxion::apps::add_train_command(app);
   fluxion::apps::add_eval_command(app);
   fluxion::apps::add_predict_command(app);
+  fluxion::apps::add_export_command(app);
   fluxion::apps::add_version_command(app);
   fluxion::apps::add_bench_command(app);
   fluxion::apps::add_plot_command(app);

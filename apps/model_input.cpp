@@ -41,10 +41,11 @@ void add_model_input_options(CLI::App* cmd, ModelInputOptions& options) {
       ->check(whole_number_in(1, std::int64_t{1} << 20));
 }
 
+Shape usual_input(const std::string& model) { return model == "small_cnn" ? Shape{1, 28, 28} : Shape{3, 32, 32}; }
+
 Shape input_shape(const ModelInputOptions& options) {
   std::vector<std::int64_t> chw = parse_chw(options.input);
-  if (chw.empty()) chw = options.model == "small_cnn" ? std::vector<std::int64_t>{1, 28, 28}
-                                                       : std::vector<std::int64_t>{3, 32, 32};
+  if (chw.empty()) chw = usual_input(options.model);
   return {options.batch_size, chw[0], chw[1], chw[2]};
 }
 

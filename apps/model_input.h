@@ -20,6 +20,10 @@ struct ModelInputOptions {
 // Registers --model (required), --input, --batch-size and --classes on cmd.
 void add_model_input_options(CLI::App* cmd, ModelInputOptions& options);
 
+// The model's usual input for one image, [C, H, W]: 1x28x28 for small_cnn
+// (Fashion-MNIST), 3x32x32 (CIFAR) for the others.
+Shape usual_input(const std::string& model);
+
 // The input shape with its batch dimension, [B, C, H, W].
 Shape input_shape(const ModelInputOptions& options);
 

@@ -12,10 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/checkpoint_model.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "autograd/ops.h"
-#include "core/json.h"
 #include "core/parallel.h"
+#include "data/datasets.h"
 #include "data/image_folder.h"
 #include "data/loader.h"
 #include "layers/models/registry.h"
@@ -27,32 +29,12 @@ namespace {
 
 struct PredictFlags {
   std::string checkpoint;
+  CheckpointModelFlags model;
   std::vector<std::string> images;
   std::int64_t top = 5;
   bool json = false;
   int threads = 0;
 };
-
-// The run's record in the checkpoint's metadata, and what it says of the data.
-struct Run {
-  train::TrainConfig config;
-  train::RecordedData data;
-};
-
-Run read_run(const std::string& checkpoint) {
-  const std::string source = checkpoint + " (its configuration)";
-  nlohmann::json record = nlohmann::json::value_t::discarded;  // from_run_record names a malformed one
-  try {
-    record = parse_json_bounded(train::read_config_json(checkpoint));
-  } catch (const nlohmann::json::exception&) {
-  } catch (const JsonTooDeep& e) {
-    throw InputError(detail::concat(source, ": ", e.what()));
-  }
-  Run run;
-  run.config = train::from_run_record(record, source);
-  run.data = train::recorded_data(run.config, record, source);
-  return run;
-}
 
 // The images as one in-memory dataset of the run's shape (labels unused).
 std::shared_ptr<data::Dataset> read_images(const std::vector<std::string>& paths, const data::DatasetInfo& info) {
@@ -105,15 +87,12 @@ void print_prediction(const PredictFlags& f, const train::RecordedData& data, co
 
 void run(const PredictFlags& f) {
   if (f.threads > 0) set_num_threads(f.threads);
-  const Run run = read_run(f.checkpoint);
-  const data::DatasetInfo& info = run.data.info;
-  nn::ModelOptions model_options;
-  model_options.num_classes = info.num_classes;
-  model_options.in_channels = info.channels;
-  model_options.image_size = info.height;
-  nn::ModulePtr model = nn::make_model(run.config.model, model_options);
-  train::load_model_weights(f.checkpoint, *model);
-  model->eval();
+  const CheckpointModel spec = checkpoint_model(f.checkpoint, f.model);
+  FLUXION_CHECK_INPUT(!spec.dataset.empty(), f.checkpoint,
+                      ": no run record names its dataset; give --dataset, whose image shape and normalisation the "
+                      "images are prepared with");
+  const data::DatasetInfo& info = spec.data.info;
+  nn::ModulePtr model = load_checkpoint_model(f.checkpoint, spec);
   NoGradGuard no_grad;
   // The run's test-time preparation: the loader without shuffling or augmentation.
   data::DataLoader loader(read_images(f.images, info),
@@ -125,7 +104,7 @@ void run(const PredictFlags& f) {
     const std::vector<float> p = probabilities.to_vector<float>();
     const auto classes = static_cast<std::size_t>(probabilities.size(1));
     for (std::size_t i = 0; i < p.size() / classes; ++i, ++next)
-      print_prediction(f, run.data, f.images[next],
+      print_prediction(f, spec.data, f.images[next],
                        std::vector<float>(p.begin() + static_cast<std::ptrdiff_t>(i * classes),
                                           p.begin() + static_cast<std::ptrdiff_t>((i + 1) * classes)));
   }
@@ -136,14 +115,19 @@ void run(const PredictFlags& f) {
 void add_predict_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("predict", "The most probable classes of images under a trained model");
   auto f = std::make_shared<PredictFlags>();
-  cmd->add_option("--checkpoint", f->checkpoint, "best.safetensors or last.safetensors from fluxion train")
+  cmd->add_option("--checkpoint", f->checkpoint,
+                  "best.safetensors or last.safetensors from fluxion train, or a state_dict (with --model, --dataset)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--top", f->top, "Classes to show per image")->check(CLI::Range(1, 100000))->capture_default_str();
+  add_checkpoint_model_flags(cmd, f->model);
+  cmd->add_option("--dataset", f->model.dataset, "Dataset whose images' shape and normalisation to use (default: the "
+                  "run's)")
+      ->check(CLI::IsMember(data::dataset_names()));
+  cmd->add_option("--top", f->top, "Classes to show per image")->check(whole_number_in(1, 100000))->capture_default_str();
   cmd->add_flag("--json", f->json,
                 "One JSON object per image and line: {\"image\": PATH, \"top\": [{\"index\": I, \"class\": NAME, "
                 "\"probability\": P}, ...]}");
-  cmd->add_option("--threads", f->threads, "Threads (0: default)")->check(CLI::Range(0, 4096));
+  cmd->add_option("--threads", f->threads, "Threads (0: default)")->check(whole_number_in(0, 4096));
   cmd->add_option("images", f->images, "PNG or JPEG files")->required();
   cmd->callback([f] { run(*f); });
 }

@@ -1,6 +1,8 @@
 #include "autograd/node.h"
 #include "autograd/trace.h"
 
+#include <string_view>
+
 #include "core/grad_mode.h"
 
 namespace fluxion {
@@ -39,7 +41,20 @@ bool should_record(const TensorList& inputs) {
   return false;
 }
 
-void record(const Tensor& out, const char* name, const TensorList& inputs, BackwardFn backward) {
+std::vector<std::int64_t> OpAttributes::get_ints(const char* key, std::vector<std::int64_t> fallback) const {
+  for (const auto& [k, v] : int_lists)
+    if (std::string_view(k) == key) return v;
+  return fallback;
+}
+
+double OpAttributes::get_real(const char* key, double fallback) const {
+  for (const auto& [k, v] : reals)
+    if (std::string_view(k) == key) return v;
+  return fallback;
+}
+
+void record(const Tensor& out, const char* name, const TensorList& inputs, BackwardFn backward,
+            const OpAttributes& attributes) {
   if (!should_record(inputs)) return;
   auto node = std::make_shared<Node>();
   node->name = name;
@@ -56,6 +71,7 @@ void record(const Tensor& out, const char* name, const TensorList& inputs, Backw
   }
   out.impl()->requires_grad = true;
   out.impl()->grad_fn = std::move(node);
+  if (const trace::RecordHook* hook = trace::record_hook()) (*hook)(name, inputs, out, attributes);
 }
 
 }  // namespace fluxion

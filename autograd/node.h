@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -72,6 +73,30 @@ struct Node {
   void release();
 };
 
+/// An op's settings that its inputs and output do not show (a convolution's
+/// stride, a concatenation's dim), for tools that read the recording as a
+/// program (fluxion export, through trace::RecordHook). Dims are normalised
+/// (non-negative).
+///   OpAttributes().ints("stride", {2, 2}).real("eps", 1e-5)
+struct OpAttributes {
+  std::vector<std::pair<const char*, std::vector<std::int64_t>>> int_lists;
+  std::vector<std::pair<const char*, double>> reals;
+
+  OpAttributes& ints(const char* key, std::vector<std::int64_t> values) {
+    int_lists.emplace_back(key, std::move(values));
+    return *this;
+  }
+  OpAttributes& real(const char* key, double value) {
+    reals.emplace_back(key, value);
+    return *this;
+  }
+
+  /// The named integers, or `fallback` when the op did not give them.
+  std::vector<std::int64_t> get_ints(const char* key, std::vector<std::int64_t> fallback = {}) const;
+  /// The named number, or `fallback`.
+  double get_real(const char* key, double fallback = 0.0) const;
+};
+
 /// True when grad mode is on and some input requires grad: the op must record.
 bool should_record(const TensorList& inputs);
 
@@ -79,7 +104,10 @@ bool should_record(const TensorList& inputs);
 /// should_record(inputs). Tensors the backward function needs are captured as
 /// save(t) and read with .get(); the output is captured as save(out.detach()),
 /// never as `out` itself (that would be a cycle).
-void record(const Tensor& out, const char* name, const TensorList& inputs, BackwardFn backward);
+/// `attributes` are what the op's backward captured besides tensors, passed
+/// on to a trace::RecordHook when one is installed.
+void record(const Tensor& out, const char* name, const TensorList& inputs, BackwardFn backward,
+            const OpAttributes& attributes = {});
 
 /// Runs backpropagation from `root` (see Tensor::backward).
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);

@@ -1,9 +1,10 @@
 //! @file
 //! Hooks for tools that show what autograd does (fluxion graph, fluxion step
-//! --explain): the module path that newly recorded nodes belong to, and a
-//! callback after each node's backward. Both are thread-local and set only by
-//! the RAII guards below, so a program that never uses them pays one
-//! thread-local read per recorded op and per backward node.
+//! --explain, fluxion export): the module path that newly recorded nodes
+//! belong to, a callback after each op is recorded, and one after each node's
+//! backward. All are thread-local and set only by the RAII guards below, so
+//! a program that never uses them pays two thread-local reads per recorded
+//! op and one per backward node.
 #pragma once
 
 #include <functional>
@@ -48,6 +49,30 @@ class BackwardHookGuard {
  private:
   BackwardHook hook_;
   const BackwardHook* previous_;
+};
+
+/// Called by record() on this thread after each op it records, with the op's
+/// name, its inputs (as given to record: parameters, constants and tracked
+/// tensors alike), its output and its attributes. What `fluxion export`
+/// reads a traced forward through: every tracked tensor then has a
+/// producing op, and every other input is a constant of the program.
+using RecordHook =
+    std::function<void(const char* op, const TensorList& inputs, const Tensor& output, const OpAttributes& attributes)>;
+
+/// The hook record() calls, or nullptr.
+const RecordHook* record_hook();
+
+/// Installs `hook` until destroyed.
+class RecordHookGuard {
+ public:
+  explicit RecordHookGuard(RecordHook hook);
+  ~RecordHookGuard();
+  RecordHookGuard(const RecordHookGuard&) = delete;
+  RecordHookGuard& operator=(const RecordHookGuard&) = delete;
+
+ private:
+  RecordHook hook_;
+  const RecordHook* previous_;
 };
 
 }  // namespace fluxion::trace

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -50,17 +51,59 @@ const char* format_dtype(DType dtype) {
   return "?";
 }
 
-std::optional<DType> parse_dtype(const std::string& name) {
+// How a tensor's elements are stored in a file: as Fluxion's own dtype, or as
+// one of the 16-bit floats of the wider ecosystem, read into float32.
+enum class Stored { native, f16, bf16 };
+
+struct StoredDType {
+  DType dtype;                     // in memory
+  Stored stored = Stored::native;  // on disk
+};
+
+std::optional<StoredDType> parse_dtype(const std::string& name) {
   for (DType d : {DType::float32, DType::float64, DType::int64})
-    if (name == format_dtype(d)) return d;
+    if (name == format_dtype(d)) return StoredDType{d};
+  if (name == "F16") return StoredDType{DType::float32, Stored::f16};
+  if (name == "BF16") return StoredDType{DType::float32, Stored::bf16};
   return std::nullopt;
 }
 
+const char* format_stored(const StoredDType& t) {
+  switch (t.stored) {
+    case Stored::f16: return "F16";
+    case Stored::bf16: return "BF16";
+    case Stored::native: break;
+  }
+  return format_dtype(t.dtype);
+}
+
+std::uint64_t stored_element_size(const StoredDType& t) {
+  return t.stored == Stored::native ? element_size(t.dtype) : 2;
+}
+
+// IEEE 754 binary16 (1 sign, 5 exponent, 10 fraction bits) to float32:
+// normal numbers rebias the exponent (15 -> 127); subnormals (exponent 0)
+// are fraction * 2^-24, exact in float32; exponent 31 is infinity, or NaN
+// with its fraction (the quiet bit included) moved to the top of float32's.
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exponent = (h >> 10) & 0x1fu, fraction = h & 0x3ffu;
+  if (exponent == 0) {
+    const float magnitude = std::ldexp(static_cast<float>(fraction), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (fraction << 13));
+  return std::bit_cast<float>(sign | ((exponent + 127 - 15) << 23) | (fraction << 13));
+}
+
+// bfloat16 is the top half of a float32, so widening is a shift.
+float bfloat16_to_float(std::uint16_t b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16); }
+
 // The bytes a tensor of this dtype and shape needs; nullopt when that
 // overflows 64 bits, which only a corrupt or hostile header can ask for.
-std::optional<std::uint64_t> byte_count(DType dtype, const Shape& shape) {
+std::optional<std::uint64_t> byte_count(const StoredDType& type, const Shape& shape) {
   if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
-  std::uint64_t bytes = element_size(dtype);
+  std::uint64_t bytes = stored_element_size(type);
   for (std::int64_t d : shape)
     if (__builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes)) return std::nullopt;
   return bytes;
@@ -153,7 +196,7 @@ std::string make_header(const std::string& path, const TensorMap& tensors, const
 // One tensor as the header describes it.
 struct Entry {
   std::string name;
-  DType dtype;
+  StoredDType type;
   Shape shape;
   std::uint64_t begin, end;  // in the data buffer
 };
@@ -236,9 +279,11 @@ class Reader {
     return e;
   }
 
-  DType parse_entry_dtype(const std::string& name, const json& value) const {
-    const std::optional<DType> dtype = value.is_string() ? parse_dtype(value.get<std::string>()) : std::nullopt;
-    if (!dtype) fail("tensor '", name, "': unsupported dtype ", value.dump(), " (Fluxion supports F32, F64 and I64)");
+  StoredDType parse_entry_dtype(const std::string& name, const json& value) const {
+    const std::optional<StoredDType> dtype = value.is_string() ? parse_dtype(value.get<std::string>()) : std::nullopt;
+    if (!dtype)
+      fail("tensor '", name, "': unsupported dtype ", value.dump(),
+           " (Fluxion reads F32, F64, I64, and F16 and BF16 into float32)");
     return *dtype;
   }
 
@@ -265,9 +310,9 @@ class Reader {
 
   // The byte count must match the shape exactly.
   void check_size(const Entry& e) const {
-    const std::optional<std::uint64_t> expected = byte_count(e.dtype, e.shape);
+    const std::optional<std::uint64_t> expected = byte_count(e.type, e.shape);
     if (!expected || *expected != e.end - e.begin)
-      fail("tensor '", e.name, "': dtype ", format_dtype(e.dtype), " and shape ", to_string(e.shape), " need ",
+      fail("tensor '", e.name, "': dtype ", format_stored(e.type), " and shape ", to_string(e.shape), " need ",
            expected ? std::to_string(*expected) : std::string("more than 2^64"), " bytes, but data_offsets [",
            e.begin, ", ", e.end, "] span ", e.end - e.begin);
     if (e.end > buffer_size_)
@@ -299,8 +344,19 @@ class Reader {
   }
 
   Tensor read_tensor(const Entry& e) const {
-    Tensor t = empty(e.shape, e.dtype);
-    if (e.end > e.begin) read_all(fd_.get(), t.raw_data(), e.end - e.begin, data_start_ + e.begin, path_);
+    Tensor t = empty(e.shape, e.type.dtype);
+    if (e.end == e.begin) return t;
+    if (e.type.stored == Stored::native) {
+      read_all(fd_.get(), t.raw_data(), e.end - e.begin, data_start_ + e.begin, path_);
+      return t;
+    }
+    // 16-bit floats widen to float32 exactly: every F16 and BF16 value,
+    // subnormals, infinities and NaNs included, is a float32.
+    std::vector<std::uint16_t> bits(static_cast<std::size_t>(t.numel()));
+    read_all(fd_.get(), bits.data(), e.end - e.begin, data_start_ + e.begin, path_);
+    float* out = static_cast<float*>(t.raw_data());
+    for (std::size_t i = 0; i < bits.size(); ++i)
+      out[i] = e.type.stored == Stored::f16 ? half_to_float(bits[i]) : bfloat16_to_float(bits[i]);
     return t;
   }
 

@@ -6,7 +6,9 @@
 //! mapping each tensor name to {"dtype", "shape", "data_offsets": [begin, end]}
 //! (offsets into the byte buffer that follows the header) plus an optional
 //! "__metadata__" object of strings, then the tensors' bytes, row-major and
-//! little-endian. Fluxion reads and writes its own dtypes: F32, F64 and I64.
+//! little-endian. Fluxion reads and writes its own dtypes: F32, F64 and I64;
+//! it also reads F16 and BF16 (what PyTorch and Hugging Face often save),
+//! widened exactly to float32 (infinities and NaNs stay what they are).
 #pragma once
 
 #include <map>
@@ -33,7 +35,7 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
 
 /// Reads `path` and validates all of it (header, dtypes, shapes, offsets, that
 /// the tensors tile the data buffer exactly). Returns contiguous CPU tensors
-/// that own their memory. Throws fluxion::InputError (the file is the user's
+/// that own their memory (F16 and BF16 tensors as float32). Throws fluxion::InputError (the file is the user's
 /// to fix) naming the path, and the tensor where there is one, when the file
 /// cannot be read or anything in it is malformed.
 SafetensorsFile load_safetensors(const std::string& path);

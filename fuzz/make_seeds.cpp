@@ -119,6 +119,18 @@ void safetensors_seeds(const fs::path& dir) {
                    {{"f32", randn({2, 3})}, {"f64", randn({4}, kFloat64)}, {"i64", tensor({1, 2, 3}).to(kInt64)},
                     {"scalar", randn({})}, {"empty", zeros({0, 2})}},
                    {{"note", "every dtype and shape kind"}});
+  // The 16-bit floats Fluxion reads but never writes (1, -2.5, a subnormal,
+  // inf, NaN in F16; 1 and -2.5 in BF16), as PyTorch would save them.
+  const std::string header =
+      R"({"b":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]},"h":{"dtype":"F16","shape":[5],"data_offsets":[4,14]}})";
+  Bytes half(8, 0);
+  for (int i = 0; i < 8; ++i) half[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(header.size() >> (8 * i));
+  half.insert(half.end(), header.begin(), header.end());
+  for (std::uint16_t bits : {0x3f80, 0xc020, 0x3c00, 0xc100, 0x0001, 0x7c00, 0x7e00}) {
+    half.push_back(static_cast<std::uint8_t>(bits & 0xff));
+    half.push_back(static_cast<std::uint8_t>(bits >> 8));
+  }
+  write(dir / "half", half);
 }
 
 void config_seeds(const fs::path& dir) {

@@ -16,6 +16,7 @@ packages=(
   libjpeg62-turbo-dev          # image folders: JPEG decoding (libjpeg-turbo)
   doxygen                      # the API reference (scripts/api_docs.sh)
   libopenmpi-dev openmpi-bin   # data-parallel training: mpirun -np N fluxion train --distributed
+  libonnx-dev libprotobuf-dev  # ONNX export: fluxion export --onnx (optional: the build detects it)
   dataset-fashion-mnist        # the embedded default dataset (/usr/share/datasets/fashion-mnist)
 )
 

@@ -171,6 +171,31 @@ row "notes/notes.txt' is there" -- train "${c10[@]}" --epochs 1 --out "$dir/note
 mkdir -p "$dir/other" && printf '{"model": "resnet20", "dataset": "fashion-mnist", "optimizer": "adabayes", "fluxion_version": "0"}' \
   >"$dir/other/config.json"
 row "records another run (\"dataset\" is \"fashion-mnist\" there" -- train "${c10[@]}" --epochs 1 --out "$dir/other"
+# A state_dict without a run record (as PyTorch writes one): eval and export
+# need --model, and its tensors must fit that model.
+header='{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
+printf "\\x$(printf %02x ${#header})\\0\\0\\0\\0\\0\\0\\0%s\\0\\0\\x80\\x3f\\0\\0\\0\\x40" "$header" >"$dir/foreign.safetensors"
+row "say which model it holds with --model NAME" -- eval --checkpoint "$dir/foreign.safetensors" --dataset cifar10
+row "--dataset" -- eval --checkpoint "$dir/foreign.safetensors" --model resnet20
+row "no tensor \"bn1.bias\" [16]" -- eval --checkpoint "$dir/foreign.safetensors" --model resnet20 "${c10[@]}"
+row "--model" -- eval --checkpoint "$dir/foreign.safetensors" --model vgg16 "${c10[@]}"
+row "--classes" -- eval --checkpoint "$dir/foreign.safetensors" --model resnet20 --classes 0 "${c10[@]}"
+row "--classes 7 differs from the 10 classes of cifar10" -- \
+  eval --checkpoint "$dir/foreign.safetensors" --model resnet20 --classes 7 "${c10[@]}"
+# fluxion export
+row "--onnx" -- export --checkpoint "$dir/foreign.safetensors" --model resnet20
+row "--batch" -- export --checkpoint "$dir/foreign.safetensors" --model resnet20 --onnx "$dir/m.onnx" --batch 0
+row "--batch" -- export --checkpoint "$dir/foreign.safetensors" --model resnet20 --onnx "$dir/m.onnx" --batch some
+row "--reference-output" -- export --checkpoint "$dir/foreign.safetensors" --model resnet20 --onnx "$dir/m.onnx" \
+  --reference-input "$dir/foreign.safetensors"
+if "$fluxion" version | grep -q "^onnx export: on"; then
+  row "say which model it holds with --model NAME" -- export --checkpoint "$dir/foreign.safetensors" --onnx "$dir/m.onnx"
+  row "no tensor \"bn1.bias\" [16]" -- export --checkpoint "$dir/foreign.safetensors" --model resnet20 --onnx "$dir/m.onnx"
+  row "garbage.safetensors" -- export --checkpoint "$dir/garbage.safetensors" --model resnet20 --onnx "$dir/m.onnx"
+else
+  row "built without ONNX export" -- export --checkpoint "$dir/foreign.safetensors" --model resnet20 --onnx "$dir/m.onnx"
+fi
+[[ ! -e "$dir/m.onnx" ]] || { echo "FAIL: a refused export left $dir/m.onnx"; failures=$((failures + 1)); }
 # Contradictions
 row "--model" -- train --resume "$dir/run" --model resnet20
 row "--lr cannot change when resuming" -- train --resume "$dir/run" --lr 0.1

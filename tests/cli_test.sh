@@ -30,6 +30,14 @@ common=(--dataset cifar10 --data-dir "$dir/cifar" --batch-size 16 --threads 2)
 expect 0 "train on CIFAR-format files" -- "$fluxion" train "${common[@]}" --subset 48 --epochs 2 --out "$dir/run"
 expect 0 "eval the best checkpoint" -- "$fluxion" eval --checkpoint "$dir/run/best.safetensors" --data-dir "$dir/cifar"
 grep -q "per-class accuracy" "$dir/last.log" || { echo "FAIL: eval printed no per-class accuracy"; failures=$((failures + 1)); }
+expect 2 "eval naming another model than the run record's" -- "$fluxion" eval --checkpoint "$dir/run/best.safetensors" \
+  --data-dir "$dir/cifar" --model resnet110
+if "$fluxion" version | grep -q "^onnx export: on"; then
+  rm -f "$dir/run/model.onnx"
+  expect 0 "export the best checkpoint as ONNX, the model from its run record" -- "$fluxion" export \
+    --checkpoint "$dir/run/best.safetensors" --onnx "$dir/run/model.onnx" --batch dynamic
+  [[ -s "$dir/run/model.onnx" ]] || { echo "FAIL: no ONNX file written"; failures=$((failures + 1)); }
+fi
 expect 0 "plot the run" -- "$fluxion" plot "$dir/run" --out "$dir/run/curves.svg"
 [[ -s "$dir/run/curves.svg" ]] || { echo "FAIL: no SVG written"; failures=$((failures + 1)); }
 expect 0 "resume for one more epoch" -- "$fluxion" train --resume "$dir/run" --epochs 3

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <cctype>
 #include <cstdint>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -214,6 +216,71 @@ TEST_CASE("safetensors: reads a file laid out as the Python reference writes it"
   CHECK(file.metadata.empty());
 }
 
+// F16 and BF16 bit patterns written by hand (IEEE 754 binary16 and bfloat16,
+// the top half of a float32), each beside the float32 it stands for.
+TEST_CASE("safetensors: F16 tensors widen exactly to float32: normals, subnormals, zeros, infinities, NaN") {
+  TempDir dir;
+  const std::string path = dir.file("half.safetensors");
+  const std::vector<std::uint16_t> bits{
+      0x3c00,  // 1.0
+      0xc100,  // -2.5
+      0x7bff,  // 65504, the largest finite
+      0x0400,  // 2^-14, the smallest normal
+      0x0001,  // 2^-24, the smallest subnormal
+      0x83ff,  // -(1023 * 2^-24), the largest subnormal, negative
+      0x8000,  // -0.0
+      0x7c00,  // +inf
+      0xfc00,  // -inf
+      0x7e00,  // NaN
+  };
+  write_bytes(path, safetensors_bytes(R"({"h":{"dtype":"F16","shape":[2,5],"data_offsets":[0,20]}})", bytes_of(bits)));
+  const Tensor h = load_safetensors(path).tensors.at("h");
+  CHECK(h.dtype() == kFloat32);
+  CHECK(h.shape() == Shape{2, 5});
+  const std::vector<float> v = h.to_vector<float>();
+  CHECK(v[0] == 1.0f);
+  CHECK(v[1] == -2.5f);
+  CHECK(v[2] == 65504.0f);
+  CHECK(v[3] == std::ldexp(1.0f, -14));
+  CHECK(v[4] == std::ldexp(1.0f, -24));
+  CHECK(v[5] == -std::ldexp(1023.0f, -24));
+  CHECK(v[6] == 0.0f);
+  CHECK(std::signbit(v[6]));
+  CHECK(v[7] == std::numeric_limits<float>::infinity());
+  CHECK(v[8] == -std::numeric_limits<float>::infinity());
+  CHECK(std::isnan(v[9]));
+}
+
+TEST_CASE("safetensors: BF16 tensors widen exactly to float32") {
+  TempDir dir;
+  const std::string path = dir.file("bfloat.safetensors");
+  const std::vector<std::uint16_t> bits{0x3f80, 0xc020, 0x0001, 0x7f80, 0xff80, 0x7fc0, 0x4049};
+  write_bytes(path, safetensors_bytes(R"({"b":{"dtype":"BF16","shape":[7],"data_offsets":[0,14]}})", bytes_of(bits)));
+  const std::vector<float> v = load_safetensors(path).tensors.at("b").to_vector<float>();
+  CHECK(v[0] == 1.0f);
+  CHECK(v[1] == -2.5f);
+  CHECK(v[2] == std::ldexp(1.0f, -133));  // a float32 subnormal: bfloat16 shares float32's exponent
+  CHECK(v[3] == std::numeric_limits<float>::infinity());
+  CHECK(v[4] == -std::numeric_limits<float>::infinity());
+  CHECK(std::isnan(v[5]));
+  CHECK(v[6] == 3.140625f);  // pi rounded to bfloat16's 8 significant bits
+}
+
+TEST_CASE("safetensors: an F16 tensor's byte count is two bytes per element, and a wrong one is rejected") {
+  check_rejected(safetensors_bytes(R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}})", kEightBytes),
+                 "tensor 'w': dtype F16 and shape [2] need 4 bytes");
+}
+
+TEST_CASE("safetensors: a module loads F16 weights into its float32 parameters") {
+  TempDir dir;
+  const std::string path = dir.file("module.safetensors");
+  const std::vector<std::uint16_t> bits{0x3c00, 0xc100, 0x3800};  // 1, -2.5, 0.5
+  write_bytes(path, safetensors_bytes(R"({"w":{"dtype":"F16","shape":[3],"data_offsets":[0,6]}})", bytes_of(bits)));
+  Tensor w = zeros({3}, kFloat32);
+  load_into({{"w", w}}, load_safetensors(path).tensors, true, path);
+  CHECK(w.to_vector<float>() == std::vector<float>{1.0f, -2.5f, 0.5f});
+}
+
 // --- validation: one test per way a file can be wrong ---------------------------------
 
 TEST_CASE("safetensors: a missing file is an error naming it") {
@@ -262,8 +329,9 @@ TEST_CASE("safetensors: an entry without dtype, shape or data_offsets is rejecte
 }
 
 TEST_CASE("safetensors: an unknown dtype is rejected, listing the supported ones") {
-  check_rejected(safetensors_bytes(R"({"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}})", kEightBytes),
-                 "tensor 'w': unsupported dtype \"BF16\" (Fluxion supports F32, F64 and I64)");
+  check_rejected(safetensors_bytes(R"({"w":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}})", kEightBytes),
+                 "tensor 'w': unsupported dtype \"F8_E4M3\" (Fluxion reads F32, F64, I64, and F16 and BF16 into "
+                 "float32)");
   check_rejected(safetensors_bytes(R"({"w":{"dtype":32,"shape":[2],"data_offsets":[0,8]}})", kEightBytes),
                  "unsupported dtype 32");
 }

@@ -115,19 +115,30 @@ void save_model(const std::string& path, const nn::Module& model, const std::str
 }
 
 std::string read_config_json(const std::string& path) {
-  const SafetensorsFile file = read_file(path);
-  auto it = file.metadata.find("config");
-  FLUXION_CHECK_INPUT(it != file.metadata.end(), path,
+  const std::optional<std::string> config = find_config_json(read_file(path));
+  FLUXION_CHECK_INPUT(config.has_value(), path,
                       ": no training configuration in its metadata (was it written by fluxion train?)");
+  return *config;
+}
+
+std::optional<std::string> find_config_json(const SafetensorsFile& file) {
+  auto it = file.metadata.find("config");
+  if (it == file.metadata.end()) return std::nullopt;
   return it->second;
 }
 
-void load_model_weights(const std::string& path, nn::Module& model) {
-  const SafetensorsFile file = read_file(path);
+SafetensorsFile read_model_file(const std::string& path) {
+  SafetensorsFile file = read_file(path);
   const auto format = file.metadata.find("format");  // PyTorch's writer puts "pt" there
-  const bool training_checkpoint = format != file.metadata.end() && format->second == kFormat;
+  if (format != file.metadata.end() && format->second == kFormat) file.tensors = under(file.tensors, kModel);
+  return file;
+}
+
+void load_model_weights(const std::string& path, nn::Module& model) {
   try {
-    model.load_state_dict(training_checkpoint ? under(file.tensors, kModel) : file.tensors, true, path);
+    model.load_state_dict(read_model_file(path).tensors, true, path);
+  } catch (const InputError&) {
+    throw;
   } catch (const Error& e) {
     throw InputError(e.what());
   }

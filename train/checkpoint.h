@@ -10,8 +10,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "core/safetensors.h"
 #include "layers/module.h"
 #include "optim/optimizer.h"
 
@@ -38,6 +40,13 @@ CheckpointInfo read_checkpoint_info(const std::string& path);
 void save_model(const std::string& path, const nn::Module& model, const std::string& config_json);
 /// The configuration stored in either kind of file.
 std::string read_config_json(const std::string& path);
+/// The configuration in a file's metadata, or nullopt when it has none (a
+/// state_dict written by PyTorch or another tool).
+std::optional<std::string> find_config_json(const SafetensorsFile& file);
+/// The model's tensors (a training checkpoint's "model." entries with the
+/// prefix removed; every tensor of a model file) and the file's metadata.
+/// InputError naming the file when it cannot be read.
+SafetensorsFile read_model_file(const std::string& path);
 /// Loads the model's weights from either kind of file.
 void load_model_weights(const std::string& path, nn::Module& model);
 

@@ -63,7 +63,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dP
              backend(x.device()).conv2d_backward_weight(gc, x, gw, p);
            }
            return {gx, gw, need_b ? sum(gc, {0, 2, 3}) : Tensor()};
-         });
+         },
+         OpAttributes()
+             .ints("stride", {p.stride_h, p.stride_w})
+             .ints("padding", {p.pad_h, p.pad_w})
+             .ints("dilation", {p.dilation_h, p.dilation_w})
+             .ints("groups", {p.groups}));
   return out;
 }
 

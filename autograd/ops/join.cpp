@@ -35,7 +35,7 @@ Tensor cat(const TensorList& tensors, std::int64_t dim) {
     TensorList grads;
     for (std::size_t i = 0; i < offsets.size(); ++i) grads.push_back(g.slice(d, offsets[i], offsets[i] + sizes[i]));
     return grads;
-  });
+  }, OpAttributes().ints("dim", {d}));
   return out;
 }
 

@@ -7,6 +7,16 @@ using namespace ops_detail;
 
 namespace {
 
+// The window's geometry, for tools that read the recording (fluxion export).
+OpAttributes pool_attributes(const Pool2dParams& p) {
+  return OpAttributes()
+      .ints("kernel", {p.kernel_h, p.kernel_w})
+      .ints("stride", {p.stride_h, p.stride_w})
+      .ints("padding", {p.pad_h, p.pad_w})
+      .ints("ceil_mode", {p.ceil_mode ? 1 : 0})
+      .ints("count_include_pad", {p.count_include_pad ? 1 : 0});
+}
+
 Shape pooled_shape(const Tensor& x, const Pool2dParams& p, const char* op) {
   check_floating(x, op);
   FLUXION_CHECK(x.dim() == 4, op, ": input must be 4-D [N, C, H, W], got shape ", to_string(x.shape()));
@@ -38,7 +48,7 @@ Tensor max_pool2d(const Tensor& x, Pool2dParams p) {
     Tensor gx = empty(in_shape, g.options());
     backend(g.device()).max_pool2d_backward(g.contiguous(), indices, gx);
     return {gx};
-  });
+  }, pool_attributes(p));
   return out;
 }
 
@@ -52,7 +62,7 @@ Tensor avg_pool2d(const Tensor& x, Pool2dParams p) {
     Tensor gx = empty(in_shape, g.options());
     backend(g.device()).avg_pool2d_backward(g.contiguous(), gx, p);
     return {gx};
-  });
+  }, pool_attributes(p));
   return out;
 }
 

@@ -50,9 +50,14 @@ Tensor sum(const Tensor& a, const std::vector<std::int64_t>& dims, bool keepdim)
   Tensor out_keep = empty(r.keep, a.options());
   backend(a.device()).sum(a, out_keep);
   Tensor out = keepdim ? out_keep : reshaped(out_keep, r.drop);
+  std::vector<std::int64_t> axes;  // the reduced dims, normalised, for exporters
+  for (std::int64_t d = 0; d < a.dim(); ++d)
+    if (dims.empty() ||
+        std::any_of(dims.begin(), dims.end(), [&](std::int64_t k) { return normalize_dim(k, a.dim(), "sum") == d; }))
+      axes.push_back(d);
   record(out, "sum", {a}, [keep = r.keep, shape = a.shape()](const Tensor& g) -> TensorList {
     return {g.reshape(keep).expand(shape)};
-  });
+  }, OpAttributes().ints("dims", axes).ints("keepdim", {keepdim ? 1 : 0}));
   return out;
 }
 
@@ -81,7 +86,7 @@ MaxResult max(const Tensor& a, std::int64_t dim, bool keepdim) {
     Tensor grad = zeros(shape, g.options());
     backend(g.device()).scatter_add(grad, d, saved.get(), g.reshape(keep));
     return {grad};
-  });
+  }, OpAttributes().ints("dim", {d}).ints("keepdim", {keepdim ? 1 : 0}));
   return result;
 }
 

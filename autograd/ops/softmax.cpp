@@ -26,7 +26,7 @@ Tensor softmax(const Tensor& a, std::int64_t dim) {
   record(out, "softmax", {a}, [saved = save(out.detach()), dim](const Tensor& g) -> TensorList {
     const Tensor& y = saved.get();
     return {y * (g - sum(g * y, {dim}, true))};
-  });
+  }, OpAttributes().ints("dim", {normalize_dim(dim, a.dim(), "softmax")}));
   return out;
 }
 
@@ -34,7 +34,7 @@ Tensor log_softmax(const Tensor& a, std::int64_t dim) {
   Tensor out = softmax_forward(a, dim, true, "log_softmax");
   record(out, "log_softmax", {a}, [saved = save(out.detach()), dim](const Tensor& g) -> TensorList {
     return {g - exp(saved.get()) * sum(g, {dim}, true)};
-  });
+  }, OpAttributes().ints("dim", {normalize_dim(dim, a.dim(), "log_softmax")}));
   return out;
 }
 

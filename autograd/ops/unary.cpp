@@ -31,7 +31,7 @@ Tensor pow(const Tensor& a, double exponent) {
   record(out, "pow", {a}, [saved = save(a), exponent](const Tensor& g) -> TensorList {
     if (exponent == 0.0) return {zeros_like(g)};  // a^0 is constant, even at a = 0
     return {g * exponent * pow(saved.get(), exponent - 1.0)};
-  });
+  }, OpAttributes().real("exponent", exponent));
   return out;
 }
 
@@ -50,7 +50,7 @@ Tensor clamp(const Tensor& a, double min, double max) {
     const Tensor& a = saved.get();
     Tensor inside = ge(a, scalar_like(a, min)) * le(a, scalar_like(a, max));
     return {g * inside};
-  });
+  }, OpAttributes().real("min", min).real("max", max));
   return out;
 }
 

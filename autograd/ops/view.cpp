@@ -60,16 +60,18 @@ Tensor permute(const Tensor& a, const std::vector<std::int64_t>& dims) {
   FLUXION_CHECK(static_cast<std::int64_t>(dims.size()) == nd, "permute: got ", dims.size(),
                 " dims for a tensor with ", nd, " dimensions");
   Shape shape(nd), strides(nd);
-  std::vector<std::int64_t> inverse(nd, -1);
+  std::vector<std::int64_t> inverse(nd, -1), order(nd);
   for (std::int64_t i = 0; i < nd; ++i) {
     std::int64_t d = normalize_dim(dims[i], nd, "permute");
+    order[i] = d;
     FLUXION_CHECK(inverse[d] < 0, "permute: dimension ", dims[i], " appears more than once");
     inverse[d] = i;
     shape[i] = a.shape()[d];
     strides[i] = a.strides()[d];
   }
   Tensor out = make_view(a, shape, strides, a.offset());
-  record(out, "permute", {a}, [inverse](const Tensor& g) -> TensorList { return {permute(g, inverse)}; });
+  record(out, "permute", {a}, [inverse](const Tensor& g) -> TensorList { return {permute(g, inverse)}; },
+         OpAttributes().ints("dims", order));
   return out;
 }
 
@@ -100,7 +102,7 @@ Tensor slice(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t
     Tensor grad = zeros(in, g.options());
     backend(g.device()).copy(g, grad.slice(d, start, end, step));
     return {grad};
-  });
+  }, OpAttributes().ints("dim", {d}).ints("start", {start}).ints("end", {end}).ints("step", {step}));
   return out;
 }
 
