@@ -1,8 +1,10 @@
 //! @file
 //! A folder of the user's own images in torchvision's ImageFolder layout:
 //!
-//!   DIR/train/<class>/*.png|*.jpg|*.jpeg    the training split
-//!   DIR/test/<class>/...  (or DIR/val/)     the test split
+//! @code
+//!   DIR/train/CLASS/*.png|*.jpg|*.jpeg    the training split
+//!   DIR/test/CLASS/...  (or DIR/val/)     the test split
+//! @endcode
 //!
 //! The classes are the train/ folder's subfolders, sorted by name (label 0
 //! is the first); files are found in subfolders too, in sorted order. A
