@@ -6,7 +6,6 @@
 
 #include "apps/commands.h"
 #include "core/error.h"
-#include "core/stop_request.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
@@ -15,10 +14,6 @@ int main(int argc, char** argv) {
   // EFBIG and is reported like any failed write: exit 2, the previous
   // checkpoint intact, no temporary left.
   std::signal(SIGXFSZ, SIG_IGN);
-  // Ctrl-C and SIGTERM (a cluster's time limit) stop training after the
-  // batch at hand, with a word on where and how to resume; a second one
-  // ends the process at once.
-  fluxion::install_stop_handlers();
   CLI::App app{"Fluxion: a small deep-learning framework built around Bayesian filtering optimizers"};
   app.require_subcommand(1);
   fluxion::apps::add_train_command(app);

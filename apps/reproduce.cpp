@@ -10,6 +10,7 @@
 #include "apps/bench_common.h"
 #include "apps/commands.h"
 #include "apps/flag_checks.h"
+#include "core/stop_request.h"
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
 #include "core/factory.h"
@@ -294,7 +295,7 @@ void add_reproduce_command(CLI::App& app) {
   table->add_option("--out", t->out, "Folder for the runs, table1.md and fig4.svg")->required();
   table->add_option("--epochs", t->epochs, "Override the protocol's epochs (lr / 10 after three quarters)")
       ->check(whole_number_in(1, 100000));
-  table->add_option("--subset", t->subset, "Override the protocol's training images (0: all)")->check(non_negative_number);
+  table->add_option("--subset", t->subset, "Override the protocol's training images (0: all)")->check(whole_number_in(0, std::int64_t{1} << 40));
   table->add_option("--threads", t->threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(whole_number_in(0, 4096));
   table->add_option("--workers", t->workers, "Data loader threads")->check(whole_number_in(1, 64))->capture_default_str();
   table->add_option("--device", t->device, "cpu, cuda or cuda:N")->capture_default_str();
@@ -312,6 +313,7 @@ void add_reproduce_command(CLI::App& app) {
     FLUXION_CHECK_INPUT(t->sbatch.empty() || !t->emit_slurm.empty(), "--sbatch needs --emit-slurm DIR");
     FLUXION_CHECK_INPUT(!(t->report_only || t->dry_run) || (t->emit_slurm.empty() && t->emit_shell.empty()),
                         "--emit-slurm and --emit-shell train nothing already; drop --report-only and --dry-run");
+    install_stop_handlers();  // each run stops after a batch, as in train; rerunning the sweep resumes it
     run_table1(*t);
   });
 
@@ -327,7 +329,7 @@ void add_reproduce_command(CLI::App& app) {
   fig->add_option("--model", c.model, "Model")->check(CLI::IsMember(nn::model_names()))->capture_default_str();
   fig->add_option("--dataset", c.dataset, "Dataset")->check(CLI::IsMember(data::dataset_names()))->capture_default_str();
   fig->add_option("--data-dir", c.data_dir, "Folder with the dataset's files");
-  fig->add_option("--subset", c.subset, "Train on the first N images (0: all)")->check(non_negative_number)->capture_default_str();
+  fig->add_option("--subset", c.subset, "Train on the first N images (0: all)")->check(whole_number_in(0, std::int64_t{1} << 40))->capture_default_str();
   fig->add_option("--epochs", c.epochs, "Epochs")->check(whole_number_in(1, 100000))->capture_default_str();
   fig->add_option("--batch-size", c.batch_size, "Images per step")->check(whole_number_in(1, 65536))->capture_default_str();
   fig->add_option("--seed", c.seed, "Seed of the run and of the weights sampled")->capture_default_str();
@@ -336,7 +338,10 @@ void add_reproduce_command(CLI::App& app) {
   fig->add_option("--workers", c.workers, "Data loader threads")->check(whole_number_in(1, 64))->capture_default_str();
   fig->add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
   fig->add_option("--out", fig3_flags->out, "Folder for fig3.svg, fig3.csv and the training run (run/)")->required();
-  fig->callback([fig3_flags] { run_fig3(*fig3_flags); });
+  fig->callback([fig3_flags] {
+    install_stop_handlers();
+    run_fig3(*fig3_flags);
+  });
 }
 
 }  // namespace fluxion::apps

@@ -19,6 +19,7 @@
 #include "apps/commands.h"
 #include "apps/flag_checks.h"
 #include "core/path_check.h"
+#include "core/stop_request.h"
 #include "data/datasets.h"
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
@@ -250,7 +251,20 @@ void run(CLI::App* cmd, const TrainFlags& f) {
     if (decision == AutoResume::finished) return;
     options.resume = decision == AutoResume::resume;
   }
-  print_result(train::run_training(c, options));
+  // Ctrl-C and SIGTERM (a cluster's time limit) stop training after the
+  // batch at hand, with a word on where and how to resume; a second one
+  // ends the process at once. Only here: the other commands have no safe
+  // point to stop at, and keep the signals' default meaning.
+  install_stop_handlers();
+  try {
+    print_result(train::run_training(c, options));
+  } catch (...) {
+    // A default folder made for this run and left empty (a wrong
+    // --data-dir, say) goes again; remove() leaves a folder with files.
+    std::error_code ignored;
+    if (fresh_folder) std::filesystem::remove(c.out_dir, ignored);
+    throw;
+  }
 }
 
 }  // namespace

@@ -1,13 +1,17 @@
 #include "core/stop_request.h"
 
+#include <atomic>
 #include <csignal>
 
 namespace fluxion {
 namespace {
 
 // The one way a signal handler may speak to the program: a lock-free
-// atomic flag (a volatile sig_atomic_t). Process-wide, as signals are.
-volatile std::sig_atomic_t requested = 0;
+// atomic, which the handler may write from whichever thread the signal
+// lands on (a loader's, OpenMP's) while the main thread reads it.
+// Process-wide, as signals are.
+std::atomic<int> requested{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
 
 void record_stop(int signal) {
   requested = signal;
@@ -21,8 +25,8 @@ void install_stop_handlers() {
   std::signal(SIGTERM, record_stop);
 }
 
-int stop_requested() { return requested; }
+int stop_requested() { return requested.load(); }
 
-void clear_stop_request() { requested = 0; }
+void clear_stop_request() { requested.store(0); }
 
 }  // namespace fluxion

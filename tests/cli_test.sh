@@ -125,6 +125,18 @@ for line in lines:
     assert o["top"][0]["probability"] >= o["top"][1]["probability"] >= o["top"][2]["probability"], o
 PY
 expect 0 "resume the folder's run" -- "$fluxion" train --resume "$dir/img" --epochs 2
+# The same run resumed on a folder whose classes changed (one renamed) is
+# refused by name: its labels would mean other classes.
+rm -rf "$dir/img-renamed" && cp -r "$images/good" "$dir/img-renamed"
+mv "$dir/img-renamed/train/red" "$dir/img-renamed/train/rose" && mv "$dir/img-renamed/test/red" "$dir/img-renamed/test/rose"
+expect 2 "resume an image-folder run on changed classes" -- "$fluxion" train --resume "$dir/img" --epochs 3 \
+  --data-dir "$dir/img-renamed"
+grep -q "the data's classes is .*rose.* now and was .*red" "$dir/last.log" ||
+  { echo "FAIL: the changed classes were not named: $(tail -1 "$dir/last.log")"; failures=$((failures + 1)); }
+# predict takes --model and --dataset (which must agree with a run record);
+# the image is brought to the dataset's 3x32x32.
+expect 0 "predict with --model and --dataset" -- "$fluxion" predict --checkpoint "$dir/run/best.safetensors" \
+  --model small_cnn --dataset cifar10 --top 1 "$images/good/test/red/red8.png"
 expect 0 "a corrupt image skipped with --skip-bad-images" -- "$fluxion" train --dataset imagefolder \
   --data-dir "$images/corrupt" --skip-bad-images --epochs 1 --batch-size 2 --threads 2 --out "$dir/img-skip"
 grep -q "^skipped 1 image that could not be decoded (--skip-bad-images); the first: '.*broken.png'" "$dir/last.log" ||

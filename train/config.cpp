@@ -360,7 +360,10 @@ nlohmann::json read_json_file(const std::string& path, const std::string& flag) 
 }
 
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base) {
-  return from_json(without_notes(read_json_file(path, "--config")), base, path);
+  nlohmann::json j = read_json_file(path, "--config");
+  // A run's record names its own folder, which a new run must not take.
+  if (j.is_object() && j.contains("fluxion_version")) j.erase("out");
+  return from_json(without_notes(std::move(j)), base, path);
 }
 
 }  // namespace fluxion::train

@@ -132,7 +132,8 @@ TrainConfig from_run_record(const nlohmann::json& record, const std::string& sou
 /// file) and the path when it cannot be read or parsed.
 nlohmann::json read_json_file(const std::string& path, const std::string& flag);
 /// Reads a JSON config file (from_json over `base`); a run's config.json
-/// serves as one too (its run_record_note_keys are ignored).
+/// serves as one too (its run_record_note_keys are ignored, and its "out",
+/// the old run's folder).
 TrainConfig read_config_file(const std::string& path, const TrainConfig& base);
 
 }  // namespace fluxion::train

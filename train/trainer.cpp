@@ -225,7 +225,10 @@ void start_run(Run& run, TrainConfig config, const TrainOptions& options) {
   run.last = run.out / "last.safetensors";
   run.best = run.out / "best.safetensors";
   run.result.out_dir = run.out.string();
-  if (is_folder(run.out, options.resume ? "--resume" : "--out")) lock_folder(run, options.resume);
+  // A folder that a run holds, or held, has its lock file: trying it first
+  // names a live holder, rather than what it has written so far. Elsewhere
+  // nothing is made before the checks pass.
+  if (path_exists(run.out / kFolderLockName, options.resume ? "--resume" : "--out")) lock_folder(run, options.resume);
   check_folder(run, options.resume);
 }
 
@@ -285,6 +288,16 @@ void resume_from_checkpoint(Run& run) {
                       ranks_before == 1 ? " process" : " ranks", ", and resumes only on as many",
                       ranks_before > 1 ? " (mpirun -np " + std::to_string(ranks_before) + " ... --distributed)" : "",
                       "; this is ", run.replicas.size);
+  // The data read again must be the data trained on: an image folder's
+  // classes, shape and statistics come from its files, which may have
+  // changed (a renamed class would remap the labels silently).
+  if (before.is_object() && before.contains("data")) {
+    const nlohmann::json now = data_record(run.info, run.classes);
+    for (const auto& [key, value] : now.items())
+      FLUXION_CHECK_INPUT(before["data"].value(key, nlohmann::json()) == value, "--resume ", out, ": the data's ",
+                          key, " is ", value.dump(), " now and was ", before["data"].value(key, nlohmann::json()).dump(),
+                          " when the run started; resume it with the data it was trained on");
+  }
   const CheckpointInfo saved = load_checkpoint(run.last.string(), *run.model, *run.optimizer);
   run.first_epoch = saved.epochs_done;
   run.result.best_test_error = saved.best_test_error;
@@ -568,6 +581,8 @@ nn::ModulePtr make_model_for(const std::string& name, const data::DatasetInfo& i
     NoGradGuard no_grad;
     model->eval();
     model->forward(zeros({2, info.channels, info.height, info.width}));
+  } catch (const OutOfMemory&) {
+    throw;  // says so itself, with the size; it is not a misfit
   } catch (const Error& e) {
     throw InputError(detail::concat("--model ", name, " does not fit ", info.name, "'s ", info.channels, "x",
                                     info.height, "x", info.width, " images: ", e.what()));

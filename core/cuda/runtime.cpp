@@ -130,7 +130,7 @@ void* allocate(std::size_t nbytes, int device) {
     cudaMemGetInfo(&free_bytes, &total_bytes);
     cudaGetLastError();
     constexpr double kMiB = 1024.0 * 1024.0;
-    throw Error(detail::concat("CUDA out of memory on cuda:", device, ": tried to allocate ",
+    throw OutOfMemory(detail::concat("CUDA out of memory on cuda:", device, ": tried to allocate ",
                                static_cast<double>(nbytes) / kMiB, " MiB; ", static_cast<double>(st.in_use_bytes) / kMiB,
                                " MiB in use by tensors, ", static_cast<double>(st.cached_bytes) / kMiB,
                                " MiB cached (already returned and retried), ", static_cast<double>(free_bytes) / kMiB,
