@@ -126,7 +126,7 @@ row ".svg" -- plot "$dir/run" --out "$dir/p.png"
 # Paths the system cannot look up: a loop of symbolic links, names too long
 ln -s loop-b "$dir/loop-a" && ln -s loop-a "$dir/loop-b"
 row "--data-dir: cannot look up '$dir/loop-a" -- train --dataset cifar10 --data-dir "$dir/loop-a"
-row "--out: cannot look up '$dir/loop-a'" -- train "${c10[@]}" --epochs 1 --out "$dir/loop-a"
+row "--out: cannot look up '$dir/loop-a" -- train "${c10[@]}" --epochs 1 --out "$dir/loop-a"
 row "--checkpoint" -- eval --checkpoint "$dir/loop-a"
 row "File name too long" -- train "${c10[@]}" --epochs 1 --out "$dir/$(printf 'n%.0s' {1..300})"
 row "File name too long" -- train "${c10[@]}" --epochs 1 --out "$dir/$(printf 'deep/%.0s' {1..1000})"
