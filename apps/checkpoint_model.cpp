@@ -11,13 +11,20 @@
 
 namespace fluxion::apps {
 
-void add_checkpoint_model_flags(CLI::App* cmd, CheckpointModelFlags& flags) {
+void add_checkpoint_model_flags(CLI::App* cmd, std::string& checkpoint, CheckpointModelFlags& flags,
+                                const std::string& dataset_help) {
+  cmd->add_option("--checkpoint", checkpoint,
+                  "best.safetensors or last.safetensors from fluxion train, or a state_dict (with --model, and "
+                  "--dataset where a command needs one)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--model", flags.model,
                   "The model the checkpoint holds (needed when it has no run record, as a PyTorch state_dict)")
       ->check(CLI::IsMember(nn::model_names()));
   cmd->add_option("--classes", flags.classes,
                   "Classes the model predicts, for a checkpoint without a run record (default: the dataset's, else 10)")
       ->check(whole_number_in(1, std::int64_t{1} << 20));
+  cmd->add_option("--dataset", flags.dataset, dataset_help)->check(CLI::IsMember(data::dataset_names()));
 }
 
 namespace {

@@ -23,8 +23,12 @@ struct CheckpointModelFlags {
   std::string mean, std;     ///< --mean, --std (eval): "" when not given
 };
 
-/// Registers --model and --classes on cmd (--dataset is each command's own).
-void add_checkpoint_model_flags(CLI::App* cmd, CheckpointModelFlags& flags);
+/// Registers --checkpoint (required, into `checkpoint`), --model, --classes
+/// and --dataset on cmd: the flags of every command that loads a
+/// checkpoint's model. `dataset_help` says what the command takes from the
+/// dataset.
+void add_checkpoint_model_flags(CLI::App* cmd, std::string& checkpoint, CheckpointModelFlags& flags,
+                                const std::string& dataset_help);
 
 struct CheckpointModel {
   std::string model;                    ///< the registry name

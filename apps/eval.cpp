@@ -63,13 +63,7 @@ void run(const EvalFlags& f) {
 void add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Test loss, error and per-class accuracy of a trained model");
   auto f = std::make_shared<EvalFlags>();
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "best.safetensors or last.safetensors from fluxion train, or a state_dict (with --model)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  add_checkpoint_model_flags(cmd, f->model);
-  cmd->add_option("--dataset", f->model.dataset, "Dataset (default: the one it was trained on)")
-      ->check(CLI::IsMember(data::dataset_names()));
+  add_checkpoint_model_flags(cmd, f->checkpoint, f->model, "Dataset (default: the one it was trained on)");
   cmd->add_option("--data-dir", f->data_dir, "Folder with the dataset's files");
   cmd->add_option("--mean", f->model.mean, "Per-channel mean R,G,B to normalise with (default: the run's)");
   cmd->add_option("--std", f->model.std, "Per-channel standard deviation R,G,B (default: the run's)");

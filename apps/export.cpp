@@ -94,14 +94,9 @@ void run(const ExportFlags& f) {
 void add_export_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("export", "Write a checkpoint's model as ONNX (traced in eval mode)");
   auto f = std::make_shared<ExportFlags>();
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "best.safetensors or last.safetensors from fluxion train, or a state_dict (with --model)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  add_checkpoint_model_flags(cmd, f->model);
-  cmd->add_option("--dataset", f->model.dataset,
-                  "Dataset whose image shape and classes the model takes (default: the run's, else the model's usual)")
-      ->check(CLI::IsMember(data::dataset_names()));
+  add_checkpoint_model_flags(cmd, f->checkpoint, f->model,
+                             "Dataset whose image shape and classes the model takes (default: the run's, else the "
+                             "model's usual)");
   cmd->add_option("--onnx", f->onnx, "The ONNX file to write")->required()->type_name("OUT.onnx");
   cmd->add_option("--batch", f->batch, "The input's batch size, or 'dynamic' for any")
       ->capture_default_str()

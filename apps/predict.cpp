@@ -115,14 +115,8 @@ void run(const PredictFlags& f) {
 void add_predict_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("predict", "The most probable classes of images under a trained model");
   auto f = std::make_shared<PredictFlags>();
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "best.safetensors or last.safetensors from fluxion train, or a state_dict (with --model, --dataset)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  add_checkpoint_model_flags(cmd, f->model);
-  cmd->add_option("--dataset", f->model.dataset, "Dataset whose images' shape and normalisation to use (default: the "
-                  "run's)")
-      ->check(CLI::IsMember(data::dataset_names()));
+  add_checkpoint_model_flags(cmd, f->checkpoint, f->model,
+                             "Dataset whose images' shape and normalisation to use (default: the run's)");
   cmd->add_option("--top", f->top, "Classes to show per image")->check(whole_number_in(1, 100000))->capture_default_str();
   cmd->add_flag("--json", f->json,
                 "One JSON object per image and line: {\"image\": PATH, \"top\": [{\"index\": I, \"class\": NAME, "
