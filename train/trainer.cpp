@@ -38,27 +38,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Appends one epoch to metrics.jsonl and metrics.csv (with a header line when new).
-void append_metrics(const fs::path& dir, const EpochMetrics& m) {
-  const nlohmann::json line = {{"epoch", m.epoch},           {"train_loss", m.train_loss},
-                               {"train_error", m.train_error}, {"test_loss", m.test_loss},
-                               {"test_error", m.test_error},   {"lr", m.lr},
-                               {"images_per_s", m.images_per_s}, {"seconds", m.seconds},
-                               {"skipped_batches", m.skipped_batches}};
-  std::ofstream jsonl(dir / "metrics.jsonl", std::ios::app);
-  jsonl << line.dump() << "\n";
-  FLUXION_CHECK_INPUT(jsonl.good(), "cannot append to ", (dir / "metrics.jsonl").string());
-  const bool fresh = !fs::exists(dir / "metrics.csv");
-  std::ofstream csv(dir / "metrics.csv", std::ios::app);
-  if (fresh) csv << "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds,skipped_batches\n";
-  char row[512];
-  std::snprintf(row, sizeof row, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%lld\n", static_cast<long long>(m.epoch),
-                m.train_loss, m.train_error, m.test_loss, m.test_error, m.lr, m.images_per_s, m.seconds,
-                static_cast<long long>(m.skipped_batches));
-  csv << row;
-  FLUXION_CHECK_INPUT(csv.good(), "cannot append to ", (dir / "metrics.csv").string());
-}
-
 // Whether every gradient element is finite. x * 0 is 0 for finite x and
 // NaN for NaN or inf, so the sum is NaN exactly when some element is not
 // finite (a sum of squares could overflow on large finite gradients); one
@@ -81,21 +60,6 @@ void restore_buffers(nn::Module& model, const std::vector<Tensor>& saved) {
   NoGradGuard no_grad;
   const nn::NamedTensors now = model.named_buffers();
   for (std::size_t i = 0; i < now.size() && i < saved.size(); ++i) Tensor(now[i].second).copy_(saved[i]);
-}
-
-// Keeps only the first `epochs` lines of the metrics files (a resumed run
-// rewrites the epochs after its checkpoint, if an interrupted run got further).
-void truncate_metrics(const fs::path& dir, std::int64_t epochs) {
-  for (const char* name : {"metrics.jsonl", "metrics.csv"}) {
-    const fs::path path = dir / name;
-    if (!fs::exists(path)) continue;
-    std::ifstream in(path);
-    std::string kept, line;
-    const std::int64_t keep = epochs + (std::string(name) == "metrics.csv" ? 1 : 0);
-    for (std::int64_t i = 0; i < keep && std::getline(in, line); ++i) kept += line + "\n";
-    in.close();
-    write_file_atomically(path.string(), kept, "fluxion train");
-  }
 }
 
 // What eval and predict need of the data a model was trained on: the
@@ -146,7 +110,7 @@ void check_claimable(const Run& run) {
     // what one killed after writing its record leaves.
     const bool left_by_any_start = name == kFolderLockName || name.find(".tmp.") != std::string::npos;
     const bool left_by_this_run =
-        name == "config.json" || name == "metrics.jsonl" || name == "metrics.csv" || name == "best.safetensors";
+        name == "config.json" || name == kMetricsFiles[0] || name == kMetricsFiles[1] || name == "best.safetensors";
     FLUXION_CHECK_INPUT(left_by_any_start || (left_by_this_run && has_record), "--out ", out, ": '", entry.path().string(),
                         "' is there, and a new run claims only an empty folder or one where the same run started; "
                         "choose another --out (or remove what is there)");
@@ -318,7 +282,7 @@ void write_run_record(Run& run, bool resume) {
   run.record = record.dump(2);
   if (!run.replicas.writes()) return;
   if (!resume)
-    for (const char* name : {"metrics.jsonl", "metrics.csv"}) fs::remove(run.out / name);
+    for (const char* name : kMetricsFiles) fs::remove(run.out / name);
   write_file_atomically((run.out / "config.json").string(), run.record + "\n", "fluxion train");
 }
 

@@ -4,7 +4,7 @@
 //! epoch by epoch, evaluates on the test split after each, and writes into
 //! config.out_dir:
 //!   config.json        the resolved configuration, git commit and versions
-//!   metrics.jsonl/.csv one line per epoch (see EpochMetrics)
+//!   metrics.jsonl/.csv one line per epoch (train/metrics_log.h)
 //!   last.safetensors   everything needed to resume, after every epoch
 //!   best.safetensors   the model with the lowest test error so far (PyTorch keys)
 #pragma once
@@ -23,21 +23,10 @@
 #include "layers/module.h"
 #include "optim/optimizer.h"
 #include "train/config.h"
+#include "train/metrics_log.h"
 #include "train/run_data.h"
 
 namespace fluxion::train {
-
-struct EpochMetrics {
-  std::int64_t epoch = 0;  ///< 1-based
-  double train_loss = 0;    ///< mean cross-entropy over the epoch's training batches
-  double train_error = 0;   ///< a fraction in [0, 1], as test_error
-  double test_loss = 0;
-  double test_error = 0;
-  double lr = 0;            ///< the (first group's) lr used during the epoch
-  double images_per_s = 0;  ///< training images per second
-  std::int64_t skipped_batches = 0;  ///< batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
-  double seconds = 0;       ///< the epoch's wall time, evaluation included
-};
 
 /// A NaN or infinite loss or gradient (beyond TrainConfig::skip_nonfinite
 /// such batches in an epoch): the run stops before writing anything of the
