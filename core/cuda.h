@@ -1,6 +1,6 @@
 //! @file
 //! The GPU as the user sees it: is there one, how many, how much memory the
-//! caching allocator holds, and the explicit settings (TF32). Safe to call in
+//! caching allocator holds, and the explicit settings (TF32, determinism). Safe to call in
 //! a build without CUDA: is_available() is then false and device_count() 0.
 //!
 //!   if (fluxion::cuda::is_available()) model->to(fluxion::Device::cuda());
@@ -41,5 +41,17 @@ void empty_cache();
 /// it off; the parity tests turn it off.
 void set_allow_tf32(bool allow);
 bool allow_tf32();
+
+/// Whether every CUDA kernel must give the same bits on every run, as
+/// PyTorch's use_deterministic_algorithms(True) with cudnn.deterministic:
+/// cuDNN convolutions use only the algorithms cuDNN marks deterministic
+/// (an error names a convolution that has none), and scatter_add (the
+/// backward of index_select and of cross-entropy's pick) sums each
+/// destination in index order instead of with atomics. cuBLAS is
+/// deterministic already (one stream per device, atomics not allowed). Off
+/// by default (speed); `fluxion train --deterministic` turns it on. The CPU
+/// backend is deterministic either way, for a given thread count.
+void set_deterministic(bool on);
+bool deterministic();
 
 }  // namespace fluxion::cuda

@@ -10,6 +10,7 @@ namespace {
   throw Error(detail::concat("cuda::", what, ": ", unavailable_reason(Device::cuda())));
 }
 bool tf32 = true;
+bool deterministic_kernels = false;
 }  // namespace
 
 bool is_available() { return false; }
@@ -20,5 +21,7 @@ void reset_peak_memory_stats(int) { unavailable("reset_peak_memory_stats"); }
 void empty_cache() {}
 void set_allow_tf32(bool allow) { tf32 = allow; }
 bool allow_tf32() { return tf32; }
+void set_deterministic(bool on) { deterministic_kernels = on; }
+bool deterministic() { return deterministic_kernels; }
 
 }  // namespace fluxion::cuda

@@ -177,6 +177,22 @@ TEST_CASE("trainer: 4 epochs equal 2 epochs resumed for 2 more, bit for bit") {
   CHECK(test::error_message<InputError>([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") != std::string::npos);
 }
 
+TEST_CASE("trainer: --deterministic changes nothing on the CPU and holds for its run only") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  train::TrainConfig plain = small_run(dir, "plain");
+  quiet_run(plain);
+  train::TrainConfig strict = small_run(dir, "strict");
+  strict.deterministic = true;
+  quiet_run(strict);
+  CHECK_FALSE(cuda::deterministic());  // the process's setting is back as it was
+  const auto a = metrics_lines(dir.file("plain")), b = metrics_lines(dir.file("strict"));
+  REQUIRE(a.size() == b.size());
+  for (std::size_t e = 0; e < a.size(); ++e)
+    for (const char* key : {"train_loss", "test_loss", "test_error"}) CHECK(a[e][key] == b[e][key]);
+  CHECK(nlohmann::json::parse(std::ifstream(fs::path(dir.file("strict")) / "config.json"))["deterministic"] == true);
+}
+
 TEST_CASE("trainer: SIGTERM stops the run after a batch, naming the checkpoint to resume, which goes on bit for bit") {
   test::TempDir dir;
   write_cifar10(dir.file("cifar"), 16);

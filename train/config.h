@@ -34,6 +34,9 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   int threads = 0;                        ///< 0: the default (FLUXION_NUM_THREADS, else all cores)
   std::string device = "cpu";
+  /// CUDA: only kernels that repeat their bits (cuda::set_deterministic),
+  /// for this run. CPU runs are deterministic with or without it.
+  bool deterministic = false;
   std::int64_t subset = 0;                ///< > 0: only the first N training images
   int augment = -1;                       ///< crop + flip: 1 on, 0 off, -1 the dataset's default (on for CIFAR)
   /// Image folders: "N" or "HxW", the size every image is resized to; empty:

@@ -113,6 +113,9 @@ inline constexpr auto config_fields = std::tuple{
     // setting: --auto-resume may continue a run on another device.
     field("device", &TrainConfig::device, OnResume::fixed, Role::run_setting, "Where to train: cpu, cuda or cuda:N")
         .show_default(),
+    field("deterministic", &TrainConfig::deterministic, OnResume::fixed, Role::defines_run,
+          "CUDA: deterministic kernels only (cuDNN's deterministic algorithms, scatter-add in index order), so a "
+          "run repeats its bits, as PyTorch's use_deterministic_algorithms; CPU runs are deterministic always"),
     field("subset", &TrainConfig::subset, OnResume::fixed, Role::defines_run,
           "Train on the first N images only (0: all)")
         .check(FlagCheck::non_negative),

@@ -52,8 +52,9 @@ void append_metrics(const fs::path& dir, const EpochMetrics& m) {
     const double value = column.value(m);
     if (column.whole_number) line[column.key] = static_cast<std::int64_t>(value);
     else line[column.key] = value;
-    header += (header.empty() ? "" : ",") + std::string(column.key);
-    row += (row.empty() ? "" : ",") + csv_cell(column, value);
+    if (!header.empty()) header += ',', row += ',';
+    header += column.key;
+    row += csv_cell(column, value);
   }
   append_line(dir / "metrics.jsonl", line.dump());
   const fs::path csv = dir / "metrics.csv";

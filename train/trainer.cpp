@@ -16,6 +16,7 @@
 
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
+#include "core/cuda.h"
 #include "core/folder_lock.h"
 #include "core/parallel.h"
 #include "core/path_check.h"
@@ -494,6 +495,16 @@ void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetri
   if (options.on_epoch) options.on_epoch(m);
 }
 
+// --deterministic for one run: cuda::set_deterministic is the process's
+// setting, and a program may go on to train other runs.
+struct DeterministicKernels {
+  bool before = cuda::deterministic();
+  explicit DeterministicKernels(bool on) { cuda::set_deterministic(on || before); }
+  ~DeterministicKernels() { cuda::set_deterministic(before); }
+  DeterministicKernels(const DeterministicKernels&) = delete;
+  DeterministicKernels& operator=(const DeterministicKernels&) = delete;
+};
+
 }  // namespace
 
 EvalResult evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes) {
@@ -563,6 +574,7 @@ TrainConfig read_run_config(const std::string& out_dir, const std::string& flag)
 
 TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   validate(config);
+  const DeterministicKernels deterministic(config.deterministic);
   Run run;
   start_run(run, std::move(config), options);  // rank, threads, folder checks
   load_data(run);

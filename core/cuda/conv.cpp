@@ -2,7 +2,8 @@
 // The algorithm for each (direction, shapes, geometry, dtype, math) is
 // chosen once by cuDNN's heuristics (cudnnGet*Algorithm_v7, as PyTorch does
 // when benchmark mode is off: the best-ranked one whose workspace fits) and
-// cached with its math type and workspace size; workspaces come from the caching
+// cached with its math type and workspace size (with cuda::deterministic(),
+// the best-ranked one that cuDNN marks deterministic); workspaces come from the caching
 // allocator, so steady-state training allocates nothing from the driver.
 // float32 convolutions may use TF32 tensor cores unless
 // cuda::set_allow_tf32(false), which asks cuDNN for FMA math only.
@@ -39,12 +40,12 @@ struct ConvDescriptor : CudnnHandle<cudnnConvolutionDescriptor_t, cudnnCreateCon
 
 // Everything the algorithm choice depends on.
 using Key = std::tuple<int, Direction, DType, int, Shape, Shape, Shape, std::int64_t, std::int64_t, std::int64_t,
-                       std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+                       std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
 
 Key key_of(int device, Direction d, const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dParams& p,
            cudnnMathType_t math) {
   return {device, d, x.dtype(), int(math), x.shape(), w.shape(), y.shape(), p.stride_h, p.stride_w, p.pad_h,
-          p.pad_w, p.dilation_h, p.dilation_w, p.groups};
+          p.pad_w, p.dilation_h, p.dilation_w, p.groups, deterministic()};
 }
 
 // An algorithm as cuDNN reported it: which, the math it uses (set on the
@@ -81,13 +82,17 @@ Choice choose(const Key& key, int device, const char* what, Query query) {
     if (results[i].status != CUDNN_STATUS_SUCCESS || results[i].memory > budget) continue;
     // With TF32 off (FMA math asked for) only full-float32 algorithms do.
     if (std::get<3>(key) == int(CUDNN_FMA_MATH) && results[i].mathType != CUDNN_FMA_MATH) continue;
+    // Some algorithms (backward-filter's CUDNN_..._ALGO_0, _3) add with atomics.
+    if (std::get<14>(key) && results[i].determinism != CUDNN_DETERMINISTIC) continue;
     const Choice chosen{static_cast<int>(results[i].algo), results[i].mathType, results[i].memory};
     std::lock_guard<std::mutex> lock(cache_mutex);
     algorithm_cache().emplace(key, chosen);
     return chosen;
   }
-  throw Error(detail::concat(what, ": cuDNN offers no algorithm for this convolution that fits in the ",
-                             budget >> 20, " MiB of free device memory"));
+  throw Error(detail::concat(what, ": cuDNN offers no ", std::get<14>(key) ? "deterministic " : "",
+                             "algorithm for this convolution that fits in the ", budget >> 20,
+                             " MiB of free device memory",
+                             std::get<14>(key) ? " (cuda::set_deterministic(true), --deterministic, asks for one)" : ""));
 }
 
 // The pieces every direction needs: descriptors of x, w, y and the conv.

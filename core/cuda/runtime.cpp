@@ -100,6 +100,7 @@ bool tf32_default() {
   return env == nullptr || std::string(env) != "0";
 }
 std::atomic<bool> tf32_allowed{tf32_default()};
+std::atomic<bool> deterministic_kernels{false};
 
 }  // namespace
 
@@ -189,5 +190,7 @@ void empty_cache() {
 
 void set_allow_tf32(bool allow) { tf32_allowed = allow; }
 bool allow_tf32() { return tf32_allowed; }
+void set_deterministic(bool on) { deterministic_kernels = on; }
+bool deterministic() { return deterministic_kernels; }
 
 }  // namespace fluxion::cuda

@@ -250,6 +250,40 @@ TEST_CASE("cuda parity - ResNet-20 training steps with each optimizer") {
   }
 }
 
+// cuda::set_deterministic (--deterministic): the kernels that add in no
+// fixed order (atomic scatter_add, some cuDNN backward-filter algorithms)
+// are replaced, so repeating a computation repeats its bits.
+TEST_CASE("cuda - deterministic mode: scatter_add with repeated indices and conv2d's backward repeat their bits") {
+  struct Restore {
+    ~Restore() { cuda::set_deterministic(false); }
+  } restore;
+  cuda::set_deterministic(true);
+  // index_select's backward adds 400 gradients into 3 rows: every row's sum
+  // meets many float32 additions, whose order atomics would vary.
+  const Tensor index = randint(0, 3, {400}, kInt64).to(kGPU);
+  const Tensor x_cpu = randn({3, 64});
+  const Tensor upstream = randn({400, 64});
+  auto index_grad = [&](const Device& device) {
+    const Tensor x = x_cpu.to(device).requires_grad_();
+    index_select(x, 0, index.to(device)).backward(upstream.to(device));
+    return x.grad().to(Device::cpu());
+  };
+  const Tensor first = index_grad(kGPU);
+  CHECK(index_grad(kGPU).to_vector<float>() == first.to_vector<float>());
+  CHECK(max_rel_diff(first, index_grad(Device::cpu())) <= 1e-5);
+  // A convolution's weight gradient, twice, with a deterministic algorithm.
+  const Tensor x = randn({32, 16, 16, 16}).to(kGPU);
+  const Tensor grad_out = randn({32, 32, 16, 16}).to(kGPU);
+  Conv2dParams p;
+  p.pad_h = p.pad_w = 1;
+  auto weight_grad = [&] {
+    const Tensor w = randn({32, 16, 3, 3}).to(kGPU).requires_grad_();
+    conv2d(x, w, Tensor(), p).backward(grad_out);
+    return w.grad().to(Device::cpu()).to_vector<float>();
+  };
+  CHECK(weight_grad() == weight_grad());
+}
+
 TEST_CASE("cuda - module.to, checkpoints across devices, and a steady-state step allocates nothing") {
   manual_seed(1);
   auto model = nn::make_model("resnet20", {});
