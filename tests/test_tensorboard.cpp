@@ -31,6 +31,7 @@
 #endif
 
 using namespace fluxion;
+using test::TempDir;
 namespace tb = fluxion::plot::tensorboard;
 
 namespace {
@@ -157,7 +158,7 @@ TEST_CASE("tensorboard: the writer's file is named as TensorBoard expects and ho
     const std::string bytes = read_all(first);
     tb::Event version;
     version.file_version = "brain.Event:2";
-    const std::size_t version_size = tb::tfrecord(tb::encode(version)).size() + 8;  // + wall_time's field
+    const std::size_t version_size = tb::tfrecord(tb::encode(version)).size() + 9;  // + wall_time: key and 8 bytes
     REQUIRE(bytes.size() == version_size + tb::tfrecord(tb::encode(e)).size());
     CHECK(bytes.substr(version_size) == tb::tfrecord(tb::encode(e)));
     // A second writer in the same second gets a file of its own.
