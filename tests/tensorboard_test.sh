@@ -16,7 +16,7 @@ set -uo pipefail
 fluxion=$1 dir=$2 source_dir=$3
 python=${FLUXION_COMPARE_PYTHON:-$source_dir/.venv-compare/bin/python}
 if [ ! -x "$python" ] || ! "$python" -c 'import tensorboard' 2>/dev/null; then
-  echo "tensorboard_reader_agrees: skipped: no comparison environment with tensorboard (bash scripts/torch_env.sh makes it)"
+  echo "tensorboard_reader_agrees_with_metrics: skipped: no comparison environment with tensorboard (bash scripts/torch_env.sh makes it)"
   exit 77
 fi
 failures=0
