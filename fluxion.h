@@ -43,6 +43,7 @@
 #include "optim/sgd.h"
 #include "plot/run_metrics.h"
 #include "plot/svg_plot.h"
+#include "plot/tensorboard_events.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/run_data.h"

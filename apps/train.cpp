@@ -78,6 +78,15 @@ void add_optimizer_flags(CLI::App* cmd, TrainFlags& f) {
   }
 }
 
+// A switch's names: --KEY, and --no-KEY beside it for one that is on by
+// default (--tensorboard, --no-tensorboard); either counts as the flag given.
+template <class T>
+std::string bool_flag_names(const train::ConfigField<T>& field) {
+  const std::string name = train::flag_name(field.key);
+  const bool on_by_default = train::TrainConfig().*field.member;
+  return on_by_default ? name + ",!--no-" + name.substr(2) : name;
+}
+
 // A flag for each row of the configuration's table (train/config_fields.h), in its order.
 void add_config_flags(CLI::App* cmd, TrainFlags& f) {
   train::for_each_config_field([&]<class T>(const train::ConfigField<T>& field) {
@@ -87,7 +96,7 @@ void add_config_flags(CLI::App* cmd, TrainFlags& f) {
       const std::string name = train::flag_name(field.key);
       CLI::Option* option = nullptr;
       if constexpr (std::is_same_v<T, bool>)
-        option = cmd->add_flag(name, f.values.*field.member, field.help);
+        option = cmd->add_flag(bool_flag_names(field), f.values.*field.member, field.help);
       else if (is_augment(field))
         option = cmd->add_option(name, f.augment, field.help)->check(CLI::IsMember({"on", "off", "auto"}));
       else

@@ -17,6 +17,7 @@ printf '{"model": "small_cnn", "dataset": "fashion-mnist", "optimizer": "adabaye
 printf '{"dataset": "fashion-mnist", "optimizer": "adabayes"}' >"$dir/no-model.json"
 mkdir -p "$dir/no-model-run" && cp "$dir/no-model.json" "$dir/no-model-run/config.json" && : >"$dir/no-model-run/last.safetensors"
 printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
+printf '{"tensorboard": "yes"}' >"$dir/tensorboard-type.json"
 printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
 printf 'not a checkpoint' >"$dir/garbage.safetensors"
 # JSON nested 100,000 levels deep: as a --config file, and as the record of a
@@ -114,6 +115,7 @@ row "--reference-curves" -- reproduce table1 --out "$dir/t" --reference-curves "
 # Wrong file types and contents
 row "bad.json" -- train --config "$dir/bad.json"
 row "\"epochs\" must be an integer" -- train --config "$dir/wrong-type.json"
+row "\"tensorboard\" must be true or false" -- train --config "$dir/tensorboard-type.json" --dry-run
 row "unknown key \"learning_rate\"" -- train --config "$dir/unknown-key.json"
 row "deep.json': JSON nested more than 64 levels deep" -- train --config "$dir/deep.json" --dry-run
 row "JSON nested more than 64 levels deep" -- train --resume "$dir/deep-run"

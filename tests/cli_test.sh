@@ -28,6 +28,20 @@ expect() {  # expect CODE DESCRIPTION -- COMMAND...
 rm -rf "$dir/run" "$dir/nan"
 common=(--dataset cifar10 --data-dir "$dir/cifar" --batch-size 16 --threads 2)
 expect 0 "train on CIFAR-format files" -- "$fluxion" train "${common[@]}" --subset 48 --epochs 2 --out "$dir/run"
+# TensorBoard is on by default: an event file, and the key in config.json
+# and --dry-run; --no-tensorboard writes none (tests/tensorboard_test.sh
+# reads the files with TensorBoard's own reader).
+ls "$dir/run" | grep -q '^events\.out\.tfevents\.' || { echo "FAIL: no TensorBoard event file in $dir/run"; failures=$((failures + 1)); }
+grep -q '"tensorboard": true' "$dir/run/config.json" || { echo "FAIL: config.json lacks \"tensorboard\": true"; failures=$((failures + 1)); }
+rm -rf "$dir/no-tb"
+expect 0 "train with --no-tensorboard" -- "$fluxion" train "${common[@]}" --subset 16 --epochs 1 --no-tensorboard --out "$dir/no-tb"
+! ls "$dir/no-tb" | grep -q tfevents || { echo "FAIL: --no-tensorboard wrote an event file"; failures=$((failures + 1)); }
+grep -q '"tensorboard": false' "$dir/no-tb/config.json" || { echo "FAIL: config.json lacks \"tensorboard\": false"; failures=$((failures + 1)); }
+for flag in --tensorboard --no-tensorboard; do
+  expect 0 "--dry-run $flag" -- "$fluxion" train "${common[@]}" $flag --dry-run
+  want=$([[ $flag == --tensorboard ]] && echo true || echo false)
+  grep -q "\"tensorboard\": $want" "$dir/last.log" || { echo "FAIL: --dry-run $flag does not show \"tensorboard\": $want"; failures=$((failures + 1)); }
+done
 expect 0 "eval the best checkpoint" -- "$fluxion" eval --checkpoint "$dir/run/best.safetensors" --data-dir "$dir/cifar"
 grep -q "per-class accuracy" "$dir/last.log" || { echo "FAIL: eval printed no per-class accuracy"; failures=$((failures + 1)); }
 expect 2 "eval naming another model than the run record's" -- "$fluxion" eval --checkpoint "$dir/run/best.safetensors" \

@@ -56,6 +56,10 @@ struct TrainConfig {
   /// diverged; 0: stop at the first.
   std::int64_t skip_nonfinite = 0;
   std::string out_dir = "runs/latest";
+  /// TensorBoard event files in out_dir, written after each epoch: the
+  /// metrics' columns as scalars, per-parameter histograms of the weights,
+  /// the gradients and AdaBayes's regime (train/tensorboard_log.h).
+  bool tensorboard = true;
   /// Data-parallel over the ranks of `mpirun` (train/data_parallel.h):
   /// batch_size is then each rank's share of the step.
   bool distributed = false;
@@ -108,8 +112,8 @@ std::optional<ConfigDifference> first_difference(const TrainConfig& a, const Tra
 
 /// The to_json keys that change where and how fast a run trains, not what it
 /// computes (the Role::run_setting rows of train/config_fields.h: data_dir,
-/// threads, device, workers, out, collective_timeout). A run continued with
-/// different values of these is still the same run.
+/// threads, device, workers, out, tensorboard, collective_timeout). A run
+/// continued with different values of these is still the same run.
 const std::vector<std::string>& run_setting_keys();
 
 /// JSON with one key per field (train/config_fields.h), the command line's

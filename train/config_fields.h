@@ -150,6 +150,10 @@ inline constexpr auto config_fields = std::tuple{
     // --resume DIR is the folder; the flag would name another.
     field("out", &TrainConfig::out_dir, OnResume::fixed, Role::run_setting,
           "Folder for metrics and checkpoints (default: a fresh runs/DATASET-MODEL-OPTIMIZER)"),
+    // A view of the run, not part of it: a resumed run may turn it on or off.
+    field("tensorboard", &TrainConfig::tensorboard, OnResume::may_change, Role::run_setting,
+          "TensorBoard event files in the run's folder after each epoch: the metrics as scalars, histograms of the "
+          "weights, gradients and AdaBayes's sigma^2_post (on by default; --no-tensorboard: none)"),
     field("distributed", &TrainConfig::distributed, OnResume::fixed, Role::defines_run,
           "Data-parallel over the ranks of mpirun (mpirun -np N fluxion train --distributed ...): --batch-size is "
           "each rank's share of the step; docs/distributed.md"),

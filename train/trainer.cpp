@@ -27,9 +27,11 @@
 #include "layers/models/registry.h"
 #include "optim/make_optimizer.h"
 #include "dist/distributed.h"
+#include "plot/tensorboard_events.h"
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
 #include "train/progress.h"
+#include "train/tensorboard_log.h"
 
 namespace fluxion::train {
 namespace fs = std::filesystem;
@@ -93,6 +95,7 @@ struct Run {
   std::unique_ptr<optim::LRScheduler> scheduler;
   std::string record;            // config.json's text, also in every checkpoint
   std::int64_t first_epoch = 0;  // 0, or the epochs a resumed run had done
+  std::unique_ptr<TensorBoardLog> tensorboard;  // rank 0, with TrainConfig::tensorboard
   TrainResult result;
 };
 
@@ -111,7 +114,8 @@ void check_claimable(const Run& run) {
     // what one killed after writing its record leaves.
     const bool left_by_any_start = name == kFolderLockName || name.find(".tmp.") != std::string::npos;
     const bool left_by_this_run =
-        name == "config.json" || name == kMetricsFiles[0] || name == kMetricsFiles[1] || name == "best.safetensors";
+        name == "config.json" || name == kMetricsFiles[0] || name == kMetricsFiles[1] || name == "best.safetensors" ||
+        plot::tensorboard::is_event_file_name(name);
     FLUXION_CHECK_INPUT(left_by_any_start || (left_by_this_run && has_record), "--out ", out, ": '", entry.path().string(),
                         "' is there, and a new run claims only an empty folder or one where the same run started; "
                         "choose another --out (or remove what is there)");
@@ -274,17 +278,27 @@ void resume_from_checkpoint(Run& run) {
   *run.log << "resuming " << out << " after epoch " << run.first_epoch << "\n";
 }
 
-// config.json. A new run starts its metrics files afresh: ones already
-// there belong to a run killed before its first checkpoint.
+// config.json. A new run starts its metrics and event files afresh: ones
+// already there belong to a run killed before its first checkpoint.
 void write_run_record(Run& run, bool resume) {
   nlohmann::json record = run_record(run.config);
   if (run.replicas.distributed) record["ranks"] = run.replicas.size;
   record["data"] = data_record(run.info, run.classes);
   run.record = record.dump(2);
   if (!run.replicas.writes()) return;
-  if (!resume)
+  if (!resume) {
     for (const char* name : kMetricsFiles) fs::remove(run.out / name);
+    remove_event_files(run.out);
+  }
   write_file_atomically((run.out / "config.json").string(), run.record + "\n", "fluxion train");
+}
+
+// Rank 0's TensorBoard event file: a new one for each start or resume
+// (train/tensorboard_log.h says how a resumed one hides a killed run's
+// later epochs).
+void open_tensorboard(Run& run) {
+  if (run.config.tensorboard && run.replicas.writes())
+    run.tensorboard = std::make_unique<TensorBoardLog>(run.out, run.first_epoch);
 }
 
 void log_run(const Run& run) {
@@ -485,10 +499,14 @@ void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetri
                   const TrainOptions& options) {
   check_weights_finite(run, epoch);
   evaluate_epoch(run, m);
+  m.seconds = seconds_since(t0);
+  // TensorBoard's epoch before the checkpoint, as the metrics line (a crash
+  // between the two leaves events that a resume hides), and before the
+  // schedule moves the lr, which AdaBayes's histogram divides by.
+  if (run.tensorboard) run.tensorboard->write_epoch(m, *run.model, *run.optimizer);
   // The lr of the next epoch; after the last, none is needed (and a cosine
   // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
   if (epoch + 1 < run.config.epochs) run.scheduler->step();
-  m.seconds = seconds_since(t0);
   save_epoch(run, m);
   progress.epoch(m);
   run.result.history.push_back(m);
@@ -582,6 +600,7 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   claim_folder(run, options.resume);
   if (options.resume) resume_from_checkpoint(run);
   write_run_record(run, options.resume);
+  open_tensorboard(run);
   // The same start everywhere (seeded alike anyway; a resume read one file).
   broadcast_state(run.replicas, *run.model);
   log_run(run);

@@ -7,6 +7,7 @@
 //!   metrics.jsonl/.csv one line per epoch (train/metrics_log.h)
 //!   last.safetensors   everything needed to resume, after every epoch
 //!   best.safetensors   the model with the lowest test error so far (PyTorch keys)
+//!   events.out.tfevents.*  TensorBoard's view, with TrainConfig::tensorboard (train/tensorboard_log.h)
 #pragma once
 
 #include <cmath>
