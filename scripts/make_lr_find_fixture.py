@@ -12,9 +12,10 @@ It writes tests/fixtures/lr_find.json, which tests/test_lr_find.cpp reads:
 - "smoothing": fastai's AvgSmoothLoss on a fixed loss stream: val =
   torch.lerp(loss, val, beta) in float64, reported as val / (1 - beta^count).
 - "suggestion": a synthetic curve (falling, flat, then rising, with seeded
-  noise) smoothed as above; the steepest-descent rule as numpy computes it:
-  numpy.gradient(smoothed[:m + 1], log10(lr[:m + 1])) with m the argmin of
-  the smoothed loss, its argmin the suggested step; and minimum / 10.
+  noise) smoothed as above; the steepest-descent rule as numpy computes it,
+  over the points from skip_start on (0, and fastai's num_it // 10):
+  numpy.gradient(smoothed[skip:m + 1], log10(lr[skip:m + 1])) with m the
+  argmin of smoothed[skip:], its argmin the suggested step; and minimum / 10.
 The output is deterministic (numpy's generator is seeded).
 """
 import json
@@ -51,12 +52,17 @@ def suggestion_case():
     losses = [float(v) for v in clean + 0.03 * rng.standard_normal(steps)]
     beta = 0.9
     smoothed = fastai_smooth(losses, beta)
-    m = int(np.argmin(smoothed))
-    grads = np.gradient(np.array(smoothed[: m + 1]), x[: m + 1])
-    steepest = int(np.argmin(grads))
-    return {"lrs": lrs, "losses": losses, "beta": beta, "smoothed": smoothed, "minimum_step": m,
-            "minimum_lr": lrs[m] / 10, "gradient": [float(g) for g in grads], "steepest_step": steepest,
-            "steepest_lr": lrs[steepest], "steepest_slope": float(grads[steepest])}
+    case = {"lrs": lrs, "losses": losses, "beta": beta, "smoothed": smoothed, "rules": []}
+    # fastai's lr_find leaves out the first num_it // 10 points (and, here,
+    # nothing at the end: the steepest point is sought before the minimum).
+    for skip in (0, steps // 10):
+        m = skip + int(np.argmin(smoothed[skip:]))
+        grads = np.gradient(np.array(smoothed[skip: m + 1]), x[skip: m + 1])
+        steepest = skip + int(np.argmin(grads))
+        case["rules"].append({"skip_start": skip, "minimum_step": m, "minimum_lr": lrs[m] / 10,
+                              "steepest_step": steepest, "steepest_lr": lrs[steepest],
+                              "steepest_slope": float(grads[steepest - skip])})
+    return case
 
 
 def main():

@@ -221,7 +221,7 @@ row "--sgd-lr: lr-find sweeps sgd_lr from --start-lr to --end-lr" -- lr-find --p
 row "--epochs" -- lr-find --epochs 3
 row "--model" -- lr-find --model resnet19
 row "lr-find writes only into an empty folder or one of an earlier lr-find" -- lr-find --out "$dir/run"
-row "--data-dir" -- lr-find "${c10[@]/$cifar/$dir/nowhere}" --out "$dir/lrf-nowhere"
+row "nowhere' does not exist or is not a directory" -- lr-find "${c10[@]/$cifar/$dir/nowhere}" --out "$dir/lrf-nowhere"
 
 # Limits of the machine. An address-space limit (ulimit -v) too small for
 # OpenBLAS to start, which would hang it before main, stops the program at

@@ -102,18 +102,21 @@ TEST_CASE("lr_find: the steepest-descent and minimum / 10 suggestions on a synth
     const double loss = c["losses"][i];
     r.points.push_back({static_cast<std::int64_t>(i), c["lrs"][i], loss, smoother.add(loss)});
   }
-  train::suggest(r);
-  REQUIRE(r.steepest);
-  REQUIRE(r.minimum);
-  CHECK(r.minimum->step == c["minimum_step"].get<std::int64_t>());
-  CHECK(relative_difference(r.minimum->lr, c["minimum_lr"]) < 1e-15);
-  CHECK(r.steepest->step == c["steepest_step"].get<std::int64_t>());
-  CHECK(r.steepest->lr == r.points[static_cast<std::size_t>(r.steepest->step)].lr);
-  MESSAGE("steepest slope " << r.steepest->slope << ", numpy " << c["steepest_slope"].get<double>());
-  CHECK(relative_difference(r.steepest->slope, c["steepest_slope"]) < 1e-9);
-  // The steepest point lies before the minimum, where the curve falls.
-  CHECK(r.steepest->step < r.minimum->step);
-  CHECK(r.steepest->slope < 0);
+  for (const json& rule : c["rules"]) {
+    train::suggest(r, rule["skip_start"].get<std::int64_t>());
+    REQUIRE(r.steepest);
+    REQUIRE(r.minimum);
+    CHECK(r.minimum->step == rule["minimum_step"].get<std::int64_t>());
+    CHECK(relative_difference(r.minimum->lr, rule["minimum_lr"]) < 1e-15);
+    CHECK(r.steepest->step == rule["steepest_step"].get<std::int64_t>());
+    CHECK(r.steepest->lr == r.points[static_cast<std::size_t>(r.steepest->step)].lr);
+    MESSAGE("steepest slope " << r.steepest->slope << ": relative difference from numpy.gradient's "
+                              << relative_difference(r.steepest->slope, rule["steepest_slope"]));
+    CHECK(relative_difference(r.steepest->slope, rule["steepest_slope"]) < 1e-12);
+    // The steepest point lies before the minimum, where the curve falls.
+    CHECK(r.steepest->step < r.minimum->step);
+    CHECK(r.steepest->slope < 0);
+  }
 
   SUBCASE("a curve that only rises has no steepest descent, and minimum / 10 at its start") {
     train::LrFindResult rising;
@@ -122,6 +125,26 @@ TEST_CASE("lr_find: the steepest-descent and minimum / 10 suggestions on a synth
     CHECK(!rising.steepest);
     REQUIRE(rising.minimum);
     CHECK(rising.minimum->lr == doctest::Approx(1e-6));
+  }
+  SUBCASE("skipped first points count for neither rule") {
+    // A steep first drop (noise, in a real sweep), then a gentler descent to a minimum at step 5.
+    train::LrFindResult early;
+    const std::vector<double> losses = {3.0, 2.0, 1.95, 1.9, 1.7, 1.5, 1.8};
+    for (std::size_t i = 0; i < losses.size(); ++i)
+      early.points.push_back({static_cast<std::int64_t>(i), std::pow(10.0, static_cast<double>(i) - 6), losses[i],
+                              losses[i]});
+    train::suggest(early);
+    REQUIRE(early.steepest);
+    CHECK(early.steepest->step == 0);
+    train::suggest(early, 2);
+    REQUIRE(early.steepest);
+    CHECK(early.steepest->step == 4);  // numpy.gradient of [1.95, 1.9, 1.7, 1.5]: -0.05, -0.125, -0.2, -0.2
+    CHECK(early.steepest->slope == doctest::Approx(-0.2));
+    REQUIRE(early.minimum);
+    CHECK(early.minimum->step == 5);
+    train::suggest(early, 7);  // nothing left
+    CHECK(!early.steepest);
+    CHECK(!early.minimum);
   }
   SUBCASE("points after the first NaN are left out") {
     train::LrFindResult broken;

@@ -127,25 +127,29 @@ bool DivergenceCheck::diverged(double smoothed_loss) {
   return smoothed_loss > factor_ * best_;
 }
 
-void suggest(LrFindResult& result) {
+void suggest(LrFindResult& result, std::int64_t skip_start) {
   result.steepest.reset();
   result.minimum.reset();
+  // The points considered: result.points[first + k] is the k-th.
+  const auto first = static_cast<std::size_t>(std::max<std::int64_t>(skip_start, 0));
   std::vector<double> log_lr, smoothed;
-  for (const LrFindPoint& p : result.points) {
+  for (std::size_t i = first; i < result.points.size(); ++i) {
+    const LrFindPoint& p = result.points[i];
     if (!std::isfinite(p.smoothed_loss)) break;
     log_lr.push_back(std::log10(p.lr));
     smoothed.push_back(p.smoothed_loss);
   }
   if (smoothed.empty()) return;
   const auto lowest = static_cast<std::size_t>(std::min_element(smoothed.begin(), smoothed.end()) - smoothed.begin());
-  result.minimum = LrSuggestion{result.points[lowest].lr / 10.0, static_cast<std::int64_t>(lowest), 0.0};
+  const LrFindPoint& at_lowest = result.points[first + lowest];
+  result.minimum = LrSuggestion{at_lowest.lr / 10.0, at_lowest.step, 0.0};
   if (lowest == 0) return;  // the loss never fell below its first value
   log_lr.resize(lowest + 1);
   smoothed.resize(lowest + 1);
   const std::vector<double> slopes = gradient(smoothed, log_lr);
   const auto steepest = static_cast<std::size_t>(std::min_element(slopes.begin(), slopes.end()) - slopes.begin());
-  if (slopes[steepest] < 0)
-    result.steepest = LrSuggestion{result.points[steepest].lr, static_cast<std::int64_t>(steepest), slopes[steepest]};
+  const LrFindPoint& at_steepest = result.points[first + steepest];
+  if (slopes[steepest] < 0) result.steepest = LrSuggestion{at_steepest.lr, at_steepest.step, slopes[steepest]};
 }
 
 void validate(const LrFindOptions& o, const TrainConfig& config) {
@@ -207,7 +211,7 @@ LrFindResult lr_find(const TrainConfig& config, const LrFindOptions& options, co
     }
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  suggest(result);
+  suggest(result, options.steps / 10);
   return result;
 }
 

@@ -56,8 +56,10 @@ struct LrSuggestion {
 /// The rules that suggest a value, named in fluxion lr-find's text and JSON.
 inline constexpr const char* kSteepestRule =
     "steepest descent: the lr where the smoothed loss falls fastest against log lr (the most negative "
-    "d loss / d log10 lr, by central differences as numpy.gradient, over the points up to the minimum)";
-inline constexpr const char* kMinimumRule = "minimum / 10: the lr of the lowest smoothed loss, divided by 10";
+    "d loss / d log10 lr, by central differences as numpy.gradient, over the points up to the minimum, the first "
+    "tenth of the steps left out)";
+inline constexpr const char* kMinimumRule =
+    "minimum / 10: the lr of the lowest smoothed loss (the first tenth of the steps left out), divided by 10";
 
 struct LrFindResult {
   std::vector<LrFindPoint> points;  ///< every step taken, the one that stopped the sweep included
@@ -101,9 +103,11 @@ class DivergenceCheck {
   double factor_, best_ = INFINITY;
 };
 
-/// Both suggestions for a curve (lr > 0, in increasing order; non-finite
-/// smoothed losses are ignored, and so is everything after the first of them).
-void suggest(LrFindResult& result);
+/// Both suggestions for a curve (lr > 0, in increasing order), from its
+/// points `skip_start` on (lr_find skips steps / 10, as fastai does: the
+/// first smoothed values average only a few noisy losses), up to the first
+/// non-finite smoothed loss.
+void suggest(LrFindResult& result, std::int64_t skip_start = 0);
 
 /// InputError naming the flag for options lr_find cannot run with
 /// `config` (the sweep's own flags, and --param sgd_lr for an optimizer
