@@ -31,13 +31,16 @@ struct LrFindFlags {
   std::string out;
 };
 
-// TrainConfig's rows that have no meaning for a sweep of a few hundred
-// steps on one process, which writes no run folder.
+// TrainConfig's rows that the sweep applies (train::lr_find): the model,
+// the data and the optimizer. A list of those used rather than of those
+// not, so that a setting added later (to the training loop) is not a flag
+// lr-find would accept and ignore.
 bool sweep_uses(std::string_view key) {
-  static const std::set<std::string_view> unused = {"epochs",      "schedule",       "skip_nonfinite",
-                                                     "out",         "distributed",    "sync_batchnorm",
-                                                     "collective_timeout"};
-  return unused.count(key) == 0;
+  static const std::set<std::string_view> used = {
+      "model",     "dataset", "data_dir", "optimizer", "optimizer_options", "batch_size",     "seed",
+      "threads",   "device",  "subset",   "augment",   "image_size",        "channels",       "mean",
+      "std",       "image_cache_mb",     "skip_bad_images", "workers"};
+  return used.count(key) > 0;
 }
 
 const std::set<std::string>& output_names() {
