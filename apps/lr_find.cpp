@@ -4,10 +4,12 @@
 // the suggestions with their rules) and lr_find.svg (the loss against the lr
 // on a log axis, the suggestion marked). No weights are saved and no run
 // folder of train is touched.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <set>
 #include <string>
 
