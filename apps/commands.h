@@ -8,6 +8,7 @@ namespace fluxion::apps {
 
 void add_version_command(CLI::App& app);  // version.cpp
 void add_train_command(CLI::App& app);    // train.cpp
+void add_lr_find_command(CLI::App& app);  // lr_find.cpp: `lr-find` (the train flags of model, data, optimizer)
 void add_eval_command(CLI::App& app);     // eval.cpp
 void add_predict_command(CLI::App& app);  // predict.cpp: `predict --checkpoint FILE [--top K] [--json] IMAGE...`
 void add_export_command(CLI::App& app);   // export.cpp: `export --checkpoint FILE --onnx OUT.onnx`

@@ -64,6 +64,12 @@ CLI::Validator number_in(double min, double max) {
       "a number " + range, range, [](double x, double lo, double hi) { return x >= lo && x <= hi; }, min, max);
 }
 
+CLI::Validator number_above(double min) {
+  return number_check(
+      "a number > " + shortest(min), "> " + shortest(min), [](double x, double lo, double) { return x > lo; }, min,
+      min);
+}
+
 const CLI::Validator non_negative_number =
     number_check("a number >= 0", ">= 0", [](double x, double, double) { return x >= 0; }, 0, 0);
 const CLI::Validator positive_number =

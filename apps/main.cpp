@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Fluxion: a small deep-learning framework built around Bayesian filtering optimizers"};
   app.require_subcommand(1);
   fluxion::apps::add_train_command(app);
+  fluxion::apps::add_lr_find_command(app);
   fluxion::apps::add_eval_command(app);
   fluxion::apps::add_predict_command(app);
   fluxion::apps::add_export_command(app);

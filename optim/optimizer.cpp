@@ -31,6 +31,25 @@ void Optimizer::set_lr(double lr) {
   for (std::size_t group = 0; group < num_groups(); ++group) set_lr(group, lr);
 }
 
+void Optimizer::set_option(const std::string& option, double value) {
+  for (std::size_t group = 0; group < num_groups(); ++group) {
+    const std::map<std::string, double> before = group_options(group);
+    FLUXION_CHECK(before.count(option) > 0, name(), ": unknown option '", option, "'");
+    set_group_option(group, option, value);
+    try {
+      validate_options();
+    } catch (...) {
+      set_group_option(group, option, before.at(option));
+      throw;
+    }
+  }
+}
+
+void Optimizer::set_initial_lr(double lr) {
+  FLUXION_CHECK(std::isfinite(lr) && lr > 0, name(), ": an initial lr must be finite and > 0, got ", lr);
+  for (double& initial : initial_lrs_) initial = lr;
+}
+
 const ParamState& Optimizer::state(std::size_t param_index) const {
   FLUXION_CHECK(param_index < state_.size(), name(), ": parameter index ", param_index, " out of range (",
                 state_.size(), " parameters)");

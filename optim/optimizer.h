@@ -51,6 +51,18 @@ class Optimizer {
   virtual double lr(std::size_t group = 0) const = 0;
   virtual void set_lr(std::size_t group, double lr) = 0;
   void set_lr(double lr);  ///< every group
+  /// Sets `option` ("sgd_lr", "momentum", ...) in every group, as PyTorch's
+  /// `for g in opt.param_groups: g[option] = value`. The options are
+  /// validated again; a refused value, or an option the optimizer lacks,
+  /// throws Error and leaves the options as they were.
+  void set_option(const std::string& option, double value);
+  /// The options of `group` by name, as state_dict() holds them.
+  std::map<std::string, double> option_values(std::size_t group = 0) const { return group_options(group); }
+  /// Sets every group's initial lr (PyTorch's param_groups' "initial_lr"):
+  /// AdaBayes's sigma^2 and weight decay, and AdaBound's final lr, follow
+  /// lr / initial lr. An lr range test sets both to the step's lr, so that
+  /// each step is taken as by a run started with that lr.
+  void set_initial_lr(double lr);
 
   /// "state.<i>.step" (int64), "state.<i>.<buffer>" for parameter i (counted
   /// across groups in order), "param_groups.<group>.<option>" (float64), and

@@ -207,6 +207,24 @@ row "--device cannot change when resuming" -- train --resume "$dir/run" --device
 row "--config cannot change when resuming" -- train --resume "$dir/run" --config "$dir/bad.json"
 row "densenet121" -- step --model densenet121 --batch-size 2
 
+# fluxion lr-find's own flags, and the train flags it does not take
+row "--start-lr: expected a number > 0, got 0" -- lr-find --start-lr 0
+row "--end-lr: expected a number > 0, got -1" -- lr-find --end-lr -1
+row "--start-lr 1 must be below --end-lr 0.5" -- lr-find --start-lr 1 --end-lr 0.5
+row "--steps: expected a whole number from 2 to 1000000, got 1" -- lr-find --steps 1
+row "--steps: expected a whole number from 2 to 1000000, got ten" -- lr-find --steps ten
+row "--smooth: expected a number from 0 to below 1, got 1" -- lr-find --smooth 1
+row "--smooth: expected a number from 0 to 1, got -0.5" -- lr-find --smooth -0.5
+row "--diverge: expected a number > 1, got 1" -- lr-find --diverge 1
+row "--param" -- lr-find --param momentum
+row "--param sgd_lr: --optimizer adam has no sgd_lr" -- lr-find --optimizer adam --param sgd_lr
+row "--lr: lr-find sweeps lr from --start-lr to --end-lr" -- lr-find --lr 0.1
+row "--sgd-lr: lr-find sweeps sgd_lr from --start-lr to --end-lr" -- lr-find --param sgd_lr --sgd-lr 0.1
+row "--epochs" -- lr-find --epochs 3
+row "--model" -- lr-find --model resnet19
+row "lr-find writes only into an empty folder or one of an earlier lr-find" -- lr-find --out "$dir/run"
+row "nowhere' does not exist or is not a directory" -- lr-find "${c10[@]/$cifar/$dir/nowhere}" --out "$dir/lrf-nowhere"
+
 # Limits of the machine. An address-space limit (ulimit -v) too small for
 # OpenBLAS to start, which would hang it before main, stops the program at
 # once and names the limit; a sufficient one runs. Not for an ASan build,

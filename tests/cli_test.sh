@@ -3,7 +3,7 @@
 #   cli_test.sh FLUXION DIR
 # DIR/cifar holds small generated CIFAR-10 files (written by the doctest case
 # "cli fixtures - generated CIFAR-10 files"). Checks that train, eval, plot,
-# resume, bench --profile, summary, graph and step --explain (on the
+# resume, lr-find, bench --profile, summary, graph and step --explain (on the
 # installed Fashion-MNIST) run, and the exit codes: 2 for bad input, 3 for a
 # diverged run.
 set -uo pipefail
@@ -65,6 +65,42 @@ expect 0 "train with a relative --data-dir" -- bash -c "cd '$dir' && '$fluxion' 
 grep -qF "\"data_dir\": \"$(cd "$dir" && pwd -P)/cifar\"" "$dir/relative/config.json" ||
   grep -qF "\"data_dir\": \"$(cd "$dir" && pwd)/cifar\"" "$dir/relative/config.json" ||
   { echo "FAIL: the relative --data-dir is not recorded absolute: $(grep data_dir "$dir/relative/config.json")"; failures=$((failures + 1)); }
+
+# fluxion lr-find: the curve, its record and its plot; a second sweep into
+# the same folder replaces the first; a train run's folder is refused and
+# left as it was; --param sgd_lr sweeps AdaBayes's sgd_lr; without --out,
+# each sweep claims a fresh runs/lr-find-... folder.
+rm -rf "$dir/lrf" "$dir/lrf-sgd" "$dir/lrf-cwd"
+lrf=(lr-find "${common[@]}" --model small_cnn --optimizer adam --steps 12 --start-lr 1e-5 --end-lr 1)
+expect 0 "lr-find on CIFAR-format files" -- "$fluxion" "${lrf[@]}" --out "$dir/lrf"
+for f in lr_find.csv lr_find.json lr_find.svg; do
+  [[ -s "$dir/lrf/$f" ]] || { echo "FAIL: lr-find wrote no $f"; failures=$((failures + 1)); }
+done
+[[ $(head -n 1 "$dir/lrf/lr_find.csv") == "step,lr,loss,smoothed_loss" && $(wc -l <"$dir/lrf/lr_find.csv") -ge 3 ]] ||
+  { echo "FAIL: lr_find.csv: $(head -n 2 "$dir/lrf/lr_find.csv")"; failures=$((failures + 1)); }
+grep -q '"rule": "steepest descent' "$dir/lrf/lr_find.json" || { echo "FAIL: lr_find.json names no rule"; failures=$((failures + 1)); }
+grep -q '<path class="series line"' "$dir/lrf/lr_find.svg" || { echo "FAIL: lr_find.svg has no curve"; failures=$((failures + 1)); }
+grep -Eq "^(suggested lr [0-9]|no suggestion by steepest descent)" "$dir/last.log" &&
+  grep -q "^minimum / 10: lr [0-9]" "$dir/last.log" || { echo "FAIL: lr-find printed no suggestion"; failures=$((failures + 1)); }
+expect 0 "lr-find again into its own folder" -- "$fluxion" "${lrf[@]}" --out "$dir/lrf"
+grep -q "^replacing the earlier lr-find in $dir/lrf" "$dir/last.log" || { echo "FAIL: the second sweep did not say it replaces the first"; failures=$((failures + 1)); }
+[[ $(ls "$dir/lrf" | wc -l) -eq 3 ]] || { echo "FAIL: lr-find's folder holds more than its 3 files: $(ls "$dir/lrf")"; failures=$((failures + 1)); }
+before=$(ls -l --time-style=full-iso "$dir/run")
+expect 2 "lr-find into a train run's folder" -- "$fluxion" "${lrf[@]}" --out "$dir/run"
+grep -q "lr-find writes only into an empty folder or one of an earlier lr-find" "$dir/last.log" ||
+  { echo "FAIL: the run folder was not named as the reason"; failures=$((failures + 1)); }
+[[ "$before" == "$(ls -l --time-style=full-iso "$dir/run")" ]] || { echo "FAIL: lr-find changed the run's folder"; failures=$((failures + 1)); }
+expect 0 "lr-find sweeping AdaBayes's sgd_lr" -- "$fluxion" lr-find "${common[@]}" --optimizer adabayes --param sgd_lr \
+  --steps 5 --start-lr 1e-3 --end-lr 1 --out "$dir/lrf-sgd"
+[[ $(head -n 1 "$dir/lrf-sgd/lr_find.csv") == "step,sgd_lr,loss,smoothed_loss" ]] && grep -q '"param": "sgd_lr"' "$dir/lrf-sgd/lr_find.json" ||
+  { echo "FAIL: the sgd_lr sweep's files do not name sgd_lr"; failures=$((failures + 1)); }
+mkdir -p "$dir/lrf-cwd"
+for i in 1 2; do
+  expect 0 "lr-find without --out ($i)" -- bash -c "cd '$dir/lrf-cwd' && '$fluxion' lr-find --dataset cifar10 \
+    --data-dir '$dir/cifar' --batch-size 16 --threads 2 --steps 3"
+done
+[[ -s "$dir/lrf-cwd/runs/lr-find-cifar10-small_cnn-adabayes/lr_find.svg" && -s "$dir/lrf-cwd/runs/lr-find-cifar10-small_cnn-adabayes-2/lr_find.svg" ]] ||
+  { echo "FAIL: lr-find's default folders: $(ls "$dir/lrf-cwd/runs")"; failures=$((failures + 1)); }
 
 expect 0 "bench a model's step with --profile" -- "$fluxion" bench --model resnet20 --batch-size 4 --steps 2 --warmup 0 \
   --threads 2 --profile

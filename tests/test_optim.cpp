@@ -286,3 +286,25 @@ TEST_CASE("optim: optimizer state saved in a safetensors file resumes bit for bi
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("optim: set_option and set_initial_lr change every group, and a refused value changes nothing") {
+  Tensor a = ones({1}, kFloat64).requires_grad_(), b = ones({1}, kFloat64).requires_grad_();
+  AdaBayes opt(std::vector<AdaBayes::Group>{{{a}, AdaBayesOptions(1e-3).sgd_lr(0.1).batch_size(10)},
+                                            {{b}, AdaBayesOptions(1e-2).sgd_lr(0.2).batch_size(10)}});
+  opt.set_option("sgd_lr", 0.5);
+  CHECK(opt.option_values(0).at("sgd_lr") == 0.5);
+  CHECK(opt.option_values(1).at("sgd_lr") == 0.5);
+  CHECK_THROWS_WITH(opt.set_option("sgd_lr", -1.0), doctest::Contains("sgd_lr"));
+  CHECK(opt.option_values(0).at("sgd_lr") == 0.5);
+  CHECK(opt.option_values(1).at("sgd_lr") == 0.5);
+  CHECK_THROWS_WITH(opt.set_option("no_such_option", 1.0), doctest::Contains("unknown option 'no_such_option'"));
+  // sigma^2 follows lr / initial lr (a schedule); with both moved together it stays sgd_lr / batch size.
+  opt.set_lr(1.0);
+  CHECK(opt.prior_variance(0) == doctest::Approx(0.5 * 1000 / 10).epsilon(1e-15));
+  opt.set_initial_lr(1.0);
+  CHECK(opt.initial_lr(0) == 1.0);
+  CHECK(opt.initial_lr(1) == 1.0);
+  CHECK(opt.prior_variance(0) == doctest::Approx(0.5 / 10).epsilon(1e-15));
+  CHECK(opt.prior_variance(1) == doctest::Approx(0.5 / 10).epsilon(1e-15));
+  CHECK_THROWS(opt.set_initial_lr(0.0));
+}

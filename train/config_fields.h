@@ -1,7 +1,7 @@
 //! @file
 //! TrainConfig's fields, listed once. Everything else that names a training
 //! setting is derived from this table: `fluxion train`'s flags and their
-//! --help lines (apps/train.cpp), to_json, from_json and its "known keys"
+//! --help lines (apps/config_flags.cpp; `fluxion lr-find` takes some of them), to_json, from_json and its "known keys"
 //! message (train/config.cpp), the flags --resume refuses, and
 //! run_setting_keys(). A TrainConfig field without a row here stops the
 //! build (the static_assert at the end); docs/contributing.md lists the steps
@@ -29,7 +29,7 @@ enum class OnResume { fixed, may_change };
 enum class Role { defines_run, run_setting };
 
 /// The check `fluxion train` makes on a flag's text as it parses it, before
-/// validate() checks the whole configuration. apps/train.cpp turns each into
+/// validate() checks the whole configuration. apps/config_flags.cpp turns each into
 /// one CLI11 validator: IsMember of the registry's names, or one of
 /// apps/flag_checks.h (a whole number in a range, a number >= 0, > 0 or in
 /// [0, 1], digits that fit 64 unsigned bits).
@@ -76,7 +76,7 @@ constexpr ConfigField<T> field(const char* key, T TrainConfig::*member, OnResume
 
 /// The table, in TrainConfig's order (which is the order of --help and of
 /// the known-keys message). Two rows have flags that do not hold the field
-/// as it is stored, handled by name in apps/train.cpp: optimizer_options is
+/// as it is stored, handled by name in apps/config_flags.cpp: optimizer_options is
 /// set by the optimizer_flags below, and augment's flag takes on, off or
 /// auto for 1, 0 or -1.
 inline constexpr auto config_fields = std::tuple{
