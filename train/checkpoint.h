@@ -1,8 +1,8 @@
 //! @file
 //! Training checkpoints: one safetensors file holding the model's state_dict
 //! under "model.", the optimizer's under "optimizer.", and in its metadata
-//! what else a resumed run needs: epochs done (which is also the schedule's
-//! step and the loader's position: checkpoints are taken between epochs, and
+//! what else a resumed run needs: epochs done (from which the schedule's
+//! step and the loader's position follow: checkpoints are taken between epochs, and
 //! the loader's batches follow from seed, epoch and batch alone), the default
 //! generator's state, the best test error so far, the run's configuration and
 //! a plateau schedule's state. Written atomically
