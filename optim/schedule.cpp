@@ -51,6 +51,36 @@ Schedule chain(std::vector<Schedule> schedules) {
   };
 }
 
+Schedule sequential(Schedule first, Schedule then, std::int64_t milestone) {
+  FLUXION_CHECK(first != nullptr && then != nullptr, "sequential: empty schedule");
+  FLUXION_CHECK(milestone >= 0, "sequential: milestone must be >= 0, got ", milestone);
+  return [first = std::move(first), then = std::move(then), milestone](std::int64_t t) {
+    return t < milestone ? first(t) : then(t - milestone);
+  };
+}
+
+Schedule one_cycle(std::int64_t total_steps, double pct_start, double div_factor, double final_div_factor) {
+  FLUXION_CHECK(total_steps >= 1, "one_cycle: total_steps must be >= 1, got ", total_steps);
+  FLUXION_CHECK(pct_start >= 0.0 && pct_start <= 1.0, "one_cycle: pct_start must be in [0, 1], got ", pct_start);
+  FLUXION_CHECK(div_factor > 0.0 && final_div_factor > 0.0, "one_cycle: div_factor and final_div_factor must be > 0");
+  // PyTorch's phase ends (float steps) and the factors of max_lr they join,
+  // computed in its order so that the lrs agree to the last bits.
+  const double warm_end = pct_start * static_cast<double>(total_steps) - 1.0;
+  const double last = static_cast<double>(total_steps - 1);
+  FLUXION_CHECK(warm_end != 0.0, "one_cycle: pct_start x total_steps is 1 (", pct_start, " x ", total_steps,
+                "): the rise would last no step (PyTorch divides 0 by 0 there)");
+  const double initial = 1.0 / div_factor, min = initial / final_div_factor;
+  return [=](std::int64_t t) {
+    FLUXION_CHECK(t >= 0 && t <= total_steps, "one_cycle: step ", t, " is past total_steps ", total_steps);
+    const double step = static_cast<double>(t);
+    const bool rising = step <= warm_end;
+    const double start_step = rising ? 0.0 : warm_end, end_step = rising ? warm_end : last;
+    const double start = rising ? initial : 1.0, end = rising ? 1.0 : min;
+    const double pct = (step - start_step) / (end_step - start_step);
+    return end + (start - end) / 2.0 * (std::cos(std::numbers::pi * pct) + 1.0);  // _annealing_cos
+  };
+}
+
 LRScheduler::LRScheduler(Optimizer& optimizer, Schedule schedule)
     : optimizer_(optimizer), schedule_(std::move(schedule)) {
   FLUXION_CHECK(schedule_ != nullptr, "LRScheduler: empty schedule");

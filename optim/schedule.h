@@ -29,6 +29,19 @@ Schedule cosine(std::int64_t t_max, double min_factor = 0.0);
 Schedule linear_warmup(std::int64_t iterations, double start_factor = 1.0 / 3.0);
 /// The product of the factors (ChainedScheduler): chain({linear_warmup(5), cosine(200)}).
 Schedule chain(std::vector<Schedule> schedules);
+/// `first` for t < milestone, then `then` counting its own steps from the
+/// milestone: then(t - milestone) (PyTorch's SequentialLR([first, then],
+/// milestones=[milestone])): sequential(linear_warmup(5), cosine(195), 5).
+Schedule sequential(Schedule first, Schedule then, std::int64_t milestone);
+/// PyTorch's OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy='cos',
+/// div_factor, final_div_factor, three_phase=False) as a factor of max_lr:
+/// cosine from 1/div_factor up to 1 over the first pct_start x total_steps - 1
+/// steps, then down to 1/(div_factor x final_div_factor) at total_steps - 1.
+/// Requires total_steps >= 1, pct_start in [0, 1] and pct_start x total_steps
+/// != 1 (where PyTorch divides 0 by 0); t beyond total_steps is refused, as
+/// PyTorch refuses to step there.
+Schedule one_cycle(std::int64_t total_steps, double pct_start = 0.3, double div_factor = 25.0,
+                   double final_div_factor = 1e4);
 
 class LRScheduler {
  public:

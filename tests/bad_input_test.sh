@@ -97,6 +97,31 @@ row "'1.5' is not a whole number of epochs" -- train --schedule step:1.5:0.1
 row "'nan' is not a whole number of epochs" -- train --schedule cosine:nan
 row "'99999999999999999999' is not a whole number of epochs" -- train --schedule step:99999999999999999999:0.1
 row "'inf' is not a finite number" -- train --schedule step:10:inf
+# Schedules: warmup, stepping, one-cycle, plateau (docs/training.md, "Schedules")
+row "--schedule-per: expected epoch or step, got 'batch'" -- train --schedule-per batch --dry-run
+row "--warmup-epochs: expected a whole number >= 0, got -1" -- train --warmup-epochs -1 --dry-run
+row "--warmup-steps: expected a whole number >= 0, got 2.5" -- train --warmup-steps 2.5 --dry-run
+row "--warmup-steps counts batches, which needs --schedule-per step" -- train --warmup-steps 100 --dry-run
+row "--warmup-epochs and --warmup-steps exclude each other" -- train --schedule-per step --warmup-epochs 1 \
+  --warmup-steps 10 --dry-run
+row "--warmup-start-factor: expected a number > 0, got 0" -- train --warmup-start-factor 0 --dry-run
+row "--warmup-start-factor: expected a number in (0, 1], got 1.5" -- train --warmup-start-factor 1.5 --dry-run
+row "--schedule cosine spans the epochs after the warmup, and the warmup leaves none" -- train --schedule cosine \
+  --warmup-epochs 5 --epochs 5 --dry-run
+row "--schedule cosine:3: the lr reaches 0 at epoch 5 of 5" -- train --schedule cosine:3 --warmup-epochs 1 --epochs 5 \
+  --dry-run
+row "--schedule onecycle has its own warmup" -- train --schedule onecycle --warmup-epochs 1 --dry-run
+row "--schedule 'onecycle:1.5': one_cycle: pct_start must be in [0, 1], got 1.5" -- train --schedule onecycle:1.5 --dry-run
+row "pct_start x total_steps is 1" -- train --schedule onecycle:0.2 --epochs 5 --dry-run
+row "the cycle spans 5 epochs and the run 8" -- train --schedule onecycle:0.3:5 --epochs 8 --dry-run
+row "--schedule-per step does not apply to it" -- train --schedule plateau:min_lr=1e-6 --schedule-per step --dry-run
+row "unknown plateau key 'pateince'" -- train --schedule plateau:pateince=3 --dry-run
+row "'factor' is not key=value" -- train --schedule plateau:factor --dry-run
+row "'x' is not a finite number" -- train --schedule plateau:min_lr=x --dry-run
+row "factor must be in [0, 1), got 1" -- train --schedule plateau:factor=1,min_lr=1e-6 --dry-run
+row "mode must be min or max, got 'maximum'" -- train --schedule plateau:mode=maximum,min_lr=1e-6 --dry-run
+row "metric must be test_loss or test_error, got 'accuracy'" -- train --schedule plateau:metric=accuracy --dry-run
+row "--schedule plateau: a plateau's reductions go towards min_lr 0" -- train --schedule plateau --dry-run
 row "--seeds" -- reproduce table1 --seeds 0 --out "$dir/t"
 row "--samples" -- reproduce fig3 --samples 0 --out "$dir/f"
 row "--input" -- summary --model resnet20 --input 3x32
@@ -205,6 +230,10 @@ row "--betas cannot change when resuming" -- train --resume "$dir/run" --betas 0
 row "--augment cannot change when resuming" -- train --resume "$dir/run" --augment on
 row "--device cannot change when resuming" -- train --resume "$dir/run" --device cpu
 row "--config cannot change when resuming" -- train --resume "$dir/run" --config "$dir/bad.json"
+row "--schedule-per cannot change when resuming" -- train --resume "$dir/run" --schedule-per step
+row "--warmup-epochs cannot change when resuming" -- train --resume "$dir/run" --warmup-epochs 2
+row "--warmup-steps cannot change when resuming" -- train --resume "$dir/run" --warmup-steps 2
+row "--warmup-start-factor cannot change when resuming" -- train --resume "$dir/run" --warmup-start-factor 0.5
 row "densenet121" -- step --model densenet121 --batch-size 2
 
 # fluxion lr-find's own flags, and the train flags it does not take

@@ -102,6 +102,34 @@ done
 [[ -s "$dir/lrf-cwd/runs/lr-find-cifar10-small_cnn-adabayes/lr_find.svg" && -s "$dir/lrf-cwd/runs/lr-find-cifar10-small_cnn-adabayes-2/lr_find.svg" ]] ||
   { echo "FAIL: lr-find's default folders: $(ls "$dir/lrf-cwd/runs")"; failures=$((failures + 1)); }
 
+# Schedules: the new settings in --dry-run and config.json, a plateau run
+# after a warmup resumed for one more epoch, and --resume refusing them.
+expect 0 "dry-run of a warmup per batch" -- "$fluxion" train --dry-run --schedule cosine --schedule-per step \
+  --warmup-steps 10 --warmup-start-factor 0.5
+for line in '"schedule": "cosine"' '"schedule_per": "step"' '"warmup_steps": 10' '"warmup_epochs": 0' \
+  '"warmup_start_factor": 0.5'; do
+  grep -qF "$line" "$dir/last.log" || { echo "FAIL: --dry-run printed no '$line'"; failures=$((failures + 1)); }
+done
+rm -rf "$dir/plateau"
+expect 0 "train with a warmup then a plateau" -- "$fluxion" train "${common[@]}" --subset 32 --epochs 2 \
+  --warmup-epochs 1 --warmup-start-factor 0.25 --schedule plateau:patience=0,min_lr=1e-5 --out "$dir/plateau"
+for line in '"schedule": "plateau:patience=0,min_lr=1e-5"' '"schedule_per": "epoch"' '"warmup_epochs": 1' \
+  '"warmup_steps": 0' '"warmup_start_factor": 0.25'; do
+  grep -qF "$line" "$dir/plateau/config.json" || { echo "FAIL: config.json records no '$line'"; failures=$((failures + 1)); }
+done
+expect 0 "resume the plateau run" -- "$fluxion" train --resume "$dir/plateau" --epochs 3
+[[ $(wc -l <"$dir/plateau/metrics.jsonl") -eq 3 ]] || { echo "FAIL: the plateau run should have 3 epochs"; failures=$((failures + 1)); }
+for flag in "--schedule cosine" "--schedule-per step" "--warmup-epochs 2" "--warmup-steps 3" "--warmup-start-factor 1"; do
+  expect 2 "resume refuses $flag" -- "$fluxion" train --resume "$dir/plateau" --epochs 4 $flag
+  grep -qF -- "${flag% *} cannot change when resuming" "$dir/last.log" ||
+    { echo "FAIL: resume did not refuse $flag by name"; failures=$((failures + 1)); }
+done
+rm -rf "$dir/cosine-record"
+expect 0 "a bare cosine after a warmup is recorded with its span" -- "$fluxion" train "${common[@]}" --subset 16 \
+  --epochs 3 --warmup-epochs 1 --schedule cosine --schedule-per step --out "$dir/cosine-record"
+grep -qF '"schedule": "cosine:2"' "$dir/cosine-record/config.json" ||
+  { echo "FAIL: the bare cosine was not recorded as cosine:2"; failures=$((failures + 1)); }
+
 expect 0 "bench a model's step with --profile" -- "$fluxion" bench --model resnet20 --batch-size 4 --steps 2 --warmup 0 \
   --threads 2 --profile
 for scope in "conv2d forward" "conv2d backward-input" "conv2d backward-weight" "batch_norm backward" "optimizer step"; do

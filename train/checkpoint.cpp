@@ -49,15 +49,17 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
   for (const auto& [name, t] : optimizer.state_dict()) tensors.emplace(kOptimizer + name, t);
   char best[32];
   std::snprintf(best, sizeof best, "%.17g", info.best_test_error);
-  save_safetensors(path, tensors,
-                   {{"format", kFormat},
-                    {"fluxion_version", version()},
-                    {"epochs_done", std::to_string(info.epochs_done)},
-                    {"scheduler_step", std::to_string(info.epochs_done)},
-                    {"loader_position", "epoch " + std::to_string(info.epochs_done) + ", batch 0"},
-                    {"best_test_error", best},
-                    {"config", info.config_json},
-                    {"generator_state", info.generator_state}});
+  std::map<std::string, std::string> metadata = {
+      {"format", kFormat},
+      {"fluxion_version", version()},
+      {"epochs_done", std::to_string(info.epochs_done)},
+      {"scheduler_step", std::to_string(info.scheduler_step < 0 ? info.epochs_done : info.scheduler_step)},
+      {"loader_position", "epoch " + std::to_string(info.epochs_done) + ", batch 0"},
+      {"best_test_error", best},
+      {"config", info.config_json},
+      {"generator_state", info.generator_state}};
+  if (!info.schedule_state.empty()) metadata["schedule_state"] = info.schedule_state;
+  save_safetensors(path, tensors, metadata);
 }
 
 namespace {
@@ -84,6 +86,7 @@ CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& p
                       "best_test_error '", best, "' (expected a fraction from 0 to 1, or inf before any evaluation)");
   info.config_json = metadata_at(file, "config", path);
   info.generator_state = metadata_at(file, "generator_state", path);
+  if (const auto it = file.metadata.find("schedule_state"); it != file.metadata.end()) info.schedule_state = it->second;
   try {
     Generator().set_state(info.generator_state);  // parse it now, while the file can be named
   } catch (const Error& e) {

@@ -1,10 +1,11 @@
 //! @file
 //! Training checkpoints: one safetensors file holding the model's state_dict
 //! under "model.", the optimizer's under "optimizer.", and in its metadata
-//! what else a resumed run needs: epochs done (which is also the schedule's
-//! step and the loader's position: checkpoints are taken between epochs, and
+//! what else a resumed run needs: epochs done (from which the schedule's
+//! step and the loader's position follow: checkpoints are taken between epochs, and
 //! the loader's batches follow from seed, epoch and batch alone), the default
-//! generator's state, the best test error so far and the run's configuration. Written atomically
+//! generator's state, the best test error so far, the run's configuration and
+//! a plateau schedule's state. Written atomically
 //! (core/safetensors.h), so a crash leaves the previous checkpoint whole.
 #pragma once
 
@@ -24,6 +25,13 @@ struct CheckpointInfo {
   double best_test_error = INFINITY;  ///< none yet
   std::string config_json;     ///< the run's configuration (train/config.h to_json)
   std::string generator_state; ///< default_generator().state()
+  /// The lr schedule's step count (epochs_done, or epochs_done x batches per
+  /// epoch when it steps per batch; < 0: epochs_done): written for the
+  /// reader, not read back.
+  std::int64_t scheduler_step = -1;
+  /// train::RunSchedule::state(): a plateau schedule's state as JSON; empty
+  /// for the other schedules (and in checkpoints of older versions).
+  std::string schedule_state;
 };
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,

@@ -182,32 +182,151 @@ void apply_paper_preset(TrainConfig& config) {
   config.augment = 1;
 }
 
-optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs) {
+namespace {
+
+constexpr const char* kScheduleForms =
+    "expected none, step:EPOCHS:GAMMA (e.g. step:150:0.1), multistep:E1,E2,...:GAMMA, cosine[:EPOCHS], "
+    "onecycle[:PCT_START] or plateau[:key=value,...]";
+
+// A count of epochs as scheduler steps (`unit` per epoch), refused where
+// the product would not fit; `what` names the setting in the message.
+std::int64_t in_steps(std::int64_t epochs, std::int64_t unit, const std::string& what) {
+  FLUXION_CHECK_INPUT(epochs <= std::numeric_limits<std::int64_t>::max() / unit, what, ": ", epochs, " epochs of ",
+                      unit, " steps are too many");
+  return epochs * unit;
+}
+
+// The spec's curve in scheduler steps, `unit` of them per epoch; a bare
+// cosine or onecycle spans `span` steps (the run's, after the warmup).
+optim::Schedule main_curve(const std::string& spec, std::int64_t span, std::int64_t unit) {
+  const std::string quoted = "--schedule '" + spec + "'";
   const std::vector<std::string> parts = split(spec, ':');
   const std::string& kind = parts.empty() ? spec : parts[0];
   try {
-    if (kind == "none" && parts.size() == 1) return [](std::int64_t) { return 1.0; };
+    if ((kind == "none" && parts.size() == 1) || (kind == "plateau" && parts.size() <= 2))
+      return [](std::int64_t) { return 1.0; };
     if (kind == "step" && parts.size() == 3)
-      return optim::step_decay(parse_epochs(parts[1], spec), parse_number(parts[2], spec));
+      return optim::step_decay(in_steps(parse_epochs(parts[1], spec), unit, quoted), parse_number(parts[2], spec));
     if (kind == "multistep" && parts.size() == 3) {
       std::vector<std::int64_t> milestones;
-      for (const auto& m : split(parts[1], ',')) milestones.push_back(parse_epochs(m, spec));
+      for (const auto& m : split(parts[1], ',')) milestones.push_back(in_steps(parse_epochs(m, spec), unit, quoted));
       return optim::multistep(milestones, parse_number(parts[2], spec));
     }
-    if (kind == "cosine" && parts.size() <= 2)
-      return optim::cosine(parts.size() == 2 ? parse_epochs(parts[1], spec) : epochs);
+    if (kind == "cosine" && parts.size() <= 2) {
+      FLUXION_CHECK_INPUT(parts.size() == 2 || span >= 1, "--schedule cosine spans the epochs after the warmup, "
+                          "and the warmup leaves none; shorten the warmup or give cosine:EPOCHS");
+      return optim::cosine(parts.size() == 2 ? in_steps(parse_epochs(parts[1], spec), unit, quoted) : span);
+    }
+    if (kind == "onecycle" && parts.size() <= 3) {
+      const double pct_start = parts.size() >= 2 ? parse_number(parts[1], spec) : 0.3;
+      const std::int64_t total = parts.size() == 3 ? in_steps(parse_epochs(parts[2], spec), unit, quoted) : span;
+      FLUXION_CHECK_INPUT(total >= span, "--schedule '", spec, "': the cycle spans ", total / unit,
+                          " epochs and the run ", span / unit,
+                          "; PyTorch's OneCycleLR cannot step past its total_steps");
+      return optim::one_cycle(total, pct_start);
+    }
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {
     throw InputError(detail::concat("--schedule '", spec, "': ", e.what()));
   }
-  throw InputError(detail::concat("--schedule '", spec,
-                                  "': expected none, step:EPOCHS:GAMMA (e.g. step:150:0.1), "
-                                  "multistep:E1,E2,...:GAMMA or cosine[:EPOCHS]"));
+  throw InputError(detail::concat("--schedule '", spec, "': ", kScheduleForms));
+}
+
+std::string schedule_kind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
+
+// Scheduler steps per epoch: 1, or the batches of an epoch when the
+// schedule steps per batch.
+std::int64_t schedule_unit(const TrainConfig& c, std::int64_t steps_per_epoch) {
+  return c.schedule_per == "step" ? steps_per_epoch : 1;
+}
+
+// The warmup in scheduler steps.
+std::int64_t warmup_length(const TrainConfig& c, std::int64_t unit) {
+  return c.warmup_steps > 0 ? c.warmup_steps : in_steps(c.warmup_epochs, unit, "--warmup-epochs");
+}
+
+// One key=value of a plateau spec into `p`.
+void read_plateau_key(PlateauSpec& p, const std::string& key, const std::string& value, const std::string& spec) {
+  optim::PlateauOptions& o = p.options;
+  if (key == "mode") o.mode = value;
+  else if (key == "threshold_mode") o.threshold_mode = value;
+  else if (key == "metric") p.metric = value;
+  else if (key == "factor") o.factor = parse_number(value, spec);
+  else if (key == "threshold") o.threshold = parse_number(value, spec);
+  else if (key == "min_lr") o.min_lr = parse_number(value, spec);
+  else if (key == "eps") o.eps = parse_number(value, spec);
+  else if (key == "patience") o.patience = parse_epochs(value, spec);
+  else if (key == "cooldown") o.cooldown = parse_epochs(value, spec);
+  else
+    throw InputError(detail::concat("--schedule '", spec, "': unknown plateau key '", key,
+                                    "'; known keys: mode, factor, patience, threshold, threshold_mode, cooldown, "
+                                    "min_lr, eps, metric"));
+}
+
+}  // namespace
+
+optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs) { return main_curve(spec, epochs, 1); }
+
+optim::Schedule make_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {
+  FLUXION_CHECK_INPUT(steps_per_epoch >= 1, "make_schedule: expected steps_per_epoch >= 1, got ", steps_per_epoch);
+  const std::int64_t unit = schedule_unit(c, steps_per_epoch);
+  const std::int64_t warmup = warmup_length(c, unit);
+  optim::Schedule main = main_curve(c.schedule, in_steps(c.epochs, unit, "--epochs") - warmup, unit);
+  if (warmup == 0) return main;
+  return optim::sequential(optim::linear_warmup(warmup, c.warmup_start_factor), std::move(main), warmup);
+}
+
+std::optional<PlateauSpec> parse_plateau(const std::string& spec) {
+  const std::vector<std::string> parts = split(spec, ':');
+  if (parts.empty() || parts[0] != "plateau") return std::nullopt;
+  FLUXION_CHECK_INPUT(parts.size() <= 2, "--schedule '", spec, "': expected plateau[:key=value,...]");
+  PlateauSpec p;
+  if (parts.size() == 2)
+    for (const std::string& item : split(parts[1], ',')) {
+      const std::size_t eq = item.find('=');
+      FLUXION_CHECK_INPUT(eq != std::string::npos, "--schedule '", spec, "': '", item, "' is not key=value");
+      read_plateau_key(p, item.substr(0, eq), item.substr(eq + 1), spec);
+    }
+  FLUXION_CHECK_INPUT(p.metric == "test_loss" || p.metric == "test_error", "--schedule '", spec,
+                      "': metric must be test_loss or test_error, got '", p.metric, "'");
+  try {
+    Tensor stand_in = zeros({1}).requires_grad_();
+    auto optimizer = optim::make_optimizer("sgd", {stand_in}, {{"lr", 1.0}});
+    optim::ReduceLROnPlateau check(*optimizer, p.options);  // PyTorch's checks of the options
+  } catch (const Error& e) {
+    throw InputError(detail::concat("--schedule '", spec, "': ", e.what()));
+  }
+  return p;
+}
+
+void check_lr_stays_positive(const TrainConfig& c, std::int64_t steps_per_epoch) {
+  if (c.optimizer.rfind("adabayes", 0) != 0) return;
+  // AdaBayes's sigma^2 follows the lr (Eq. 23 with the schedule's factor),
+  // so a step at lr 0 would divide by zero.
+  const std::string why = detail::concat(", and ", c.optimizer, " needs lr > 0 (its sigma^2 follows the lr)");
+  if (const auto plateau = parse_plateau(c.schedule))
+    FLUXION_CHECK_INPUT(plateau->options.min_lr > 0, "--schedule ", c.schedule,
+                        ": a plateau's reductions go towards min_lr 0", why, "; give min_lr=X with X > 0");
+  const optim::Schedule schedule = make_schedule(c, steps_per_epoch);
+  const std::int64_t unit = schedule_unit(c, steps_per_epoch), total = c.epochs * unit;
+  for (std::int64_t t = 0; t < total; ++t) {
+    if (schedule(t) > 0) continue;
+    const std::string where =
+        unit == 1 ? detail::concat("epoch ", t + 1, " of ", c.epochs)
+                  : detail::concat("step ", t + 1, " of ", total, " (epoch ", t / unit + 1, ")");
+    throw InputError(detail::concat("--schedule ", c.schedule, ": the lr reaches 0 at ", where, why,
+                                    "; end the schedule after the run (cosine:T with T past the run's epochs)"));
+  }
 }
 
 std::string recorded_schedule(const TrainConfig& config) {
-  return config.schedule == "cosine" ? "cosine:" + std::to_string(config.epochs) : config.schedule;
+  const std::vector<std::string> parts = split(config.schedule, ':');
+  if (config.schedule == "cosine" && config.warmup_steps == 0)
+    return "cosine:" + std::to_string(config.epochs - config.warmup_epochs);
+  if (!parts.empty() && parts[0] == "onecycle" && parts.size() <= 2)
+    return "onecycle:" + (parts.size() == 2 ? parts[1] : std::string("0.3")) + ":" + std::to_string(config.epochs);
+  return config.schedule;
 }
 
 std::map<std::string, double> resolved_optimizer_options(const TrainConfig& config) {
@@ -215,6 +334,44 @@ std::map<std::string, double> resolved_optimizer_options(const TrainConfig& conf
   for (const auto& [name, value] : config.optimizer_options) options[name] = value;
   return options;
 }
+
+namespace {
+
+// The schedule, its warmup and its stepping, and for AdaBayes an lr that
+// stays > 0 (checked in epochs; a warmup in batches needs the batches per
+// epoch, and the trainer checks it).
+void validate_schedule(const TrainConfig& c) {
+  FLUXION_CHECK_INPUT(c.schedule_per == "epoch" || c.schedule_per == "step",
+                      "--schedule-per: expected epoch or step, got '", c.schedule_per, "'");
+  FLUXION_CHECK_INPUT(c.warmup_epochs >= 0, "--warmup-epochs: expected 0 or more epochs, got ", c.warmup_epochs);
+  FLUXION_CHECK_INPUT(c.warmup_steps >= 0, "--warmup-steps: expected 0 or more batches, got ", c.warmup_steps);
+  FLUXION_CHECK_INPUT(c.warmup_epochs == 0 || c.warmup_steps == 0,
+                      "--warmup-epochs and --warmup-steps exclude each other: give one");
+  FLUXION_CHECK_INPUT(c.warmup_steps == 0 || c.schedule_per == "step",
+                      "--warmup-steps counts batches, which needs --schedule-per step (or give --warmup-epochs)");
+  FLUXION_CHECK_INPUT(c.warmup_start_factor > 0 && c.warmup_start_factor <= 1,
+                      "--warmup-start-factor: expected a number in (0, 1], got ", c.warmup_start_factor);
+  const std::string kind = schedule_kind(c.schedule);
+  const bool warmup = c.warmup_epochs > 0 || c.warmup_steps > 0;
+  FLUXION_CHECK_INPUT(kind != "onecycle" || !warmup, "--schedule ", c.schedule,
+                      " has its own warmup (its first PCT_START of the run); drop --warmup-epochs and --warmup-steps");
+  FLUXION_CHECK_INPUT(kind != "plateau" || c.schedule_per == "epoch", "--schedule ", c.schedule,
+                      " steps once per epoch, on the epoch's test metric; --schedule-per step does not apply to it "
+                      "(a warmup before it counts epochs: --warmup-epochs)");
+  parse_plateau(c.schedule);
+  if (c.warmup_steps > 0) {
+    parse_schedule(c.schedule, c.epochs);  // the syntax; the span after the warmup once the batches are known
+    return;
+  }
+  // A curve per batch can reach 0 only where it steps at whole epochs
+  // (step, multistep, a cosine's end), where it equals the curve per epoch.
+  TrainConfig per_epoch = c;
+  per_epoch.schedule_per = "epoch";
+  make_schedule(per_epoch, 1);
+  check_lr_stays_positive(per_epoch, 1);
+}
+
+}  // namespace
 
 void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(contains(nn::model_names(), c.model), "--model: unknown model '", c.model,
@@ -253,15 +410,7 @@ void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(!c.sync_batchnorm || c.distributed, "--sync-batchnorm needs --distributed");
   FLUXION_CHECK_INPUT(c.collective_timeout > 0, "--collective-timeout: expected a positive number of seconds, got ",
                       c.collective_timeout);
-  const optim::Schedule schedule = parse_schedule(c.schedule, c.epochs);
-  // AdaBayes's sigma^2 follows the lr (Eq. 23 with the schedule's factor),
-  // so an epoch at lr 0 would divide by zero.
-  if (c.optimizer.rfind("adabayes", 0) == 0)
-    for (std::int64_t e = 0; e < c.epochs; ++e)
-      FLUXION_CHECK_INPUT(schedule(e) > 0, "--schedule ", c.schedule, ": the lr reaches 0 at epoch ", e + 1, " of ",
-                          c.epochs, ", and ", c.optimizer,
-                          " needs lr > 0 (its sigma^2 follows the lr); end the schedule after the run (cosine:T with "
-                          "T > ", e, ")");
+  validate_schedule(c);
   // The optimizer checks its own options: build it on a stand-in parameter.
   try {
     Tensor stand_in = zeros({1}).requires_grad_();

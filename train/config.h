@@ -14,6 +14,7 @@
 
 #include <nlohmann/json_fwd.hpp>  // the full header (it pulls in <cstring>) only where used
 
+#include "optim/plateau.h"
 #include "optim/schedule.h"
 
 namespace fluxion::train {
@@ -29,8 +30,16 @@ struct TrainConfig {
   std::int64_t epochs = 5;
   std::int64_t batch_size = 128;
   /// "none", "step:S:G" (x G every S epochs), "multistep:M1,M2,...:G",
-  /// "cosine" (over all epochs) or "cosine:T".
+  /// "cosine" (over the epochs after the warmup) or "cosine:T",
+  /// "onecycle[:PCT_START[:EPOCHS]]" (the lr is the cycle's max_lr), or
+  /// "plateau[:key=value,...]" (docs/training.md, "Schedules").
   std::string schedule = "none";
+  /// "epoch": the schedule steps after each epoch; "step": after each batch,
+  /// its numbers (in epochs) converted to batches.
+  std::string schedule_per = "epoch";
+  std::int64_t warmup_epochs = 0;  ///< > 0: linear warmup over N epochs, then the schedule (SequentialLR)
+  std::int64_t warmup_steps = 0;   ///< > 0: the same over N batches (schedule_per "step" only)
+  double warmup_start_factor = 1.0 / 3.0;  ///< the warmup's first factor of the lr, in (0, 1] (LinearLR's default)
   std::uint64_t seed = 0;
   int threads = 0;                        ///< 0: the default (FLUXION_NUM_THREADS, else all cores)
   std::string device = "cpu";
@@ -86,12 +95,43 @@ void apply_paper_preset(TrainConfig& config);
 void validate(const TrainConfig& config);
 
 /// The schedule a spec names (see TrainConfig::schedule), stepped once per
-/// epoch; throws InputError on a malformed spec.
+/// epoch, without warmup; a bare cosine or onecycle spans `epochs`, a
+/// plateau spec is the constant 1 (its reductions are ReduceLROnPlateau's,
+/// see parse_plateau). Throws InputError on a malformed spec.
 optim::Schedule parse_schedule(const std::string& spec, std::int64_t epochs);
 
-/// The schedule as a run records it: a bare "cosine" spans the run's epochs
-/// and becomes "cosine:EPOCHS", so a resumed run that goes further keeps the
-/// original curve; any other spec is unchanged.
+/// The whole lr curve of a run, as factors of the initial lr at scheduler
+/// steps t = 0, 1, ...: the warmup (LinearLR from warmup_start_factor), then
+/// the spec's curve counting its own steps from the warmup's end (PyTorch's
+/// SequentialLR). A step is an epoch, or with schedule_per "step" one of the
+/// `steps_per_epoch` batches of an epoch (the spec's epochs multiplied).
+/// Throws InputError on a malformed spec.
+optim::Schedule make_schedule(const TrainConfig& config, std::int64_t steps_per_epoch);
+
+/// What --schedule plateau[:key=value,...] sets: PyTorch's
+/// ReduceLROnPlateau options (keys mode, factor, patience, threshold,
+/// threshold_mode, cooldown, min_lr, eps) and the test metric it watches
+/// (key metric: test_loss or test_error).
+struct PlateauSpec {
+  optim::PlateauOptions options;
+  std::string metric = "test_loss";
+};
+/// The settings of a plateau spec; nullopt for any other spec. Throws
+/// InputError naming the key on a malformed one.
+std::optional<PlateauSpec> parse_plateau(const std::string& spec);
+
+/// For AdaBayes, whose sigma^2 follows the lr: throws InputError naming the
+/// first step whose lr is 0 (the curve of make_schedule over the run's
+/// epochs x steps_per_epoch steps), or a plateau spec whose min_lr is 0.
+/// Any other optimizer: nothing to check.
+void check_lr_stays_positive(const TrainConfig& config, std::int64_t steps_per_epoch);
+
+/// The schedule as a run records it, so that a resumed run that goes
+/// further keeps the original curve: a bare "cosine" spans the epochs after
+/// the warmup and becomes "cosine:EPOCHS" (the run's epochs less
+/// warmup_epochs); a bare "onecycle[:P]" becomes "onecycle:P:EPOCHS". A bare
+/// cosine after warmup_steps stays (it spans a number of batches, and the
+/// trainer refuses to extend it); any other spec is unchanged.
 std::string recorded_schedule(const TrainConfig& config);
 
 /// The optimizer options a run uses: paper_hyperparameters overridden by

@@ -100,7 +100,23 @@ inline constexpr auto config_fields = std::tuple{
         .range(1, 65536)
         .show_default(),
     field("schedule", &TrainConfig::schedule, OnResume::fixed, Role::defines_run,
-          "none, step:EPOCHS:GAMMA, multistep:E1,E2:GAMMA, cosine[:EPOCHS]")
+          "none, step:EPOCHS:GAMMA, multistep:E1,E2:GAMMA, cosine[:EPOCHS], onecycle[:PCT_START], "
+          "plateau[:key=value,...] (docs/training.md, Schedules)")
+        .show_default(),
+    field("schedule_per", &TrainConfig::schedule_per, OnResume::fixed, Role::defines_run,
+          "epoch: step the schedule after each epoch; step: after each batch (its numbers still count epochs)")
+        .show_default(),
+    field("warmup_epochs", &TrainConfig::warmup_epochs, OnResume::fixed, Role::defines_run,
+          "Linear warmup over N epochs before --schedule, which then counts from the warmup's end")
+        .check(FlagCheck::non_negative)
+        .show_default(),
+    field("warmup_steps", &TrainConfig::warmup_steps, OnResume::fixed, Role::defines_run,
+          "--schedule-per step: linear warmup over N batches instead")
+        .check(FlagCheck::non_negative)
+        .show_default(),
+    field("warmup_start_factor", &TrainConfig::warmup_start_factor, OnResume::fixed, Role::defines_run,
+          "The warmup's first lr as a fraction of --lr, in (0, 1] (PyTorch LinearLR's 1/3)")
+        .check(FlagCheck::positive)
         .show_default(),
     field("seed", &TrainConfig::seed, OnResume::fixed, Role::defines_run,
           "Seed of the initialisation, shuffling and augmentation")

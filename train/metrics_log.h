@@ -17,7 +17,7 @@ struct EpochMetrics {
   double train_error = 0;   ///< a fraction in [0, 1], as test_error
   double test_loss = 0;
   double test_error = 0;
-  double lr = 0;            ///< the (first group's) lr used during the epoch
+  double lr = 0;            ///< the (first group's) lr at the epoch's first batch (with --schedule-per step it changes each batch)
   double images_per_s = 0;  ///< training images per second
   std::int64_t skipped_batches = 0;  ///< batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
   double seconds = 0;       ///< the epoch's wall time, evaluation included

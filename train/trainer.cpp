@@ -31,6 +31,7 @@
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
 #include "train/progress.h"
+#include "train/run_schedule.h"
 #include "train/tensorboard_log.h"
 
 namespace fluxion::train {
@@ -92,7 +93,7 @@ struct Run {
   Device device;
   nn::ModulePtr model;
   std::unique_ptr<optim::Optimizer> optimizer;
-  std::unique_ptr<optim::LRScheduler> scheduler;
+  std::unique_ptr<RunSchedule> schedule;  // the lr over the run (warmup, curve or plateau)
   std::string record;            // config.json's text, also in every checkpoint
   std::int64_t first_epoch = 0;  // 0, or the epochs a resumed run had done
   std::unique_ptr<TensorBoardLog> tensorboard;  // rank 0, with TrainConfig::tensorboard
@@ -242,7 +243,19 @@ void build_model(Run& run) {
   run.device = parse_device(config.device, "--device");
   run.model->to(run.device);
   run.optimizer = optim::make_optimizer(config.optimizer, run.model->parameters(), resolved_optimizer_options(config));
-  run.scheduler = std::make_unique<optim::LRScheduler>(*run.optimizer, parse_schedule(config.schedule, config.epochs));
+  run.schedule = std::make_unique<RunSchedule>(*run.optimizer, config, run.train_loader->batches_per_epoch());
+}
+
+// A bare cosine after a warmup in batches spans the run's batches less the
+// warmup, a count no "cosine:EPOCHS" records (recorded_schedule): a resumed
+// run may not go further than the run it continues was to go.
+void check_schedule_extension(const Run& run, const nlohmann::json& before) {
+  const TrainConfig& c = run.config;
+  if (c.schedule != "cosine" || c.warmup_steps == 0 || !before.is_object()) return;
+  const std::int64_t planned = before.value("epochs", c.epochs);
+  FLUXION_CHECK_INPUT(planned == c.epochs, "--resume ", run.out.string(), " --epochs ", c.epochs,
+                      ": the run's bare cosine after --warmup-steps spans its ", planned,
+                      " epochs and cannot be extended (start a run with cosine:EPOCHS to go further)");
 }
 
 // A resumed run continues where last.safetensors left it: model, optimizer,
@@ -271,7 +284,8 @@ void resume_from_checkpoint(Run& run) {
   run.first_epoch = saved.epochs_done;
   run.result.best_test_error = saved.best_test_error;
   default_generator().set_state(saved.generator_state);
-  run.scheduler->set_last_epoch(run.first_epoch);
+  check_schedule_extension(run, before);
+  run.schedule->resume(run.first_epoch, saved.schedule_state, run.last.string());
   if (run.replicas.writes()) truncate_metrics(run.out, run.first_epoch);
   FLUXION_CHECK_INPUT(run.first_epoch < run.config.epochs, "--resume ", out, ": the run already did ",
                       run.first_epoch, " of ", run.config.epochs, " epochs; pass a larger --epochs to train further");
@@ -422,6 +436,7 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
     if (r.totals.stop) stop_interrupted(run, epoch, batch->index);
     if (!r.problem.empty()) {
       skip_or_stop(run, epoch, *batch, r, m, options);
+      run.schedule->after_batch(epoch, batch->index);  // a skipped batch counts, as in a PyTorch loop
       continue;
     }
     run.optimizer->step();
@@ -433,6 +448,7 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
       options.on_step({epoch + 1, batch->index + 1, run.train_loader->batches_per_epoch(),
                        run.replicas.distributed ? r.totals.loss_sum / static_cast<double>(batch->global_size) : r.loss,
                        *run.model, *run.optimizer});
+    run.schedule->after_batch(epoch, batch->index);  // after on_step, which sees the lr this batch used
   }
   if (seen == 0)
     throw TrainingDiverged(detail::concat("every batch of epoch ", epoch + 1,
@@ -475,6 +491,8 @@ void save_epoch(Run& run, const EpochMetrics& m) {
   info.best_test_error = run.result.best_test_error;
   info.config_json = run.record;
   info.generator_state = default_generator().state();
+  info.scheduler_step = run.schedule->step_count(m.epoch);
+  info.schedule_state = run.schedule->state();
   save_checkpoint(run.last.string(), *run.model, *run.optimizer, info);
 }
 
@@ -504,9 +522,9 @@ void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetri
   // between the two leaves events that a resume hides), and before the
   // schedule moves the lr, which AdaBayes's histogram divides by.
   if (run.tensorboard) run.tensorboard->write_epoch(m, *run.model, *run.optimizer);
-  // The lr of the next epoch; after the last, none is needed (and a cosine
+  // The lr of the next epoch (RunSchedule sets none after the last: a cosine
   // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
-  if (epoch + 1 < run.config.epochs) run.scheduler->step();
+  run.schedule->after_epoch(epoch, m.test_loss, m.test_error);
   save_epoch(run, m);
   progress.epoch(m);
   run.result.history.push_back(m);

@@ -62,7 +62,8 @@ struct TrainOptions {
   /// Called after each epoch's checkpoint is written: to stop or inspect a run.
   std::function<void(const EpochMetrics&)> on_epoch;
   /// Called after each training batch, skipped or not (`fluxion reproduce
-  /// fig3` samples the optimizer's state from it).
+  /// fig3` samples the optimizer's state from it), before a schedule
+  /// stepped per batch moves on: the optimizer's lr is the batch's.
   std::function<void(const StepInfo&)> on_step;
   /// Called after each batch's backward, before the gradients are checked
   /// and the optimizer steps: to inspect, log or change gradients. In a
