@@ -19,6 +19,8 @@ CLI::Validator whole_number_in(std::int64_t min, std::int64_t max);
 extern const CLI::Validator unsigned_64;
 /// A finite number in [min, max].
 CLI::Validator number_in(double min, double max);
+/// A finite number in [min, max): a decay below 1, say.
+CLI::Validator number_from_below(double min, double max);
 /// A finite number >= 0.
 extern const CLI::Validator non_negative_number;
 /// A finite number > 0.

@@ -7,6 +7,7 @@
 //!   metrics.jsonl/.csv one line per epoch (train/metrics_log.h)
 //!   last.safetensors   everything needed to resume, after every epoch
 //!   best.safetensors   the model with the lowest test error so far (PyTorch keys)
+//!   best-ema.safetensors  with --ema: the weights' moving average with the lowest test error so far
 #pragma once
 
 #include <cmath>
@@ -74,6 +75,7 @@ struct TrainOptions {
 struct TrainResult {
   std::vector<EpochMetrics> history;  ///< the epochs this call ran
   double best_test_error = INFINITY;  ///< none yet
+  double best_ema_test_error = INFINITY;  ///< with --ema: the averaged weights'; none yet
   std::string out_dir;
   std::int64_t skipped_images = 0;  ///< image folders, --skip-bad-images: images left out
   std::string first_skipped;        ///< "PATH: what is wrong" of the first of them
