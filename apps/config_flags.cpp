@@ -35,6 +35,7 @@ void add_check(CLI::Option* option, train::FlagCheck check, bool whole, int min 
     case train::FlagCheck::non_negative: option->check(whole ? whole_number_in(0, most) : non_negative_number); return;
     case train::FlagCheck::positive: option->check(whole ? whole_number_in(1, most) : positive_number); return;
     case train::FlagCheck::fraction: option->check(number_in(0.0, 1.0)); return;
+    case train::FlagCheck::below_one: option->check(number_from_below(0.0, 1.0)); return;
     case train::FlagCheck::whole_number: option->check(unsigned_64); return;
   }
 }

@@ -70,6 +70,12 @@ CLI::Validator number_above(double min) {
       min);
 }
 
+CLI::Validator number_from_below(double min, double max) {
+  const std::string range = ">= " + shortest(min) + " and < " + shortest(max);
+  return number_check(
+      "a number " + range, range, [](double x, double lo, double hi) { return x >= lo && x < hi; }, min, max);
+}
+
 const CLI::Validator non_negative_number =
     number_check("a number >= 0", ">= 0", [](double x, double, double) { return x >= 0; }, 0, 0);
 const CLI::Validator positive_number =

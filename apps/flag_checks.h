@@ -21,6 +21,8 @@ extern const CLI::Validator unsigned_64;
 CLI::Validator number_in(double min, double max);
 /// A finite number > min.
 CLI::Validator number_above(double min);
+/// A finite number in [min, max): a decay below 1, say.
+CLI::Validator number_from_below(double min, double max);
 /// A finite number >= 0.
 extern const CLI::Validator non_negative_number;
 /// A finite number > 0.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The comparison environment: a virtual environment at .venv-compare/ (ignored
 # by git) with numpy, onnx, onnxruntime, tensorboard and PyTorch (CPU) from
-# PyPI, for the checks that compare Fluxion with other runtimes
-# (scripts/check_onnx.py: `ctest -R onnx_runtime`). Fluxion's build and tests
+# PyPI, and timm (for scripts/make_ema_fixtures.py), for the checks that
+# compare Fluxion with other runtimes and libraries (scripts/check_onnx.py:
+# `ctest -R onnx_runtime`). Fluxion's build and tests
 # never need it, and CI does not install it; the tests that use it skip with
 # a message where it is absent. Idempotent and quiet: a second run installs
 # nothing new. Prints the environment's python.
@@ -43,5 +44,8 @@ PY
     pip_install torch
   fi
 fi
+
+# timm's ModelEmaV3 is the reference of the weight EMA's fixtures.
+"$python" -c 'import timm' 2>/dev/null || pip_install timm
 
 echo "$python"

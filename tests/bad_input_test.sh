@@ -19,6 +19,7 @@ mkdir -p "$dir/no-model-run" && cp "$dir/no-model.json" "$dir/no-model-run/confi
 printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
 printf '{"tensorboard": "yes"}' >"$dir/tensorboard-type.json"
 printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
+printf '{"ema": 1}' >"$dir/ema-one.json"
 printf 'not a checkpoint' >"$dir/garbage.safetensors"
 # JSON nested 100,000 levels deep: as a --config file, and as the record of a
 # run folder that --resume and --auto-resume read.
@@ -88,6 +89,12 @@ row "--subset" -- train --subset -5
 row "--subset" -- train "${c10[@]}" --subset 1000000
 row "--skip-nonfinite" -- train --skip-nonfinite -1
 row "--sync-batchnorm needs --distributed" -- train --sync-batchnorm
+row "--ema: expected a number >= 0 and < 1, got 1" -- train --ema 1
+row "--ema: expected a number >= 0 and < 1, got -0.1" -- train --ema -0.1
+row "--ema: expected a number >= 0 and < 1, got abc" -- train --ema abc
+row "--ema: expected a number >= 0 and < 1, got nan" -- train --ema nan
+row "--ema: expected 0 (no EMA) or a decay in (0, 1), got 1" -- train --config "$dir/ema-one.json" --dry-run
+row "--ema-warmup needs --ema DECAY" -- train --ema-warmup
 row "--collective-timeout: expected a number > 0, got 0" -- train --collective-timeout 0
 row "--auto-resume needs --out" -- train --auto-resume
 row "cannot name a path with spaces" -- reproduce table1 --out "$dir/with space" --emit-slurm "$dir/s"

@@ -52,6 +52,31 @@ if "$fluxion" version | grep -q "^onnx export: on"; then
     --checkpoint "$dir/run/best.safetensors" --onnx "$dir/run/model.onnx" --batch dynamic
   [[ -s "$dir/run/model.onnx" ]] || { echo "FAIL: no ONNX file written"; failures=$((failures + 1)); }
 fi
+# --ema: recorded in config.json and shown by --dry-run, its own metric
+# columns and best-ema.safetensors, which eval reads as it reads
+# best.safetensors; --resume refuses to change it.
+rm -rf "$dir/ema"
+expect 0 "train with a weight EMA" -- "$fluxion" train "${common[@]}" --subset 48 --epochs 1 --ema 0.9 --ema-warmup \
+  --out "$dir/ema"
+grep -q '"ema": 0.9,' "$dir/ema/config.json" && grep -q '"ema_warmup": true' "$dir/ema/config.json" ||
+  { echo "FAIL: config.json does not record --ema 0.9 --ema-warmup"; failures=$((failures + 1)); }
+head -1 "$dir/ema/metrics.csv" | grep -q ",test_error,ema_test_loss,ema_test_error," ||
+  { echo "FAIL: metrics.csv has no EMA columns: $(head -1 "$dir/ema/metrics.csv")"; failures=$((failures + 1)); }
+head -1 "$dir/run/metrics.csv" | grep -q "ema" && { echo "FAIL: a run without --ema has EMA columns"; failures=$((failures + 1)); }
+grep -q "| ema test loss " "$dir/last.log" || { echo "FAIL: the epoch line shows no EMA figures"; failures=$((failures + 1)); }
+expect 0 "eval the EMA's best checkpoint" -- "$fluxion" eval --checkpoint "$dir/ema/best-ema.safetensors" --data-dir "$dir/cifar"
+# best-ema.safetensors holds the averaged weights that the epoch evaluated.
+ema_figures=$(awk -F, 'NR == 2 { printf "test loss %.4f, error %.2f%%", $6, 100 * $7 }' "$dir/ema/metrics.csv")
+grep -qF "$ema_figures" "$dir/last.log" ||
+  { echo "FAIL: eval of best-ema.safetensors does not give the metrics' '$ema_figures': $(grep '^test loss' "$dir/last.log")"; failures=$((failures + 1)); }
+expect 2 "changing --ema on resume" -- "$fluxion" train --resume "$dir/ema" --epochs 2 --ema 0.5
+grep -qF -- "--ema cannot change when resuming" "$dir/last.log" || { echo "FAIL: --ema on resume not named"; failures=$((failures + 1)); }
+expect 2 "--ema-warmup on resume" -- "$fluxion" train --resume "$dir/ema" --epochs 2 --ema-warmup
+expect 0 "resume the EMA run" -- "$fluxion" train --resume "$dir/ema" --epochs 2
+[[ $(wc -l <"$dir/ema/metrics.jsonl") -eq 2 ]] || { echo "FAIL: the resumed EMA run should have 2 epochs"; failures=$((failures + 1)); }
+expect 0 "--dry-run shows --ema" -- "$fluxion" train "${common[@]}" --ema 0.999 --dry-run --out "$dir/ema-dry"
+grep -q '"ema": 0.999' "$dir/last.log" && grep -q '"ema_warmup": false' "$dir/last.log" ||
+  { echo "FAIL: --dry-run does not show ema"; failures=$((failures + 1)); }
 expect 0 "plot the run" -- "$fluxion" plot "$dir/run" --out "$dir/run/curves.svg"
 [[ -s "$dir/run/curves.svg" ]] || { echo "FAIL: no SVG written"; failures=$((failures + 1)); }
 expect 0 "resume for one more epoch" -- "$fluxion" train --resume "$dir/run" --epochs 3

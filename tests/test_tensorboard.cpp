@@ -190,7 +190,7 @@ TEST_CASE("tensorboard: a ResNet-20 epoch with AdaBayes writes a few hundred kil
   std::uintmax_t bytes = 0;
   {
     train::TensorBoardLog log(dir.path, 0);
-    log.write_epoch(m, *model, *optimizer);
+    log.write_epoch(m, train::OptionalColumns{}, *model, *optimizer);
     for (const auto& entry : std::filesystem::directory_iterator(dir.path)) bytes = entry.file_size();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

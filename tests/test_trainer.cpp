@@ -78,6 +78,7 @@ std::vector<T> refused_by_flag(const train::ConfigField<T>& field) {
       return {static_cast<T>(field.range_min - 1), static_cast<T>(field.range_max + 1)};
     if (field.flag_check == FlagCheck::non_negative) return {static_cast<T>(-1)};
     if (field.flag_check == FlagCheck::positive) return {static_cast<T>(0)};
+    if (field.flag_check == FlagCheck::below_one) return {static_cast<T>(1), static_cast<T>(-0.5)};
   }
   return {};
 }

@@ -1,6 +1,10 @@
 #include "train/checkpoint.h"
 
 #include <cmath>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
 
 #include "core/random.h"
 #include "core/safetensors.h"
@@ -10,7 +14,7 @@ namespace fluxion::train {
 namespace {
 
 constexpr const char* kFormat = "fluxion-training-checkpoint-1";
-const std::string kModel = "model.", kOptimizer = "optimizer.";
+const std::string kModel = "model.", kOptimizer = "optimizer.", kEma = "ema.";
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -40,29 +44,66 @@ std::string metadata_at(const SafetensorsFile& file, const std::string& key, con
   return it->second;
 }
 
+// An error rate as the metadata holds it: every bit, or "inf".
+std::string error_text(double error) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", error);
+  return text;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,
-                     const CheckpointInfo& info) {
+                     const CheckpointInfo& info, const nn::Module* ema) {
   TensorMap tensors;
   for (const auto& [name, t] : model.named_state()) tensors.emplace(kModel + name, t);
   for (const auto& [name, t] : optimizer.state_dict()) tensors.emplace(kOptimizer + name, t);
-  char best[32];
-  std::snprintf(best, sizeof best, "%.17g", info.best_test_error);
-  std::map<std::string, std::string> metadata = {
-      {"format", kFormat},
-      {"fluxion_version", version()},
-      {"epochs_done", std::to_string(info.epochs_done)},
-      {"scheduler_step", std::to_string(info.scheduler_step < 0 ? info.epochs_done : info.scheduler_step)},
-      {"loader_position", "epoch " + std::to_string(info.epochs_done) + ", batch 0"},
-      {"best_test_error", best},
-      {"config", info.config_json},
-      {"generator_state", info.generator_state}};
+  Metadata metadata = {{"format", kFormat},
+                       {"fluxion_version", version()},
+                       {"epochs_done", std::to_string(info.epochs_done)},
+                       {"scheduler_step", std::to_string(info.scheduler_step < 0 ? info.epochs_done : info.scheduler_step)},
+                       {"loader_position", "epoch " + std::to_string(info.epochs_done) + ", batch 0"},
+                       {"best_test_error", error_text(info.best_test_error)},
+                       {"config", info.config_json},
+                       {"generator_state", info.generator_state}};
   if (!info.schedule_state.empty()) metadata["schedule_state"] = info.schedule_state;
+  if (ema) {
+    for (const auto& [name, t] : ema->named_state()) tensors.emplace(kEma + name, t);
+    metadata["ema_updates"] = std::to_string(info.ema_updates);
+    metadata["best_ema_test_error"] = error_text(info.best_ema_test_error);
+  }
   save_safetensors(path, tensors, metadata);
 }
 
 namespace {
+
+// A count as the metadata holds it: digits only; nullopt otherwise.
+std::optional<std::int64_t> count_in(const std::string& text) {
+  std::size_t used = 0;
+  std::int64_t value = -1;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::logic_error&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+// An error rate: a fraction, or inf before the first evaluation. A NaN
+// would compare false with every error, and the best model would never be
+// written again.
+std::optional<double> error_rate_in(const std::string& text) {
+  std::size_t used = 0;
+  double value = NAN;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::logic_error&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || !(value == INFINITY || (value >= 0 && value <= 1))) return std::nullopt;
+  return value;
+}
 
 // The checkpoint's metadata, checked.
 CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& path) {
@@ -70,20 +111,13 @@ CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& p
                       file.metadata.at("format"), "', expected '", kFormat, "'");
   CheckpointInfo info;
   const std::string epochs = metadata_at(file, "epochs_done", path), best = metadata_at(file, "best_test_error", path);
-  std::size_t used_epochs = 0, used_best = 0;
-  try {
-    info.epochs_done = std::stoll(epochs, &used_epochs);
-    info.best_test_error = std::stod(best, &used_best);
-  } catch (const std::logic_error&) {
-    used_epochs = used_best = 0;
-  }
-  // best_test_error is a fraction, or inf before the first evaluation; a NaN
-  // would compare false with every error, and best.safetensors would never
-  // be written again.
-  const bool best_valid = info.best_test_error == INFINITY || (info.best_test_error >= 0 && info.best_test_error <= 1);
-  FLUXION_CHECK_INPUT(used_epochs == epochs.size() && info.epochs_done >= 0 && used_best == best.size() && best_valid,
-                      path, ": malformed metadata: epochs_done '", epochs, "' (expected a whole number >= 0), "
-                      "best_test_error '", best, "' (expected a fraction from 0 to 1, or inf before any evaluation)");
+  const std::optional<std::int64_t> epochs_done = count_in(epochs);
+  const std::optional<double> best_error = error_rate_in(best);
+  FLUXION_CHECK_INPUT(epochs_done && best_error, path, ": malformed metadata: epochs_done '", epochs,
+                      "' (expected a whole number >= 0), best_test_error '", best,
+                      "' (expected a fraction from 0 to 1, or inf before any evaluation)");
+  info.epochs_done = *epochs_done;
+  info.best_test_error = *best_error;
   info.config_json = metadata_at(file, "config", path);
   info.generator_state = metadata_at(file, "generator_state", path);
   if (const auto it = file.metadata.find("schedule_state"); it != file.metadata.end()) info.schedule_state = it->second;
@@ -95,16 +129,34 @@ CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& p
   return info;
 }
 
+// A run with an EMA continues it: its update count (the warmup's step) and
+// best error.
+void read_ema_info(const SafetensorsFile& file, const std::string& path, CheckpointInfo& info) {
+  FLUXION_CHECK_INPUT(file.metadata.count("ema_updates") == 1, path,
+                      ": holds no weight EMA (no \"ema_updates\" in its metadata), which this run (--ema) continues");
+  const std::string updates = file.metadata.at("ema_updates"), best = metadata_at(file, "best_ema_test_error", path);
+  const std::optional<std::int64_t> count = count_in(updates);
+  const std::optional<double> best_error = error_rate_in(best);
+  FLUXION_CHECK_INPUT(count && best_error, path, ": malformed metadata: ema_updates '", updates,
+                      "' (expected a whole number >= 0), best_ema_test_error '", best,
+                      "' (expected a fraction from 0 to 1, or inf before any evaluation)");
+  info.ema_updates = *count;
+  info.best_ema_test_error = *best_error;
+}
+
 }  // namespace
 
 CheckpointInfo read_checkpoint_info(const std::string& path) { return checkpoint_info(read_file(path), path); }
 
-CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer) {
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer,
+                               nn::Module* ema) {
   const SafetensorsFile file = read_file(path);
-  const CheckpointInfo info = checkpoint_info(file, path);
+  CheckpointInfo info = checkpoint_info(file, path);
+  if (ema) read_ema_info(file, path, info);
   try {
     model.load_state_dict(under(file.tensors, kModel), true, path);
     optimizer.load_state_dict(under(file.tensors, kOptimizer), path);
+    if (ema) ema->load_state_dict(under(file.tensors, kEma), true, path);
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {

@@ -5,7 +5,9 @@
 //! step and the loader's position follow: checkpoints are taken between epochs, and
 //! the loader's batches follow from seed, epoch and batch alone), the default
 //! generator's state, the best test error so far, the run's configuration and
-//! a plateau schedule's state. Written atomically
+//! a plateau schedule's state. A run with a weight EMA (--ema) adds the
+//! averaged model's state_dict under "ema.", and its update count and best
+//! test error to the metadata. Written atomically
 //! (core/safetensors.h), so a crash leaves the previous checkpoint whole.
 #pragma once
 
@@ -32,14 +34,20 @@ struct CheckpointInfo {
   /// train::RunSchedule::state(): a plateau schedule's state as JSON; empty
   /// for the other schedules (and in checkpoints of older versions).
   std::string schedule_state;
+  std::int64_t ema_updates = 0;           ///< with an EMA: its updates so far (the warmup's step)
+  double best_ema_test_error = INFINITY;  ///< with an EMA: its lowest test error so far
 };
 
+/// `ema`: the run's averaged model (train/model_ema.h), or nullptr for a
+/// run without one, whose file is then as before EMAs existed.
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer& optimizer,
-                     const CheckpointInfo& info);
-/// Restores model and optimizer (strictly: every key must fit) and returns the
-/// metadata. Throws InputError naming the file when it is not a Fluxion
-/// training checkpoint or does not fit the model.
-CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer);
+                     const CheckpointInfo& info, const nn::Module* ema = nullptr);
+/// Restores model and optimizer (strictly: every key must fit), and with
+/// `ema` the averaged model, and returns the metadata. Throws InputError
+/// naming the file when it is not a Fluxion training checkpoint, does not
+/// fit the model, or holds no EMA where one is asked for.
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& optimizer,
+                               nn::Module* ema = nullptr);
 /// The metadata alone, checked as load_checkpoint checks it.
 CheckpointInfo read_checkpoint_info(const std::string& path);
 

@@ -406,6 +406,9 @@ void validate(const TrainConfig& c) {
                       "--image-cache-mb: expected a whole number from 0 to 16777216 MiB, got ", c.image_cache_mb);
   FLUXION_CHECK_INPUT(c.workers >= 1 && c.workers <= 64, "--workers: expected 1 to 64, got ", c.workers);
   FLUXION_CHECK_INPUT(c.skip_nonfinite >= 0, "--skip-nonfinite: expected 0 or more batches, got ", c.skip_nonfinite);
+  FLUXION_CHECK_INPUT(c.ema == 0 || (c.ema > 0 && c.ema < 1),
+                      "--ema: expected 0 (no EMA) or a decay in (0, 1), got ", c.ema);
+  FLUXION_CHECK_INPUT(!c.ema_warmup || c.ema > 0, "--ema-warmup needs --ema DECAY");
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
   FLUXION_CHECK_INPUT(!c.sync_batchnorm || c.distributed, "--sync-batchnorm needs --distributed");
   FLUXION_CHECK_INPUT(c.collective_timeout > 0, "--collective-timeout: expected a positive number of seconds, got ",

@@ -64,6 +64,13 @@ struct TrainConfig {
   /// skipped (no update, counted in the metrics) before the run stops as
   /// diverged; 0: stop at the first.
   std::int64_t skip_nonfinite = 0;
+  /// An exponential moving average of the weights (train/model_ema.h) with
+  /// this decay, in (0, 1): updated after every step, evaluated each epoch
+  /// beside the weights, saved as best-ema.safetensors; 0: none.
+  double ema = 0;
+  /// With ema: timm's warmup of the decay, 1 - (1 + (t - 1))^(-2/3) at
+  /// update t, up to ema (optim/ema.h).
+  bool ema_warmup = false;
   std::string out_dir = "runs/latest";
   /// TensorBoard event files in out_dir, written after each epoch: the
   /// metrics' columns as scalars, per-parameter histograms of the weights,

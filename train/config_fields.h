@@ -31,10 +31,11 @@ enum class Role { defines_run, run_setting };
 /// The check `fluxion train` makes on a flag's text as it parses it, before
 /// validate() checks the whole configuration. apps/config_flags.cpp turns each into
 /// one CLI11 validator: IsMember of the registry's names, or one of
-/// apps/flag_checks.h (a whole number in a range, a number >= 0, > 0 or in
-/// [0, 1], digits that fit 64 unsigned bits).
+/// apps/flag_checks.h (a whole number in a range, a number >= 0, > 0, in
+/// [0, 1] or in [0, 1) (below_one: a decay), digits that fit 64 unsigned bits).
 enum class FlagCheck {
-  none, model_name, dataset_name, optimizer_name, int_range, non_negative, positive, fraction, whole_number
+  none, model_name, dataset_name, optimizer_name, int_range, non_negative, positive, fraction, below_one,
+  whole_number
 };
 
 /// One field of TrainConfig: its JSON key, where it lives, how a resumed run
@@ -163,6 +164,13 @@ inline constexpr auto config_fields = std::tuple{
           "stopping")
         .check(FlagCheck::non_negative)
         .show_default(),
+    field("ema", &TrainConfig::ema, OnResume::fixed, Role::defines_run,
+          "Decay in (0, 1) of an exponential moving average of the weights (timm's ModelEmaV3), evaluated beside "
+          "them each epoch and saved as best-ema.safetensors; 0: none")
+        .check(FlagCheck::below_one)
+        .show_default(),
+    field("ema_warmup", &TrainConfig::ema_warmup, OnResume::fixed, Role::defines_run,
+          "--ema: warm the decay up as timm does, 1 - (1 + t)^(-2/3) after t updates, up to the --ema decay"),
     // --resume DIR is the folder; the flag would name another.
     field("out", &TrainConfig::out_dir, OnResume::fixed, Role::run_setting,
           "Folder for metrics and checkpoints (default: a fresh runs/DATASET-MODEL-OPTIMIZER)"),

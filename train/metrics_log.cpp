@@ -15,6 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 double as_double(std::int64_t v) { return static_cast<double>(v); }
+bool with_ema(const OptionalColumns& optional) { return optional.ema; }
 
 constexpr MetricColumn kColumns[] = {
     {"epoch", [](const EpochMetrics& m) { return as_double(m.epoch); }, true, true},
@@ -22,6 +23,8 @@ constexpr MetricColumn kColumns[] = {
     {"train_error", [](const EpochMetrics& m) { return m.train_error; }, false, true},
     {"test_loss", [](const EpochMetrics& m) { return m.test_loss; }, false, true},
     {"test_error", [](const EpochMetrics& m) { return m.test_error; }, false, true},
+    {"ema_test_loss", [](const EpochMetrics& m) { return m.ema_test_loss; }, false, true, with_ema},
+    {"ema_test_error", [](const EpochMetrics& m) { return m.ema_test_error; }, false, true, with_ema},
     {"lr", [](const EpochMetrics& m) { return m.lr; }, false, true},
     {"images_per_s", [](const EpochMetrics& m) { return m.images_per_s; }, false, false},
     {"seconds", [](const EpochMetrics& m) { return m.seconds; }, false, false},
@@ -43,12 +46,17 @@ void append_line(const fs::path& path, const std::string& line) {
 
 }  // namespace
 
-std::span<const MetricColumn> epoch_metric_columns() { return kColumns; }
+std::vector<MetricColumn> epoch_metric_columns(const OptionalColumns& optional) {
+  std::vector<MetricColumn> columns;
+  for (const MetricColumn& column : kColumns)
+    if (column.present == nullptr || column.present(optional)) columns.push_back(column);
+  return columns;
+}
 
-void append_metrics(const fs::path& dir, const EpochMetrics& m) {
+void append_metrics(const fs::path& dir, const EpochMetrics& m, const OptionalColumns& optional) {
   nlohmann::json line;
   std::string header, row;
-  for (const MetricColumn& column : kColumns) {
+  for (const MetricColumn& column : epoch_metric_columns(optional)) {
     const double value = column.value(m);
     if (column.whole_number) line[column.key] = static_cast<std::int64_t>(value);
     else line[column.key] = value;

@@ -10,8 +10,12 @@
 
 namespace fluxion::train {
 
-Progress::Progress(std::ostream& out, std::int64_t epochs, std::int64_t batches_per_epoch)
-    : out_(out), epochs_(epochs), batches_(batches_per_epoch), terminal_(&out == &std::cout && isatty(STDOUT_FILENO)) {}
+Progress::Progress(std::ostream& out, std::int64_t epochs, std::int64_t batches_per_epoch, bool ema)
+    : out_(out),
+      epochs_(epochs),
+      batches_(batches_per_epoch),
+      terminal_(&out == &std::cout && isatty(STDOUT_FILENO)),
+      ema_(ema) {}
 
 void Progress::batch(std::int64_t epoch, std::int64_t batch, double images_per_s, double mean_loss) {
   if (!terminal_) return;
@@ -39,12 +43,15 @@ void Progress::batch(std::int64_t epoch, std::int64_t batch, double images_per_s
 }
 
 void Progress::epoch(const EpochMetrics& m) {
-  char line[320];
+  char ema[96] = "";
+  if (ema_)
+    std::snprintf(ema, sizeof ema, " | ema test loss %.4f, error %.2f%%", m.ema_test_loss, 100.0 * m.ema_test_error);
+  char line[420];
   std::snprintf(line, sizeof line,
-                "%sepoch %lld/%lld: train loss %.4f, error %.2f%% | test loss %.4f, error %.2f%% | lr %.3g | "
+                "%sepoch %lld/%lld: train loss %.4f, error %.2f%% | test loss %.4f, error %.2f%%%s | lr %.3g | "
                 "%.0f img/s | %.1f s\n",
                 terminal_ ? "\r\033[K" : "", static_cast<long long>(m.epoch), static_cast<long long>(epochs_),
-                m.train_loss, 100.0 * m.train_error, m.test_loss, 100.0 * m.test_error, m.lr, m.images_per_s,
+                m.train_loss, 100.0 * m.train_error, m.test_loss, 100.0 * m.test_error, ema, m.lr, m.images_per_s,
                 m.seconds);
   out_ << line << std::flush;
 }

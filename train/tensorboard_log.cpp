@@ -49,12 +49,13 @@ TensorBoardLog::TensorBoardLog(const fs::path& dir, std::int64_t epochs_done) : 
   writer_.flush();
 }
 
-void TensorBoardLog::write_epoch(const EpochMetrics& m, const nn::Module& model, const optim::Optimizer& optimizer) {
+void TensorBoardLog::write_epoch(const EpochMetrics& m, const OptionalColumns& columns, const nn::Module& model,
+                                 const optim::Optimizer& optimizer) {
   NoGradGuard no_grad;
   tb::Event scalars;
   scalars.wall_time = tb::wall_time_now();
   scalars.step = m.epoch;
-  for (const MetricColumn& column : epoch_metric_columns())
+  for (const MetricColumn& column : epoch_metric_columns(columns))
     if (std::string(column.key) != "epoch")
       scalars.summary.push_back({column.key, static_cast<float>(column.value(m)), {}});
   writer_.write(scalars);

@@ -13,6 +13,8 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <tuple>
+#include <utility>
 
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
@@ -30,6 +32,7 @@
 #include "plot/tensorboard_events.h"
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
+#include "train/model_ema.h"
 #include "train/progress.h"
 #include "train/run_schedule.h"
 #include "train/tensorboard_log.h"
@@ -85,7 +88,8 @@ struct Run {
   Replicas replicas;
   std::ostream silent{nullptr};
   std::ostream* log = nullptr;  // rank 0 speaks for the run; the other ranks write to `silent`
-  fs::path out, last, best;     // the run's folder and its two checkpoints
+  fs::path out, last, best;     // the run's folder and its checkpoints
+  fs::path best_ema;            // with --ema: the averaged model with the lowest test error
   FolderLock lock;              // rank 0's claim on the folder, from claim_folder to the end
   data::DatasetInfo info;          // the dataset's entry; an image folder's classes, shape and normalisation filled in
   std::vector<std::string> classes;  // an image folder's class names, in label order
@@ -94,6 +98,7 @@ struct Run {
   nn::ModulePtr model;
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<RunSchedule> schedule;  // the lr over the run (warmup, curve or plateau)
+  std::unique_ptr<ModelEma> ema;  // with --ema: the weights' moving average
   std::string record;            // config.json's text, also in every checkpoint
   std::int64_t first_epoch = 0;  // 0, or the epochs a resumed run had done
   std::unique_ptr<TensorBoardLog> tensorboard;  // rank 0, with TrainConfig::tensorboard
@@ -116,7 +121,7 @@ void check_claimable(const Run& run) {
     const bool left_by_any_start = name == kFolderLockName || name.find(".tmp.") != std::string::npos;
     const bool left_by_this_run =
         name == "config.json" || name == kMetricsFiles[0] || name == kMetricsFiles[1] || name == "best.safetensors" ||
-        plot::tensorboard::is_event_file_name(name);
+        plot::tensorboard::is_event_file_name(name) || name == "best-ema.safetensors";
     FLUXION_CHECK_INPUT(left_by_any_start || (left_by_this_run && has_record), "--out ", out, ": '", entry.path().string(),
                         "' is there, and a new run claims only an empty folder or one where the same run started; "
                         "choose another --out (or remove what is there)");
@@ -194,6 +199,7 @@ void start_run(Run& run, TrainConfig config, const TrainOptions& options) {
   run.out = run.config.out_dir;
   run.last = run.out / "last.safetensors";
   run.best = run.out / "best.safetensors";
+  run.best_ema = run.out / "best-ema.safetensors";
   run.result.out_dir = run.out.string();
   // A folder that a run holds, or held, has its lock file: trying it first
   // names a live holder, rather than what it has written so far. Elsewhere
@@ -230,6 +236,20 @@ void load_data(Run& run) {
   run.test_loader = std::make_unique<data::DataLoader>(test_set, data::LoaderOptions(base).shuffle(false));
 }
 
+// --ema: a second model, a copy of the first, which averages its weights.
+// Built without drawing from the default generator, so that the model
+// trains exactly as in the same run without --ema.
+std::unique_ptr<ModelEma> make_ema(const Run& run) {
+  const std::string generator_state = default_generator().state();
+  nn::ModulePtr average = make_model_for(run.config.model, run.info);
+  default_generator().set_state(generator_state);
+  average->to(run.device);
+  optim::EmaOptions options;
+  options.decay = run.config.ema;
+  options.warmup = run.config.ema_warmup;
+  return std::make_unique<ModelEma>(std::move(average), *run.model, options);
+}
+
 // Model, optimizer and schedule: seeded, so a run is reproducible.
 void build_model(Run& run) {
   const TrainConfig& config = run.config;
@@ -244,6 +264,7 @@ void build_model(Run& run) {
   run.model->to(run.device);
   run.optimizer = optim::make_optimizer(config.optimizer, run.model->parameters(), resolved_optimizer_options(config));
   run.schedule = std::make_unique<RunSchedule>(*run.optimizer, config, run.train_loader->batches_per_epoch());
+  if (config.ema > 0) run.ema = make_ema(run);
 }
 
 // A bare cosine after a warmup in batches spans the run's batches less the
@@ -280,9 +301,14 @@ void resume_from_checkpoint(Run& run) {
                           key, " is ", value.dump(), " now and was ", before["data"].value(key, nlohmann::json()).dump(),
                           " when the run started; resume it with the data it was trained on");
   }
-  const CheckpointInfo saved = load_checkpoint(run.last.string(), *run.model, *run.optimizer);
+  const CheckpointInfo saved =
+      load_checkpoint(run.last.string(), *run.model, *run.optimizer, run.ema ? &run.ema->module() : nullptr);
   run.first_epoch = saved.epochs_done;
   run.result.best_test_error = saved.best_test_error;
+  if (run.ema) {
+    run.ema->set_updates(saved.ema_updates);
+    run.result.best_ema_test_error = saved.best_ema_test_error;
+  }
   default_generator().set_state(saved.generator_state);
   check_schedule_extension(run, before);
   run.schedule->resume(run.first_epoch, saved.schedule_state, run.last.string());
@@ -440,6 +466,7 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
       continue;
     }
     run.optimizer->step();
+    if (run.ema) run.ema->update(*run.model);
     loss_sum += r.totals.loss_sum;
     wrong += static_cast<std::int64_t>(r.totals.wrong);
     seen += batch->global_size;
@@ -459,33 +486,46 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
   return m;
 }
 
-// The test loss and error, over every rank's share of the test split.
-void evaluate_epoch(Run& run, EpochMetrics& m) {
+// `model`'s test loss and error, over every rank's share of the test split.
+std::pair<double, double> test_loss_and_error(Run& run, nn::Module& model) {
   // Distributed: each rank evaluates its share of the test set with rank 0's
   // batchnorm statistics (each rank's own moved with its own batches).
-  broadcast_buffers(run.replicas, *run.model);
-  const EvalResult test = evaluate(*run.model, *run.test_loader, run.info.num_classes);
+  broadcast_buffers(run.replicas, model);
+  const EvalResult test = evaluate(model, *run.test_loader, run.info.num_classes);
+  if (!run.replicas.distributed) return {test.loss, test.error};
   double test_loss_sum = test.images > 0 ? test.loss * static_cast<double>(test.images) : 0.0;
   std::int64_t test_wrong = test.wrong, test_images = test.images;
   reduce_evaluation(run.replicas, test_loss_sum, test_wrong, test_images);
-  const bool distributed = run.replicas.distributed;
-  m.test_loss = distributed ? test_loss_sum / static_cast<double>(test_images) : test.loss;
-  m.test_error = distributed ? static_cast<double>(test_wrong) / static_cast<double>(test_images) : test.error;
+  return {test_loss_sum / static_cast<double>(test_images),
+          static_cast<double>(test_wrong) / static_cast<double>(test_images)};
 }
 
-// best.safetensors when the test error is the lowest yet, then the epoch's
-// metrics line and last.safetensors (rank 0 writes; every rank keeps the
-// best error).
+// The test loss and error of the weights, and of their average with --ema.
+void evaluate_epoch(Run& run, EpochMetrics& m) {
+  std::tie(m.test_loss, m.test_error) = test_loss_and_error(run, *run.model);
+  if (run.ema) std::tie(m.ema_test_loss, m.ema_test_error) = test_loss_and_error(run, run.ema->module());
+}
+
+// The metrics columns this run has beside the fixed ones.
+OptionalColumns optional_columns(const Run& run) { return {.ema = run.ema != nullptr}; }
+
+// best.safetensors when the test error is the lowest yet (best-ema.safetensors
+// likewise for the EMA's), then the epoch's metrics line and
+// last.safetensors (rank 0 writes; every rank keeps the best errors).
 void save_epoch(Run& run, const EpochMetrics& m) {
   const bool writes = run.replicas.writes();
   if (m.test_error < run.result.best_test_error) {
     run.result.best_test_error = m.test_error;
     if (writes) save_model(run.best.string(), *run.model, run.record);
   }
+  if (run.ema && m.ema_test_error < run.result.best_ema_test_error) {
+    run.result.best_ema_test_error = m.ema_test_error;
+    if (writes) save_model(run.best_ema.string(), run.ema->module(), run.record);
+  }
   if (!writes) return;
   // Metrics first: a crash between the two leaves an extra line that a
   // resume drops (truncate_metrics), never a checkpoint without its line.
-  append_metrics(run.out, m);
+  append_metrics(run.out, m, optional_columns(run));
   CheckpointInfo info;
   info.epochs_done = m.epoch;
   info.best_test_error = run.result.best_test_error;
@@ -493,7 +533,11 @@ void save_epoch(Run& run, const EpochMetrics& m) {
   info.generator_state = default_generator().state();
   info.scheduler_step = run.schedule->step_count(m.epoch);
   info.schedule_state = run.schedule->state();
-  save_checkpoint(run.last.string(), *run.model, *run.optimizer, info);
+  if (run.ema) {
+    info.ema_updates = run.ema->updates();
+    info.best_ema_test_error = run.result.best_ema_test_error;
+  }
+  save_checkpoint(run.last.string(), *run.model, *run.optimizer, info, run.ema ? &run.ema->module() : nullptr);
 }
 
 // After an epoch's batches: evaluate, set the next epoch's lr, save, report.
@@ -521,7 +565,7 @@ void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetri
   // TensorBoard's epoch before the checkpoint, as the metrics line (a crash
   // between the two leaves events that a resume hides), and before the
   // schedule moves the lr, which AdaBayes's histogram divides by.
-  if (run.tensorboard) run.tensorboard->write_epoch(m, *run.model, *run.optimizer);
+  if (run.tensorboard) run.tensorboard->write_epoch(m, optional_columns(run), *run.model, *run.optimizer);
   // The lr of the next epoch (RunSchedule sets none after the last: a cosine
   // schedule's would be 0, which AdaBayes, whose sigma^2 follows the lr, refuses).
   run.schedule->after_epoch(epoch, m.test_loss, m.test_error);
@@ -621,8 +665,9 @@ TrainResult run_training(TrainConfig config, const TrainOptions& options) {
   open_tensorboard(run);
   // The same start everywhere (seeded alike anyway; a resume read one file).
   broadcast_state(run.replicas, *run.model);
+  if (run.ema) broadcast_state(run.replicas, run.ema->module());
   log_run(run);
-  Progress progress(*run.log, run.config.epochs, run.train_loader->batches_per_epoch());
+  Progress progress(*run.log, run.config.epochs, run.train_loader->batches_per_epoch(), run.ema != nullptr);
   for (std::int64_t epoch = run.first_epoch; epoch < run.config.epochs; ++epoch) {
     const auto t0 = Clock::now();
     EpochMetrics m = train_epoch(run, epoch, t0, progress, options);

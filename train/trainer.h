@@ -8,6 +8,7 @@
 //!   last.safetensors   everything needed to resume, after every epoch
 //!   best.safetensors   the model with the lowest test error so far (PyTorch keys)
 //!   events.out.tfevents.*  TensorBoard's view, with TrainConfig::tensorboard (train/tensorboard_log.h)
+//!   best-ema.safetensors  with --ema: the weights' moving average with the lowest test error so far
 #pragma once
 
 #include <cmath>
@@ -76,6 +77,7 @@ struct TrainOptions {
 struct TrainResult {
   std::vector<EpochMetrics> history;  ///< the epochs this call ran
   double best_test_error = INFINITY;  ///< none yet
+  double best_ema_test_error = INFINITY;  ///< with --ema: the averaged weights'; none yet
   std::string out_dir;
   std::int64_t skipped_images = 0;  ///< image folders, --skip-bad-images: images left out
   std::string first_skipped;        ///< "PATH: what is wrong" of the first of them
