@@ -18,6 +18,7 @@ printf '{"dataset": "fashion-mnist", "optimizer": "adabayes"}' >"$dir/no-model.j
 mkdir -p "$dir/no-model-run" && cp "$dir/no-model.json" "$dir/no-model-run/config.json" && : >"$dir/no-model-run/last.safetensors"
 printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
 printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
+printf '{"clip_grad_norm": -2}' >"$dir/negative-clip.json"
 printf 'not a checkpoint' >"$dir/garbage.safetensors"
 # JSON nested 100,000 levels deep: as a --config file, and as the record of a
 # run folder that --resume and --auto-resume read.
@@ -86,6 +87,12 @@ row "--workers" -- train --workers 0
 row "--subset" -- train --subset -5
 row "--subset" -- train "${c10[@]}" --subset 1000000
 row "--skip-nonfinite" -- train --skip-nonfinite -1
+row "--clip-grad-norm: expected a number >= 0, got -1" -- train --clip-grad-norm -1
+row "--clip-grad-norm: expected a number >= 0, got inf" -- train --clip-grad-norm inf
+row "--clip-grad-value: expected a number >= 0, got x" -- train --clip-grad-value x
+row "--log-every: expected a whole number >= 0, got 2.5" -- train --log-every 2.5
+row "--log-every: expected a whole number >= 0, got -1" -- train --log-every -1
+row "--clip-grad-norm: expected a number >= 0 (0: off), got -2" -- train --config "$dir/negative-clip.json"
 row "--sync-batchnorm needs --distributed" -- train --sync-batchnorm
 row "--collective-timeout: expected a number > 0, got 0" -- train --collective-timeout 0
 row "--auto-resume needs --out" -- train --auto-resume

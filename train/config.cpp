@@ -249,6 +249,12 @@ void validate(const TrainConfig& c) {
                       "--image-cache-mb: expected a whole number from 0 to 16777216 MiB, got ", c.image_cache_mb);
   FLUXION_CHECK_INPUT(c.workers >= 1 && c.workers <= 64, "--workers: expected 1 to 64, got ", c.workers);
   FLUXION_CHECK_INPUT(c.skip_nonfinite >= 0, "--skip-nonfinite: expected 0 or more batches, got ", c.skip_nonfinite);
+  // Finite too: a --config file may hold 1e999, which JSON reads as inf.
+  for (const auto& [flag, value] : {std::pair{"--clip-grad-norm", c.clip_grad_norm},
+                                    std::pair{"--clip-grad-value", c.clip_grad_value}})
+    FLUXION_CHECK_INPUT(value >= 0 && std::isfinite(value), flag, ": expected a number >= 0 (0: off), got ", value);
+  FLUXION_CHECK_INPUT(c.log_every >= 0, "--log-every: expected a whole number >= 0 (0: no steps.jsonl), got ",
+                      c.log_every);
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
   FLUXION_CHECK_INPUT(!c.sync_batchnorm || c.distributed, "--sync-batchnorm needs --distributed");
   FLUXION_CHECK_INPUT(c.collective_timeout > 0, "--collective-timeout: expected a positive number of seconds, got ",

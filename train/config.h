@@ -52,6 +52,14 @@ struct TrainConfig {
   /// skipped (no update, counted in the metrics) before the run stops as
   /// diverged; 0: stop at the first.
   std::int64_t skip_nonfinite = 0;
+  /// > 0: each step's gradient (summed over the ranks) is scaled to at most
+  /// this total 2-norm, as torch.nn.utils.clip_grad_norm_; 0: off.
+  double clip_grad_norm = 0;
+  /// > 0: each gradient element is clamped to [-X, X] first, as
+  /// torch.nn.utils.clip_grad_value_; 0: off.
+  double clip_grad_value = 0;
+  /// OUT/steps.jsonl gets a line every N steps (train/step_log.h); 0: none.
+  std::int64_t log_every = 50;
   std::string out_dir = "runs/latest";
   /// Data-parallel over the ranks of `mpirun` (train/data_parallel.h):
   /// batch_size is then each rank's share of the step.
@@ -105,7 +113,7 @@ std::optional<ConfigDifference> first_difference(const TrainConfig& a, const Tra
 
 /// The to_json keys that change where and how fast a run trains, not what it
 /// computes (the Role::run_setting rows of train/config_fields.h: data_dir,
-/// threads, device, workers, out, collective_timeout). A run continued with
+/// threads, device, workers, out, collective_timeout, log_every). A run continued with
 /// different values of these is still the same run.
 const std::vector<std::string>& run_setting_keys();
 
