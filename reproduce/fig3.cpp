@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "optim/adabayes_regimes.h"
 #include "optim/rules.h"
 #include "plot/svg_plot.h"
 #include "train/trainer.h"
@@ -88,14 +89,13 @@ Fig3Summary summarize_fig3(const std::vector<Fig3Point>& points) {
     if (p.epoch < 1.0) continue;
     ++s.counted;
     near += p.near_fixed_point();
+    // The regimes as optim/adabayes_regimes.h defines them (the step log's too).
     const double x = p.adam_lr(), sigma2 = p.prior_variance;
-    if (x > 10 * sigma2) {
-      ++s.low_data;
-      sgd_like += std::abs(p.posterior_variance / sigma2 - 1.0) <= 0.1;
-    } else if (x < sigma2 / 10) {
-      ++s.high_data;
-      adam_like += std::abs(p.posterior_variance / x - 1.0) <= 0.1;
-    }
+    const optim::Regime regime = optim::regime_of(p.posterior_variance, sigma2, x);
+    s.low_data += optim::low_data_limit(x, sigma2);
+    s.high_data += optim::high_data_limit(x, sigma2);
+    sgd_like += regime == optim::Regime::sgd_like;
+    adam_like += regime == optim::Regime::adam_like;
   }
   auto share = [](std::size_t k, std::size_t n) { return n ? static_cast<double>(k) / static_cast<double>(n) : NAN; };
   s.share_near = share(near, s.counted);

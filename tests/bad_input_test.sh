@@ -20,6 +20,7 @@ printf '{"epochs": "ten"}' >"$dir/wrong-type.json"
 printf '{"tensorboard": "yes"}' >"$dir/tensorboard-type.json"
 printf '{"learning_rate": 0.1}' >"$dir/unknown-key.json"
 printf '{"ema": 1}' >"$dir/ema-one.json"
+printf '{"clip_grad_norm": -2}' >"$dir/negative-clip.json"
 printf 'not a checkpoint' >"$dir/garbage.safetensors"
 # JSON nested 100,000 levels deep: as a --config file, and as the record of a
 # run folder that --resume and --auto-resume read.
@@ -88,6 +89,12 @@ row "--workers" -- train --workers 0
 row "--subset" -- train --subset -5
 row "--subset" -- train "${c10[@]}" --subset 1000000
 row "--skip-nonfinite" -- train --skip-nonfinite -1
+row "--clip-grad-norm: expected a number >= 0, got -1" -- train --clip-grad-norm -1
+row "--clip-grad-norm: expected a number >= 0, got inf" -- train --clip-grad-norm inf
+row "--clip-grad-value: expected a number >= 0, got x" -- train --clip-grad-value x
+row "--log-every: expected a whole number >= 0, got 2.5" -- train --log-every 2.5
+row "--log-every: expected a whole number >= 0, got -1" -- train --log-every -1
+row "--clip-grad-norm: expected a number >= 0 (0: off), got -2" -- train --config "$dir/negative-clip.json"
 row "--sync-batchnorm needs --distributed" -- train --sync-batchnorm
 row "--ema: expected a number >= 0 and < 1, got 1" -- train --ema 1
 row "--ema: expected a number >= 0 and < 1, got -0.1" -- train --ema -0.1

@@ -27,7 +27,8 @@ expect() {  # expect CODE DESCRIPTION -- COMMAND...
 
 rm -rf "$dir/run" "$dir/nan"
 common=(--dataset cifar10 --data-dir "$dir/cifar" --batch-size 16 --threads 2)
-expect 0 "train on CIFAR-format files" -- "$fluxion" train "${common[@]}" --subset 48 --epochs 2 --out "$dir/run"
+expect 0 "train on CIFAR-format files" -- "$fluxion" train "${common[@]}" --subset 48 --epochs 2 --log-every 2 \
+  --clip-grad-norm 5 --out "$dir/run"
 # TensorBoard is on by default: an event file, and the key in config.json
 # and --dry-run; --no-tensorboard writes none (tests/tensorboard_test.sh
 # reads the files with TensorBoard's own reader).
@@ -81,6 +82,27 @@ expect 0 "plot the run" -- "$fluxion" plot "$dir/run" --out "$dir/run/curves.svg
 [[ -s "$dir/run/curves.svg" ]] || { echo "FAIL: no SVG written"; failures=$((failures + 1)); }
 expect 0 "resume for one more epoch" -- "$fluxion" train --resume "$dir/run" --epochs 3
 [[ $(wc -l <"$dir/run/metrics.jsonl") -eq 3 ]] || { echo "FAIL: metrics.jsonl should have 3 epochs"; failures=$((failures + 1)); }
+# Gradient clipping defines the run; the step log's interval does not: 3
+# steps an epoch, lines at steps 2, 4, 6, 8 (--log-every 2, epochs 1-3),
+# then 10 (--log-every 5, epoch 4).
+expect 2 "changing --clip-grad-norm on resume" -- "$fluxion" train --resume "$dir/run" --epochs 4 --clip-grad-norm 1
+grep -q "^--clip-grad-norm cannot change when resuming" "$dir/last.log" ||
+  grep -q "clip-grad-norm cannot change when resuming" "$dir/last.log" ||
+  { echo "FAIL: the refusal does not name --clip-grad-norm: $(cat "$dir/last.log")"; failures=$((failures + 1)); }
+expect 0 "resume with another --log-every" -- "$fluxion" train --resume "$dir/run" --epochs 4 --log-every 5
+[[ $(wc -l <"$dir/run/steps.jsonl") -eq 5 ]] ||
+  { echo "FAIL: steps.jsonl should have 5 lines: $(cat "$dir/run/steps.jsonl")"; failures=$((failures + 1)); }
+grep -q '"step":10,' "$dir/run/steps.jsonl" || { echo "FAIL: steps.jsonl has no step 10"; failures=$((failures + 1)); }
+for key in clip_grad_norm clip_grad_value log_every; do
+  grep -q "\"$key\": " "$dir/run/config.json" || { echo "FAIL: config.json has no $key"; failures=$((failures + 1)); }
+done
+grep -q '"log_every": 5' "$dir/run/config.json" || { echo "FAIL: config.json does not record --log-every 5"; failures=$((failures + 1)); }
+grep -q '"grad_norm":' "$dir/run/metrics.jsonl" || { echo "FAIL: metrics.jsonl has no grad_norm"; failures=$((failures + 1)); }
+expect 0 "--dry-run shows the clipping and step-log settings" -- "$fluxion" train "${common[@]}" --clip-grad-value 0.5 \
+  --log-every 10 --dry-run
+for shown in '"clip_grad_value": 0.5' '"clip_grad_norm": 0' '"log_every": 10'; do
+  grep -qF "$shown" "$dir/last.log" || { echo "FAIL: --dry-run does not show $shown"; failures=$((failures + 1)); }
+done
 # A run's own record serves as a --config file of a new run (its notes on
 # the build are ignored), and a relative --data-dir is recorded absolute.
 expect 0 "a run's config.json as --config" -- "$fluxion" train --config "$dir/run/config.json" --out "$dir/again" --dry-run

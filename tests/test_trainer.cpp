@@ -100,7 +100,7 @@ TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and
   REQUIRE(r.history.size() == 2);
   const auto lines = metrics_lines(dir.file("run"));
   REQUIRE(lines.size() == 2);
-  for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr", "images_per_s", "seconds",
+  for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr", "grad_norm", "images_per_s", "seconds",
                           "skipped_batches"})
     CHECK(lines[1].contains(key));
   CHECK(lines[1]["epoch"] == 2);
@@ -109,7 +109,7 @@ TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and
   std::ifstream csv(fs::path(dir.file("run")) / "metrics.csv");
   std::string header;
   std::getline(csv, header);
-  CHECK(header == "epoch,train_loss,train_error,test_loss,test_error,lr,images_per_s,seconds,skipped_batches");
+  CHECK(header == "epoch,train_loss,train_error,test_loss,test_error,lr,grad_norm,images_per_s,seconds,skipped_batches");
 
   const nlohmann::json config = nlohmann::json::parse(std::ifstream(fs::path(dir.file("run")) / "config.json"));
   CHECK(config["model"] == "small_cnn");

@@ -409,6 +409,12 @@ void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(c.ema == 0 || (c.ema > 0 && c.ema < 1),
                       "--ema: expected 0 (no EMA) or a decay in (0, 1), got ", c.ema);
   FLUXION_CHECK_INPUT(!c.ema_warmup || c.ema > 0, "--ema-warmup needs --ema DECAY");
+  // Finite too: a --config file may hold 1e999, which JSON reads as inf.
+  for (const auto& [flag, value] : {std::pair{"--clip-grad-norm", c.clip_grad_norm},
+                                    std::pair{"--clip-grad-value", c.clip_grad_value}})
+    FLUXION_CHECK_INPUT(value >= 0 && std::isfinite(value), flag, ": expected a number >= 0 (0: off), got ", value);
+  FLUXION_CHECK_INPUT(c.log_every >= 0, "--log-every: expected a whole number >= 0 (0: no steps.jsonl), got ",
+                      c.log_every);
   FLUXION_CHECK_INPUT(!c.out_dir.empty(), "--out: expected a folder for the run's files");
   FLUXION_CHECK_INPUT(!c.sync_batchnorm || c.distributed, "--sync-batchnorm needs --distributed");
   FLUXION_CHECK_INPUT(c.collective_timeout > 0, "--collective-timeout: expected a positive number of seconds, got ",

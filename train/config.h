@@ -71,6 +71,14 @@ struct TrainConfig {
   /// With ema: timm's warmup of the decay, 1 - (1 + (t - 1))^(-2/3) at
   /// update t, up to ema (optim/ema.h).
   bool ema_warmup = false;
+  /// > 0: each step's gradient (summed over the ranks) is scaled to at most
+  /// this total 2-norm, as torch.nn.utils.clip_grad_norm_; 0: off.
+  double clip_grad_norm = 0;
+  /// > 0: each gradient element is clamped to [-X, X] first, as
+  /// torch.nn.utils.clip_grad_value_; 0: off.
+  double clip_grad_value = 0;
+  /// OUT/steps.jsonl gets a line every N steps (train/step_log.h); 0: none.
+  std::int64_t log_every = 50;
   std::string out_dir = "runs/latest";
   /// TensorBoard event files in out_dir, written after each epoch: the
   /// metrics' columns as scalars, per-parameter histograms of the weights,
@@ -159,8 +167,8 @@ std::optional<ConfigDifference> first_difference(const TrainConfig& a, const Tra
 
 /// The to_json keys that change where and how fast a run trains, not what it
 /// computes (the Role::run_setting rows of train/config_fields.h: data_dir,
-/// threads, device, workers, out, tensorboard, collective_timeout). A run
-/// continued with different values of these is still the same run.
+/// threads, device, workers, out, tensorboard, collective_timeout, log_every).
+/// A run continued with different values of these is still the same run.
 const std::vector<std::string>& run_setting_keys();
 
 /// JSON with one key per field (train/config_fields.h), the command line's

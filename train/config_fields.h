@@ -171,6 +171,18 @@ inline constexpr auto config_fields = std::tuple{
         .show_default(),
     field("ema_warmup", &TrainConfig::ema_warmup, OnResume::fixed, Role::defines_run,
           "--ema: warm the decay up as timm does, 1 - (1 + t)^(-2/3) after t updates, up to the --ema decay"),
+    field("clip_grad_norm", &TrainConfig::clip_grad_norm, OnResume::fixed, Role::defines_run,
+          "Scale each step's gradient to at most this total 2-norm (torch.nn.utils.clip_grad_norm_); 0: off")
+        .check(FlagCheck::non_negative)
+        .show_default(),
+    field("clip_grad_value", &TrainConfig::clip_grad_value, OnResume::fixed, Role::defines_run,
+          "Clamp each gradient element to [-X, X] (torch.nn.utils.clip_grad_value_), before any norm clipping; 0: off")
+        .check(FlagCheck::non_negative)
+        .show_default(),
+    field("log_every", &TrainConfig::log_every, OnResume::may_change, Role::run_setting,
+          "A line in OUT/steps.jsonl every N steps: loss, lr, gradient norm, step time, AdaBayes's regimes; 0: none")
+        .check(FlagCheck::non_negative)
+        .show_default(),
     // --resume DIR is the folder; the flag would name another.
     field("out", &TrainConfig::out_dir, OnResume::fixed, Role::run_setting,
           "Folder for metrics and checkpoints (default: a fresh runs/DATASET-MODEL-OPTIMIZER)"),

@@ -26,6 +26,7 @@ constexpr MetricColumn kColumns[] = {
     {"ema_test_loss", [](const EpochMetrics& m) { return m.ema_test_loss; }, false, true, with_ema},
     {"ema_test_error", [](const EpochMetrics& m) { return m.ema_test_error; }, false, true, with_ema},
     {"lr", [](const EpochMetrics& m) { return m.lr; }, false, true},
+    {"grad_norm", [](const EpochMetrics& m) { return m.grad_norm; }, false, true},
     {"images_per_s", [](const EpochMetrics& m) { return m.images_per_s; }, false, false},
     {"seconds", [](const EpochMetrics& m) { return m.seconds; }, false, false},
     {"skipped_batches", [](const EpochMetrics& m) { return as_double(m.skipped_batches); }, true, true},

@@ -22,6 +22,9 @@ struct EpochMetrics {
   double ema_test_loss = 0;  ///< with --ema: the averaged weights' test loss
   double ema_test_error = 0;  ///< and test error
   double lr = 0;            ///< the (first group's) lr at the epoch's first batch (with --schedule-per step it changes each batch)
+  /// The mean over the epoch's steps (skipped batches left out) of the total
+  /// gradient 2-norm before clipping (optim::grad_norm, after the ranks' sum).
+  double grad_norm = 0;
   double images_per_s = 0;  ///< training images per second
   std::int64_t skipped_batches = 0;  ///< batches with a NaN/inf loss or gradient, skipped (TrainConfig::skip_nonfinite)
   double seconds = 0;       ///< the epoch's wall time, evaluation included

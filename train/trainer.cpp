@@ -27,6 +27,8 @@
 #include "data/datasets.h"
 #include "layers/batch_norm.h"
 #include "layers/models/registry.h"
+#include "optim/adabayes_regimes.h"
+#include "optim/clip.h"
 #include "optim/make_optimizer.h"
 #include "dist/distributed.h"
 #include "plot/tensorboard_events.h"
@@ -36,6 +38,7 @@
 #include "train/progress.h"
 #include "train/run_schedule.h"
 #include "train/tensorboard_log.h"
+#include "train/step_log.h"
 
 namespace fluxion::train {
 namespace fs = std::filesystem;
@@ -120,8 +123,8 @@ void check_claimable(const Run& run) {
     // what one killed after writing its record leaves.
     const bool left_by_any_start = name == kFolderLockName || name.find(".tmp.") != std::string::npos;
     const bool left_by_this_run =
-        name == "config.json" || name == kMetricsFiles[0] || name == kMetricsFiles[1] || name == "best.safetensors" ||
-        plot::tensorboard::is_event_file_name(name) || name == "best-ema.safetensors";
+        name == "config.json" || name == kMetricsFiles[0] || name == kMetricsFiles[1] || name == kStepLogFile ||
+        name == "best.safetensors" || name == "best-ema.safetensors" || plot::tensorboard::is_event_file_name(name);
     FLUXION_CHECK_INPUT(left_by_any_start || (left_by_this_run && has_record), "--out ", out, ": '", entry.path().string(),
                         "' is there, and a new run claims only an empty folder or one where the same run started; "
                         "choose another --out (or remove what is there)");
@@ -312,13 +315,16 @@ void resume_from_checkpoint(Run& run) {
   default_generator().set_state(saved.generator_state);
   check_schedule_extension(run, before);
   run.schedule->resume(run.first_epoch, saved.schedule_state, run.last.string());
-  if (run.replicas.writes()) truncate_metrics(run.out, run.first_epoch);
+  if (run.replicas.writes()) {
+    truncate_metrics(run.out, run.first_epoch);
+    truncate_steps(run.out, run.first_epoch * run.train_loader->batches_per_epoch());
+  }
   FLUXION_CHECK_INPUT(run.first_epoch < run.config.epochs, "--resume ", out, ": the run already did ",
                       run.first_epoch, " of ", run.config.epochs, " epochs; pass a larger --epochs to train further");
   *run.log << "resuming " << out << " after epoch " << run.first_epoch << "\n";
 }
 
-// config.json. A new run starts its metrics and event files afresh: ones
+// config.json. A new run starts its metrics, step log and event files afresh: ones
 // already there belong to a run killed before its first checkpoint.
 void write_run_record(Run& run, bool resume) {
   nlohmann::json record = run_record(run.config);
@@ -327,7 +333,7 @@ void write_run_record(Run& run, bool resume) {
   run.record = record.dump(2);
   if (!run.replicas.writes()) return;
   if (!resume) {
-    for (const char* name : kMetricsFiles) fs::remove(run.out / name);
+    for (const char* name : {kMetricsFiles[0], kMetricsFiles[1], kStepLogFile}) fs::remove(run.out / name);
     remove_event_files(run.out);
   }
   write_file_atomically((run.out / "config.json").string(), run.record + "\n", "fluxion train");
@@ -357,13 +363,14 @@ void log_run(const Run& run) {
 struct BatchResult {
   double loss = 0;                     // this rank's mean loss (0 for an empty share)
   StepTotals totals;                   // over all ranks: loss sum, wrong, all finite
+  double grad_norm = NAN;              // the total gradient norm (after the ranks' sum), before clipping
   std::string problem;                 // empty, or what became NaN or infinite
   std::vector<Tensor> buffers_before;  // with skip_nonfinite: the buffers a skip puts back
 };
 
 // Forward, loss and backward of this rank's share of `batch`, the gradients
-// summed over the ranks, and the check that the loss and every gradient
-// are finite. The optimizer has not stepped yet.
+// summed over the ranks, their total norm, and the check that the loss and
+// every gradient are finite. The optimizer has not stepped yet.
 BatchResult forward_backward(Run& run, const data::Batch& batch, const TrainOptions& options) {
   BatchResult r;
   run.optimizer->zero_grad();
@@ -399,8 +406,14 @@ BatchResult forward_backward(Run& run, const data::Batch& batch, const TrainOpti
     r.problem = !loss_finite ? std::string("the loss became ") +
                                    (std::isnan(r.loss) ? "NaN" : r.loss > 0 ? "inf" : "-inf")
                              : std::string("the loss became NaN or infinite on another rank");
-  else if (!gradients_finite(*run.model))
-    r.problem = "a gradient became NaN or infinite";
+  else {
+    // The norm, which the log and the metrics want every step, doubles as
+    // the finite check: a finite norm means finite gradients. Only when it
+    // is not (a NaN, or a square that overflowed float32) does the check
+    // look again.
+    r.grad_norm = optim::grad_norm(run.model->parameters());
+    if (!std::isfinite(r.grad_norm) && !gradients_finite(*run.model)) r.problem = "a gradient became NaN or infinite";
+  }
   return r;
 }
 
@@ -418,7 +431,7 @@ void skip_or_stop(Run& run, std::int64_t epoch, const data::Batch& batch, const 
              << " this epoch)\n";
     if (options.on_step)
       options.on_step({epoch + 1, batch.index + 1, run.train_loader->batches_per_epoch(), r.loss, *run.model,
-                       *run.optimizer, true});
+                       *run.optimizer, true, r.grad_norm, run.optimizer->lr()});
     return;
   }
   throw TrainingDiverged(detail::concat(
@@ -446,6 +459,33 @@ void skip_or_stop(Run& run, std::int64_t epoch, const data::Batch& batch, const 
                                               "; resume with: fluxion train --resume ", out)));
 }
 
+// --clip-grad-value, then --clip-grad-norm: the order torch users write
+// them in, so a norm clip has the last word on the step's size. The norm
+// clip uses the norm of the gradient as it stands then: `norm` (before any
+// clipping) when no value clip came first.
+void clip_gradients(Run& run, double norm) {
+  const TrainConfig& c = run.config;
+  if (c.clip_grad_value <= 0 && c.clip_grad_norm <= 0) return;
+  const std::vector<Tensor> params = run.model->parameters();
+  if (c.clip_grad_value > 0) optim::clip_grad_value_(params, c.clip_grad_value);
+  if (c.clip_grad_norm > 0)
+    optim::clip_grads_with_norm_(params, c.clip_grad_norm, c.clip_grad_value > 0 ? optim::grad_norm(params) : norm);
+}
+
+// Rank 0's line in steps.jsonl for this step, every --log-every steps.
+void log_step(const Run& run, StepRecord record) {
+  const std::int64_t every = run.config.log_every;
+  if (every <= 0 || record.step % every != 0 || !run.replicas.writes()) return;
+  if (const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(run.optimizer.get())) {
+    const optim::AdaBayesRegimes regimes = optim::adabayes_regimes(*adabayes);
+    record.adabayes = true;
+    record.median_posterior_variance = regimes.median_posterior_variance;
+    record.share_sgd_like = regimes.share_sgd_like;
+    record.share_adam_like = regimes.share_adam_like;
+  }
+  append_step(run.out, record);
+}
+
 // One epoch over the training split, a step per batch; returns the epoch's
 // training figures (the test figures follow in finish_epoch).
 EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Progress& progress,
@@ -455,9 +495,11 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
   m.lr = run.optimizer->lr();
   run.model->train();
   run.train_loader->start_epoch(epoch);
-  double loss_sum = 0;
-  std::int64_t seen = 0, wrong = 0;
+  double loss_sum = 0, norm_sum = 0;
+  std::int64_t seen = 0, wrong = 0, steps = 0;
+  const std::int64_t batches = run.train_loader->batches_per_epoch();
   while (auto batch = run.train_loader->next()) {
+    const auto step_start = Clock::now();
     const BatchResult r = forward_backward(run, *batch, options);
     if (r.totals.stop) stop_interrupted(run, epoch, batch->index);
     if (!r.problem.empty()) {
@@ -465,16 +507,23 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
       run.schedule->after_batch(epoch, batch->index);  // a skipped batch counts, as in a PyTorch loop
       continue;
     }
+    clip_gradients(run, r.grad_norm);
+    const double lr = run.optimizer->lr();  // the step's, whatever a schedule sets after it
     run.optimizer->step();
     if (run.ema) run.ema->update(*run.model);
+    const double step_seconds = seconds_since(step_start);
     loss_sum += r.totals.loss_sum;
     wrong += static_cast<std::int64_t>(r.totals.wrong);
     seen += batch->global_size;
+    norm_sum += r.grad_norm;
+    ++steps;
     progress.batch(epoch + 1, batch->index + 1, seen / seconds_since(t0), loss_sum / static_cast<double>(seen));
+    const double loss =
+        run.replicas.distributed ? r.totals.loss_sum / static_cast<double>(batch->global_size) : r.loss;
+    log_step(run, {epoch * batches + batch->index + 1, epoch + 1, batch->index + 1, loss, lr, r.grad_norm,
+                   step_seconds});
     if (options.on_step)
-      options.on_step({epoch + 1, batch->index + 1, run.train_loader->batches_per_epoch(),
-                       run.replicas.distributed ? r.totals.loss_sum / static_cast<double>(batch->global_size) : r.loss,
-                       *run.model, *run.optimizer});
+      options.on_step({epoch + 1, batch->index + 1, batches, loss, *run.model, *run.optimizer, false, r.grad_norm, lr});
     run.schedule->after_batch(epoch, batch->index);  // after on_step, which sees the lr this batch used
   }
   if (seen == 0)
@@ -483,6 +532,7 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
   m.images_per_s = static_cast<double>(seen) / seconds_since(t0);
   m.train_loss = loss_sum / static_cast<double>(seen);
   m.train_error = static_cast<double>(wrong) / static_cast<double>(seen);
+  m.grad_norm = norm_sum / static_cast<double>(steps);
   return m;
 }
 

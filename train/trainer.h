@@ -5,6 +5,7 @@
 //! config.out_dir:
 //!   config.json        the resolved configuration, git commit and versions
 //!   metrics.jsonl/.csv one line per epoch (train/metrics_log.h)
+//!   steps.jsonl        a line every TrainConfig::log_every steps (train/step_log.h)
 //!   last.safetensors   everything needed to resume, after every epoch
 //!   best.safetensors   the model with the lowest test error so far (PyTorch keys)
 //!   events.out.tfevents.*  TensorBoard's view, with TrainConfig::tensorboard (train/tensorboard_log.h)
@@ -55,6 +56,8 @@ struct StepInfo {
   nn::Module& model;
   const optim::Optimizer& optimizer;
   bool skipped = false;               ///< a NaN/inf loss or gradient: no step was taken (skip_nonfinite)
+  double grad_norm = NAN;             ///< the total gradient 2-norm before clipping (NaN/inf when skipped for it)
+  double lr = 0;                      ///< the (first group's) lr of the step
 };
 
 struct TrainOptions {
