@@ -227,7 +227,7 @@ void add_lr_find_command(CLI::App& app) {
       ->check(whole_number_in(2, 1000000))
       ->capture_default_str();
   cmd->add_option("--smooth", s.smooth, "beta of the bias-corrected exponential smoothing of the loss, below 1")
-      ->check(number_in(0.0, 1.0))
+      ->check(number_from_below(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--diverge", s.diverge, "Stop once the smoothed loss exceeds this many times its best")
       ->check(number_above(1.0))

@@ -6,6 +6,8 @@
 // that may be requeued); --dry-run checks everything and trains nothing.
 // The flags that set a TrainConfig field come from its table
 // (train/config_fields.h); the rest are this command's own.
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -17,6 +19,7 @@
 
 #include "apps/commands.h"
 #include "apps/config_flags.h"
+#include "core/folder_lock.h"
 #include "core/path_check.h"
 #include "core/stop_request.h"
 #include "data/datasets.h"
@@ -140,14 +143,34 @@ AutoResume decide_auto_resume(CLI::App* cmd, const TrainFlags& f, const train::T
   return AutoResume::finished;
 }
 
+// The run folder's files as they are (which ones depend on the settings:
+// best-ema with --ema, event files with TensorBoard, steps.jsonl), sorted.
+std::string folder_files(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name != kFolderLockName && name.find(".tmp.") == std::string::npos) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  std::string list;
+  for (const std::string& name : names) {
+    if (!list.empty()) list += ", ";
+    list += name;
+  }
+  return list;
+}
+
 void print_result(const train::TrainResult& result) {
   if (result.skipped_images > 0)
     std::cout << "skipped " << result.skipped_images << " image" << (result.skipped_images == 1 ? "" : "s")
               << " that could not be decoded (--skip-bad-images); the first: " << result.first_skipped << "\n";
   std::cout << "best test error " << 100.0 * result.best_test_error << "% (accuracy "
-            << 100.0 * (1.0 - result.best_test_error) << "%)\n"
-            << "run folder " << result.out_dir << ": metrics.jsonl, metrics.csv, config.json, last.safetensors "
-            << "(resume with fluxion train --resume " << result.out_dir << " --epochs N), best.safetensors\n"
+            << 100.0 * (1.0 - result.best_test_error) << "%)\n";
+  if (std::isfinite(result.best_ema_test_error))
+    std::cout << "best test error of the weights' moving average " << 100.0 * result.best_ema_test_error << "%\n";
+  std::cout << "run folder " << result.out_dir << ": " << folder_files(result.out_dir) << "\n"
+            << "resume it: fluxion train --resume " << result.out_dir << " --epochs N\n"
             << "plot it: fluxion plot " << result.out_dir << " --out " << result.out_dir << "/curves.svg\n";
 }
 

@@ -256,8 +256,8 @@ row "--end-lr: expected a number > 0, got -1" -- lr-find --end-lr -1
 row "--start-lr 1 must be below --end-lr 0.5" -- lr-find --start-lr 1 --end-lr 0.5
 row "--steps: expected a whole number from 2 to 1000000, got 1" -- lr-find --steps 1
 row "--steps: expected a whole number from 2 to 1000000, got ten" -- lr-find --steps ten
-row "--smooth: expected a number from 0 to below 1, got 1" -- lr-find --smooth 1
-row "--smooth: expected a number from 0 to 1, got -0.5" -- lr-find --smooth -0.5
+row "--smooth: expected a number >= 0 and < 1, got 1" -- lr-find --smooth 1
+row "--smooth: expected a number >= 0 and < 1, got -0.5" -- lr-find --smooth -0.5
 row "--diverge: expected a number > 1, got 1" -- lr-find --diverge 1
 row "--param" -- lr-find --param momentum
 row "--param sgd_lr: --optimizer adam has no sgd_lr" -- lr-find --optimizer adam --param sgd_lr

@@ -171,6 +171,13 @@ for flag in "--schedule cosine" "--schedule-per step" "--warmup-epochs 2" "--war
   grep -qF -- "${flag% *} cannot change when resuming" "$dir/last.log" ||
     { echo "FAIL: resume did not refuse $flag by name"; failures=$((failures + 1)); }
 done
+# --deterministic: in --dry-run and config.json, and fixed on resume.
+expect 0 "dry-run --deterministic" -- "$fluxion" train --dry-run --deterministic
+grep -qF '"deterministic": true' "$dir/last.log" || { echo "FAIL: --dry-run printed no '\"deterministic\": true'"; failures=$((failures + 1)); }
+grep -qF '"deterministic": false' "$dir/plateau/config.json" || { echo "FAIL: config.json records no deterministic"; failures=$((failures + 1)); }
+expect 2 "resume refuses --deterministic" -- "$fluxion" train --resume "$dir/plateau" --epochs 4 --deterministic
+grep -qF -- "--deterministic cannot change when resuming" "$dir/last.log" ||
+  { echo "FAIL: resume did not refuse --deterministic by name"; failures=$((failures + 1)); }
 rm -rf "$dir/cosine-record"
 expect 0 "a bare cosine after a warmup is recorded with its span" -- "$fluxion" train "${common[@]}" --subset 16 \
   --epochs 3 --warmup-epochs 1 --schedule cosine --schedule-per step --out "$dir/cosine-record"

@@ -539,3 +539,48 @@ TEST_CASE("trainer: checkpoints with damaged metadata, and PyTorch-made model fi
   nn::ModulePtr model = nn::make_model("resnet20", 10);
   train::load_model_weights(FLUXION_FIXTURES_DIR "/layers/resnet20_torch_checkpoint.safetensors", *model);
 }
+
+TEST_CASE("metrics: a resume writes metrics.csv again from metrics.jsonl, under today's columns") {
+  test::TempDir dir;
+  const fs::path out = dir.file("run");
+  fs::create_directories(out);
+  // A run of a version before grad_norm: three epochs, of which the
+  // checkpoint holds two.
+  std::ofstream(out / "metrics.jsonl") << R"({"epoch": 1, "train_loss": 2.5, "lr": 0.1, "skipped_batches": 0})" "\n"
+                                       << R"({"epoch": 2, "train_loss": 1.25, "lr": 0.1, "skipped_batches": 0})" "\n"
+                                       << R"({"epoch": 3, "train_loss": 1.0, "lr": 0.1, "skipped_batches": 0})" "\n";
+  std::ofstream(out / "metrics.csv") << "epoch,train_loss,lr,skipped_batches\n1,2.5,0.1,0\n2,1.25,0.1,0\n3,1,0.1,0\n";
+  train::truncate_metrics(out, 2, {});
+  std::ifstream csv(out / "metrics.csv");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(csv, line);) lines.push_back(line);
+  std::string header;
+  for (const train::MetricColumn& column : train::epoch_metric_columns({})) {
+    if (!header.empty()) header += ',';
+    header += column.key;
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == header);
+  CHECK(lines[2] == "2,1.25,,,,0.1,,,,0");  // the columns it lacks stay empty
+  CHECK(metrics_lines(out.string()).size() == 2);
+  // A line that is not JSON is named, not skipped.
+  std::ofstream(out / "metrics.jsonl") << "{\"epoch\": 1}\nnot json\n";
+  CHECK(test::error_message<InputError>([&] { train::truncate_metrics(out, 2, {}); }).find("metrics.jsonl:2: not a JSON object") !=
+        std::string::npos);
+}
+
+TEST_CASE("trainer: resuming a finished AdaBayes cosine run says it is finished, before the schedule reaches lr 0") {
+  test::TempDir dir;
+  write_cifar10(dir.file("cifar"), 16);
+  for (const char* per : {"epoch", "step"}) {
+    CAPTURE(per);
+    train::TrainConfig c = small_run(dir, std::string("cosine-") + per);
+    c.epochs = 1;
+    c.schedule = "cosine";
+    c.schedule_per = per;
+    quiet_run(c);
+    const train::TrainConfig again = train::read_run_config(c.out_dir);
+    CHECK(test::error_message<InputError>([&] { quiet_run(again, true); }).find("already did 1 of 1 epochs") !=
+          std::string::npos);
+  }
+}

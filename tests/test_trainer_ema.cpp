@@ -114,7 +114,8 @@ TEST_CASE("trainer ema: the weights train as without it, their average follows e
   std::string header;
   std::getline(csv, header);
   CHECK(header ==
-        "epoch,train_loss,train_error,test_loss,test_error,ema_test_loss,ema_test_error,lr,images_per_s,seconds,"
+        "epoch,train_loss,train_error,test_loss,test_error,ema_test_loss,ema_test_error,lr,grad_norm,images_per_s,"
+        "seconds,"
         "skipped_batches");
   CHECK(ema_lines[0]["ema_test_error"].get<double>() == with.history[0].ema_test_error);
   CHECK(with.best_ema_test_error == with.history[0].ema_test_error);

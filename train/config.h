@@ -167,7 +167,8 @@ std::optional<ConfigDifference> first_difference(const TrainConfig& a, const Tra
 
 /// The to_json keys that change where and how fast a run trains, not what it
 /// computes (the Role::run_setting rows of train/config_fields.h: data_dir,
-/// threads, device, workers, out, tensorboard, collective_timeout, log_every).
+/// threads, device, image_cache_mb, workers, out, tensorboard,
+/// collective_timeout, log_every).
 /// A run continued with different values of these is still the same run.
 const std::vector<std::string>& run_setting_keys();
 

@@ -159,7 +159,7 @@ void validate(const LrFindOptions& o, const TrainConfig& config) {
   FLUXION_CHECK_INPUT(o.start_lr < o.end_lr, "--start-lr ", o.start_lr, " must be below --end-lr ", o.end_lr,
                       ": the sweep grows the lr from one to the other");
   FLUXION_CHECK_INPUT(o.steps >= 2, "--steps: expected a whole number >= 2, got ", o.steps);
-  FLUXION_CHECK_INPUT(o.smooth >= 0 && o.smooth < 1, "--smooth: expected a number from 0 to below 1, got ", o.smooth);
+  FLUXION_CHECK_INPUT(o.smooth >= 0 && o.smooth < 1, "--smooth: expected a number >= 0 and < 1, got ", o.smooth);
   FLUXION_CHECK_INPUT(std::isfinite(o.diverge) && o.diverge > 1, "--diverge: expected a number > 1, got ",
                       o.diverge);
   FLUXION_CHECK_INPUT(o.param == "lr" || o.param == "sgd_lr", "--param: expected lr or sgd_lr, got ", o.param);

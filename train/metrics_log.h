@@ -4,7 +4,7 @@
 //! the CSV header and every other view of an epoch's figures (TensorBoard's
 //! scalars) derive from it, so a new figure is one row here. Some columns
 //! belong to runs with a setting only (the EMA's, with --ema): a run
-//! without it writes the files it wrote before those columns existed.
+//! without it has none of them.
 #pragma once
 
 #include <cstdint>
@@ -56,8 +56,11 @@ void append_metrics(const std::filesystem::path& dir, const EpochMetrics& m, con
 
 /// Keeps only the first `epochs` epochs in DIR's metrics files: a resumed
 /// run rewrites the epochs after its checkpoint, if an interrupted run got
-/// further.
-void truncate_metrics(const std::filesystem::path& dir, std::int64_t epochs);
+/// further. metrics.csv is written again from metrics.jsonl with the
+/// columns of a run with `optional`, so a run started by an older version,
+/// with fewer columns, goes on under one header (the older rows' new
+/// cells empty). InputError naming the file and line for a damaged line.
+void truncate_metrics(const std::filesystem::path& dir, std::int64_t epochs, const OptionalColumns& optional);
 
 /// The names of the files above, for the folder checks.
 inline constexpr const char* kMetricsFiles[] = {"metrics.jsonl", "metrics.csv"};

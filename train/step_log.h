@@ -1,9 +1,8 @@
 //! @file
 //! A run's per-step log: OUT/steps.jsonl, one JSON line every
 //! TrainConfig::log_every steps. Its columns are step_log_columns, listed
-//! once: the JSON keys and every other view of a step's figures
-//! (TensorBoard's per-step scalars) derive from it, so a new figure is one
-//! row here.
+//! once: the JSON keys derive from it (and any later view of a step's
+//! figures should too), so a new figure is one row here.
 #pragma once
 
 #include <cstdint>

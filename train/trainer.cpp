@@ -108,6 +108,9 @@ struct Run {
   TrainResult result;
 };
 
+// The metrics columns this run has beside the fixed ones.
+OptionalColumns optional_columns(const Run& run) { return {.ema = run.ema != nullptr}; }
+
 // A new run claims a folder only when it is empty or holds an earlier start
 // of this same run (one killed before its first checkpoint): never a user's
 // files, which it would overwrite (a config.json, a metrics.csv) or mix with.
@@ -307,6 +310,10 @@ void resume_from_checkpoint(Run& run) {
   const CheckpointInfo saved =
       load_checkpoint(run.last.string(), *run.model, *run.optimizer, run.ema ? &run.ema->module() : nullptr);
   run.first_epoch = saved.epochs_done;
+  // Before anything moves: a finished run's schedule would be set to its
+  // end, where a cosine's lr is 0, which AdaBayes refuses.
+  FLUXION_CHECK_INPUT(run.first_epoch < run.config.epochs, "--resume ", out, ": the run already did ",
+                      run.first_epoch, " of ", run.config.epochs, " epochs; pass a larger --epochs to train further");
   run.result.best_test_error = saved.best_test_error;
   if (run.ema) {
     run.ema->set_updates(saved.ema_updates);
@@ -316,11 +323,9 @@ void resume_from_checkpoint(Run& run) {
   check_schedule_extension(run, before);
   run.schedule->resume(run.first_epoch, saved.schedule_state, run.last.string());
   if (run.replicas.writes()) {
-    truncate_metrics(run.out, run.first_epoch);
+    truncate_metrics(run.out, run.first_epoch, optional_columns(run));
     truncate_steps(run.out, run.first_epoch * run.train_loader->batches_per_epoch());
   }
-  FLUXION_CHECK_INPUT(run.first_epoch < run.config.epochs, "--resume ", out, ": the run already did ",
-                      run.first_epoch, " of ", run.config.epochs, " epochs; pass a larger --epochs to train further");
   *run.log << "resuming " << out << " after epoch " << run.first_epoch << "\n";
 }
 
@@ -556,9 +561,6 @@ void evaluate_epoch(Run& run, EpochMetrics& m) {
   if (run.ema) std::tie(m.ema_test_loss, m.ema_test_error) = test_loss_and_error(run, run.ema->module());
 }
 
-// The metrics columns this run has beside the fixed ones.
-OptionalColumns optional_columns(const Run& run) { return {.ema = run.ema != nullptr}; }
-
 // best.safetensors when the test error is the lowest yet (best-ema.safetensors
 // likewise for the EMA's), then the epoch's metrics line and
 // last.safetensors (rank 0 writes; every rank keeps the best errors).
@@ -590,7 +592,6 @@ void save_epoch(Run& run, const EpochMetrics& m) {
   save_checkpoint(run.last.string(), *run.model, *run.optimizer, info, run.ema ? &run.ema->module() : nullptr);
 }
 
-// After an epoch's batches: evaluate, set the next epoch's lr, save, report.
 // A finite loss and gradient can still step the weights to infinity (an lr
 // of 1e308): checked once an epoch, before anything is saved, so a
 // non-finite model is never written as last or best. The sum of |w|
@@ -607,6 +608,8 @@ void check_weights_finite(const Run& run, std::int64_t epoch) {
   }
 }
 
+// After an epoch's batches: check the weights, evaluate them (and the EMA),
+// write TensorBoard's view, set the next epoch's lr, save, report.
 void finish_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, EpochMetrics& m, Progress& progress,
                   const TrainOptions& options) {
   check_weights_finite(run, epoch);
