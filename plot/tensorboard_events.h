@@ -77,7 +77,7 @@ struct Event {
 /// (file_version, summary, session_log; simple_value, histo) always written.
 std::string encode(const Event& event);
 
-/// Appends events to DIR/events.out.tfevents.<unix seconds>.<hostname>,
+/// Appends events to DIR/events.out.tfevents.SECONDS.HOST (the Unix time and the host name),
 /// the name TensorBoard looks for (.1, .2, ... added where a file of that
 /// name exists: two opens within one second). The first record is the
 /// file_version event. Records are buffered until flush(), which also
