@@ -23,7 +23,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 rm -rf "$dir" && mkdir -p "$dir"
 run=(train --dataset cifar10 --data-dir "$2/cifar" --model small_cnn --subset 64 --batch-size 16 --threads 2
      --optimizer adabayes --seed 5)
-epochs=100  # about 5 s uninterrupted, so kills at 0.1-1 s land mid-run, several times
+epochs=40  # about 8 s uninterrupted (TensorBoard and the step log on), so kills at 0.1-1 s land mid-run, several times
 
 # The tensor bytes of a safetensors file: everything after its JSON header
 # (whose metadata names the run's folder, which differs between the runs).
