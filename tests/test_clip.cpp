@@ -11,13 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_file.h"
 #include "autograd/ops.h"
 #include "core/factory.h"
 #include "optim/clip.h"
 
-#ifndef FLUXION_FIXTURES_DIR
-#error "FLUXION_FIXTURES_DIR must name tests/fixtures (see tests/CMakeLists.txt)"
-#endif
 
 using namespace fluxion;
 using json = nlohmann::json;
@@ -27,14 +25,7 @@ namespace {
 constexpr double kTolerance = 1e-12;
 
 const json& clip_fixtures() {
-  static const json data = [] {
-    const std::string path = FLUXION_FIXTURES_DIR "/clip.json";
-    std::ifstream in(path);
-    if (!in)
-      throw std::runtime_error("cannot open " + path +
-                               " (run /work/main/.venv-compare/bin/python scripts/make_clip_fixtures.py)");
-    return json::parse(in);
-  }();
+  static const json data = test::fixture_json("clip.json", ".venv-compare/bin/python scripts/make_clip_fixtures.py");
   return data;
 }
 

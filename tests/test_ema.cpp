@@ -14,11 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_file.h"
 #include "fluxion.h"
 
-#ifndef FLUXION_FIXTURES_DIR
-#error "FLUXION_FIXTURES_DIR must name tests/fixtures (see tests/CMakeLists.txt)"
-#endif
 
 namespace {
 
@@ -26,12 +24,7 @@ using json = nlohmann::json;
 using namespace fluxion;
 
 const json& fixture() {
-  static const json data = [] {
-    const std::string path = FLUXION_FIXTURES_DIR "/ema.json";
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open " + path + " (run .venv-compare/bin/python scripts/make_ema_fixtures.py)");
-    return json::parse(in);
-  }();
+  static const json data = test::fixture_json("ema.json", ".venv-compare/bin/python scripts/make_ema_fixtures.py");
   return data;
 }
 

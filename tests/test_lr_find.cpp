@@ -12,14 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_file.h"
 #include "helpers.h"
 #include "optim/adabayes.h"
 #include "train/lr_find.h"
 #include "train/trainer.h"
 
-#ifndef FLUXION_FIXTURES_DIR
-#error "FLUXION_FIXTURES_DIR must name tests/fixtures (see tests/CMakeLists.txt)"
-#endif
 
 using namespace fluxion;
 using nlohmann::json;
@@ -27,11 +25,8 @@ using nlohmann::json;
 namespace {
 
 const json& fixture() {
-  static const json data = [] {
-    std::ifstream in(FLUXION_FIXTURES_DIR "/lr_find.json");
-    REQUIRE_MESSAGE(in.good(), "tests/fixtures/lr_find.json is missing; scripts/make_lr_find_fixture.py writes it");
-    return json::parse(in);
-  }();
+  static const json data =
+      test::fixture_json("lr_find.json", ".venv-compare/bin/python scripts/make_lr_find_fixture.py");
   return data;
 }
 

@@ -25,11 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_file.h"
 #include "fluxion.h"
 
-#ifndef FLUXION_FIXTURES_DIR
-#error "FLUXION_FIXTURES_DIR must name tests/fixtures (see tests/CMakeLists.txt)"
-#endif
 
 namespace {
 
@@ -42,12 +40,7 @@ constexpr double kRelTol = 1e-6;
 constexpr double kAbsTol = 1e-12;
 
 const json& fixtures() {
-  static const json data = [] {
-    const std::string path = FLUXION_FIXTURES_DIR "/optim_trajectories.json";
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open " + path + " (run /usr/bin/python3 scripts/make_fixtures.py)");
-    return json::parse(in);
-  }();
+  static const json data = test::fixture_json("optim_trajectories.json", "/usr/bin/python3 scripts/make_fixtures.py");
   return data;
 }
 

@@ -15,15 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_file.h"
 #include "helpers.h"
 #include "optim/make_optimizer.h"
 #include "optim/plateau.h"
 #include "optim/schedule.h"
 #include "train/config.h"
 
-#ifndef FLUXION_FIXTURES_DIR
-#error "FLUXION_FIXTURES_DIR must name tests/fixtures (see tests/CMakeLists.txt)"
-#endif
 
 using namespace fluxion;
 using json = nlohmann::json;
@@ -33,14 +31,8 @@ namespace {
 constexpr double kRelTol = 1e-12;
 
 const json& fixtures() {
-  static const json data = [] {
-    const std::string path = FLUXION_FIXTURES_DIR "/schedules.json";
-    std::ifstream in(path);
-    if (!in)
-      throw std::runtime_error("cannot open " + path +
-                               " (run /work/main/.venv-compare/bin/python scripts/make_schedule_fixtures.py)");
-    return json::parse(in);
-  }();
+  static const json data =
+      test::fixture_json("schedules.json", ".venv-compare/bin/python scripts/make_schedule_fixtures.py");
   return data;
 }
 

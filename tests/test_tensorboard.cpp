@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_file.h"
 #include "autograd/ops.h"
 #include "helpers.h"
 #include "layers/models/registry.h"
@@ -26,9 +27,6 @@
 #include "plot/tensorboard_events.h"
 #include "train/tensorboard_log.h"
 
-#ifndef FLUXION_FIXTURES_DIR
-#error "FLUXION_FIXTURES_DIR must name tests/fixtures (see tests/CMakeLists.txt)"
-#endif
 
 using namespace fluxion;
 using test::TempDir;
@@ -87,9 +85,8 @@ TEST_CASE("tensorboard: CRC-32C has the standard check value and RFC 3720's vect
 }
 
 TEST_CASE("tensorboard: events are framed and encoded byte for byte as TensorBoard's protobuf classes write them") {
-  std::ifstream in(FLUXION_FIXTURES_DIR "/tensorboard_events.json");
-  REQUIRE(in.good());
-  const nlohmann::json fixture = nlohmann::json::parse(in);
+  const nlohmann::json fixture =
+      test::fixture_json("tensorboard_events.json", ".venv-compare/bin/python scripts/make_tensorboard_fixture.py");
   REQUIRE(fixture.at("events").size() >= 7);
   for (const nlohmann::json& c : fixture["events"]) {
     CAPTURE(c["name"].get<std::string>());
