@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 
@@ -105,19 +106,25 @@ std::optional<double> error_rate_in(const std::string& text) {
   return value;
 }
 
+// A whole count and an error rate from the metadata, checked together (the
+// run's epochs and best error, or the EMA's updates and best error).
+std::pair<std::int64_t, double> count_and_error(const SafetensorsFile& file, const std::string& path,
+                                                const char* count_key, const char* error_key) {
+  const std::string count_value = metadata_at(file, count_key, path), error_value = metadata_at(file, error_key, path);
+  const std::optional<std::int64_t> count = count_in(count_value);
+  const std::optional<double> error = error_rate_in(error_value);
+  FLUXION_CHECK_INPUT(count && error, path, ": malformed metadata: ", count_key, " '", count_value,
+                      "' (expected a whole number >= 0), ", error_key, " '", error_value,
+                      "' (expected a fraction from 0 to 1, or inf before any evaluation)");
+  return {*count, *error};
+}
+
 // The checkpoint's metadata, checked.
 CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& path) {
   FLUXION_CHECK_INPUT(metadata_at(file, "format", path) == kFormat, path, ": checkpoint format '",
                       file.metadata.at("format"), "', expected '", kFormat, "'");
   CheckpointInfo info;
-  const std::string epochs = metadata_at(file, "epochs_done", path), best = metadata_at(file, "best_test_error", path);
-  const std::optional<std::int64_t> epochs_done = count_in(epochs);
-  const std::optional<double> best_error = error_rate_in(best);
-  FLUXION_CHECK_INPUT(epochs_done && best_error, path, ": malformed metadata: epochs_done '", epochs,
-                      "' (expected a whole number >= 0), best_test_error '", best,
-                      "' (expected a fraction from 0 to 1, or inf before any evaluation)");
-  info.epochs_done = *epochs_done;
-  info.best_test_error = *best_error;
+  std::tie(info.epochs_done, info.best_test_error) = count_and_error(file, path, "epochs_done", "best_test_error");
   info.config_json = metadata_at(file, "config", path);
   info.generator_state = metadata_at(file, "generator_state", path);
   if (const auto it = file.metadata.find("schedule_state"); it != file.metadata.end()) info.schedule_state = it->second;
@@ -134,14 +141,8 @@ CheckpointInfo checkpoint_info(const SafetensorsFile& file, const std::string& p
 void read_ema_info(const SafetensorsFile& file, const std::string& path, CheckpointInfo& info) {
   FLUXION_CHECK_INPUT(file.metadata.count("ema_updates") == 1, path,
                       ": holds no weight EMA (no \"ema_updates\" in its metadata), which this run (--ema) continues");
-  const std::string updates = file.metadata.at("ema_updates"), best = metadata_at(file, "best_ema_test_error", path);
-  const std::optional<std::int64_t> count = count_in(updates);
-  const std::optional<double> best_error = error_rate_in(best);
-  FLUXION_CHECK_INPUT(count && best_error, path, ": malformed metadata: ema_updates '", updates,
-                      "' (expected a whole number >= 0), best_ema_test_error '", best,
-                      "' (expected a fraction from 0 to 1, or inf before any evaluation)");
-  info.ema_updates = *count;
-  info.best_ema_test_error = *best_error;
+  std::tie(info.ema_updates, info.best_ema_test_error) =
+      count_and_error(file, path, "ema_updates", "best_ema_test_error");
 }
 
 }  // namespace
