@@ -174,7 +174,7 @@ FirstBatch first_batch(const StepOptions& o, const data::DatasetInfo& info) {
 std::unique_ptr<optim::Optimizer> make_step_optimizer(const StepOptions& o, nn::Module& model) {
   std::map<std::string, double> options;
   if (o.lr > 0) options["lr"] = o.lr;
-  if (o.optimizer == "adabayes" || o.optimizer == "adabayes-fp") options["batch_size"] = static_cast<double>(o.batch_size);
+  if (optim::has_option(o.optimizer, "batch_size")) options["batch_size"] = static_cast<double>(o.batch_size);
   return optim::make_optimizer(o.optimizer, model.parameters(), options);
 }
 
@@ -235,7 +235,7 @@ void explain_update(const StepOptions& o, const optim::Optimizer& optimizer, con
                     const std::vector<Tensor>& before, int node_count) {
   std::printf("\n   %d ops ran backward; every parameter now has its .grad()\n\n", node_count);
   std::printf("5. Optimizer step  (%s, optim/%s.cpp; the update is one fused pass per parameter: optim/fused.h)\n",
-              optimizer.name(), o.optimizer == "adabayes-fp" ? "adabayes" : o.optimizer.c_str());
+              optimizer.name(), o.optimizer.rfind("adabayes", 0) == 0 ? "adabayes" : o.optimizer.c_str());
   std::printf("  group 0: lr %g, %zu parameters\n", optimizer.lr(0), named.size());
   std::printf("  %-34s %-16s %10s %10s %10s %10s\n", "parameter", "shape", "|w|", "|grad|", "|step|", "|step|/|w|");
   for (std::size_t i = 0; i < named.size(); ++i) {

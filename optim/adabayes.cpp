@@ -17,6 +17,15 @@ AdaBayes::AdaBayes(std::vector<Group> groups) : OptimizerWith(std::move(groups))
   validate_options();
 }
 
+AdaBayesFP::AdaBayesFP(std::vector<Tensor> params, AdaBayesOptions options)
+    : AdaBayesFP(std::vector<Group>{{std::move(params), options}}) {}
+
+AdaBayesFP::AdaBayesFP(std::vector<Group> groups) : AdaBayes(std::move(groups)) {
+  for (const Group& group : groups_)
+    FLUXION_CHECK(!group.options.rescale_on_lr_change(), name(),
+                  ": option rescale_on_lr_change is AdaBayes's only (the fixed point follows the lr already)");
+}
+
 double AdaBayes::prior_variance(const AdaBayesOptions& o, std::size_t group) const {
   // sigma^2 = eta_SGD / batch size (Eq. 23), with eta_SGD scaled like lr by any schedule.
   return o.sgd_lr() * (o.lr() / initial_lrs_[group]) / o.batch_size();
@@ -46,9 +55,15 @@ void AdaBayes::step() {
     const double shrink = 1.0 - o.weight_decay() * (o.lr() / initial_lrs_[group]);
     Tensor& m = buffer(s, "exp_avg", p);
     Tensor& v = buffer(s, "exp_avg_sq", p);
+    const rules::AdaBayes rule{{o.beta1(), o.beta2(), o.batch_size()}, keep, add, shrink, correction1};
+    if (o.rescale_on_lr_change()) {
+      // sigma^2_post / sigma^2, starting at 1: sigma^2_post starts at this step's sigma^2.
+      Tensor& ratio = buffer(s, "posterior_ratio", p, 1.0);
+      for_each_element("AdaBayes", rules::AdaBayesRescaled{rule, sigma2}, p, grad, m, v, ratio);
+      return;
+    }
     // Starts at the prior variance sigma^2 (at the initial lr, as the reference).
     Tensor& posterior = buffer(s, "posterior_variance", p, o.sgd_lr() / o.batch_size());
-    const rules::AdaBayes rule{{o.beta1(), o.beta2(), o.batch_size()}, keep, add, shrink, correction1};
     for_each_element("AdaBayes", rule, p, grad, m, v, posterior);
   });
 }
@@ -71,8 +86,8 @@ void AdaBayesFP::step() {
   });
 }
 
-std::vector<std::string> AdaBayes::state_buffers(std::size_t) const {
-  return {"exp_avg", "exp_avg_sq", "posterior_variance"};
+std::vector<std::string> AdaBayes::state_buffers(std::size_t group) const {
+  return {"exp_avg", "exp_avg_sq", options(group).rescale_on_lr_change() ? "posterior_ratio" : "posterior_variance"};
 }
 std::vector<std::string> AdaBayesFP::state_buffers(std::size_t) const { return {"exp_avg", "exp_avg_sq"}; }
 
@@ -81,10 +96,12 @@ Tensor AdaBayes::posterior_variance(std::size_t i) const {
   if (s.step == 0) return Tensor();
   // A copy: a history of these (for Fig. 3) must not change with later steps.
   if (auto it = s.buffers.find("posterior_variance"); it != s.buffers.end()) return it->second.clone();
-  // AdaBayes-FP keeps no posterior variance: it is the fixed point of <g^2>.
   const std::size_t group = group_of(i);
   const AdaBayesOptions& o = groups_[group].options;
   NoGradGuard no_grad;
+  // adabayes-rescaled keeps sigma^2_post relative to sigma^2.
+  if (auto it = s.buffers.find("posterior_ratio"); it != s.buffers.end()) return it->second * prior_variance(o, group);
+  // AdaBayes-FP keeps no posterior variance: it is the fixed point of <g^2>.
   return 1.0 / fixed_point_precision(mean_squared_gradient(i) + o.eps(), prior_variance(o, group), o.lr());
 }
 

@@ -38,6 +38,17 @@ const std::vector<std::string>& optimizer_names() {
   return names;
 }
 
+bool has_option(const std::string& name, const std::string& option) {
+  bool found = false;
+  auto look_in = [&](const auto& entry) {
+    if (name != entry.name) return;
+    auto options = entry.defaults;
+    options.visit([&](const char* key, auto&) { found = found || option == key; });
+  };
+  std::apply([&](const auto&... entry) { (look_in(entry), ...); }, registry());
+  return found;
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params,
                                           const std::map<std::string, double>& options) {
   std::unique_ptr<Optimizer> made;

@@ -14,9 +14,13 @@
 
 namespace fluxion::optim {
 
-/// sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp: the
-/// registry's order (optim/registry.h).
+/// sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp
+/// adabayes-rescaled: the registry's order (optim/registry.h).
 const std::vector<std::string>& optimizer_names();
+
+/// Whether optimizer `name` has option `option` ("sgd_lr", "batch_size",
+/// "momentum", ...); false for an unknown optimizer.
+bool has_option(const std::string& name, const std::string& option);
 
 /// Builds optimizer `name` over `params`. `options` overrides the defaults by
 /// PyTorch option name (bools as 0 or 1); an unknown name or option, or a value

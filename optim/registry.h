@@ -43,6 +43,7 @@ inline auto registry() {
       Registered<AdaBound>{"amsbound", AdaBoundOptions().amsbound(true)},
       Registered<AdaBayes>{"adabayes", AdaBayesOptions()},
       Registered<AdaBayesFP>{"adabayes-fp", AdaBayesOptions()},
+      Registered<AdaBayes>{"adabayes-rescaled", AdaBayesOptions().rescale_on_lr_change(true)},
   };
 }
 

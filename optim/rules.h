@@ -185,6 +185,22 @@ struct AdaBayes {
   }
 };
 
+/// The adabayes-rescaled variant: AdaBayes's filter with its state kept
+/// relative to the prior variance, ratio = sigma2_post / sigma^2. A schedule
+/// that multiplies the lr by c multiplies sigma^2 by c (Eq. 23 with eta_SGD
+/// scaled like lr), so sigma2_post = ratio sigma^2 is rescaled by c at once,
+/// instead of relaxing to it at eta^2 / sigma^2 a step (docs/optimizers.md).
+struct AdaBayesRescaled {
+  AdaBayes filter;
+  double sigma2;  ///< this step's prior variance
+  template <class T>
+  FLUXION_HOST_DEVICE void operator()(T& w, T& mean_grad, T& m, T& v, T& ratio) const {
+    T post = ratio * T(sigma2);
+    filter(w, mean_grad, m, v, post);
+    ratio = post / T(sigma2);
+  }
+};
+
 /// AdaBayes-FP (Algorithm 2): the posterior variance set to its fixed point.
 struct AdaBayesFP {
   Moments moments;

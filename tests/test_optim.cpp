@@ -60,7 +60,7 @@ std::map<std::string, std::pair<double, double>> train_with_every_optimizer(std:
     std::map<std::string, double> options;
     if (name == "sgd") options = {{"lr", 0.1}, {"momentum", 0.9}};
     // AdaBayes's g is the summed-loss gradient over batch_size examples.
-    if (name == "adabayes" || name == "adabayes-fp") options = {{"batch_size", static_cast<double>(batch)}};
+    if (has_option(name, "batch_size")) options = {{"batch_size", static_cast<double>(batch)}};
     auto opt = make_optimizer(name, problem.params(), options);
     const double initial = problem.loss().item();
     for (int step = 0; step < 200; ++step) {

@@ -66,7 +66,7 @@ static_assert(RunsFused<rules::Adam<false>> && RunsFused<rules::Adam<true>>);
 static_assert(RunsFused<rules::Adagrad>);
 static_assert(RunsFused<rules::RMSprop<false, false>> && RunsFused<rules::RMSprop<true, true>>);
 static_assert(RunsFused<rules::AdaBound<false>> && RunsFused<rules::AdaBound<true>>);
-static_assert(RunsFused<rules::AdaBayes> && RunsFused<rules::AdaBayesFP>);
+static_assert(RunsFused<rules::AdaBayes> && RunsFused<rules::AdaBayesRescaled> && RunsFused<rules::AdaBayesFP>);
 static_assert(!RunsFused<SignDescent>);
 // The GPU kernels' arities, read from the rules.
 static_assert(tensor_count<rules::Sgd> == 2 && tensor_count<rules::Adam<true>> == 5);
@@ -76,7 +76,7 @@ TEST_CASE("optim registry: the names, in the order the command line uses") {
   // One string, so that a failure prints the names (a new optimizer's too).
   std::string names;
   for (const std::string& name : optimizer_names()) names += (names.empty() ? "" : " ") + name;
-  CHECK(names == "sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp");
+  CHECK(names == "sgd adam amsgrad adamw adagrad rmsprop adabound amsbound adabayes adabayes-fp adabayes-rescaled");
   const std::set<std::string> unique(optimizer_names().begin(), optimizer_names().end());
   CHECK(unique.size() == optimizer_names().size());
 }

@@ -170,7 +170,7 @@ std::map<std::string, double> paper_hyperparameters(const std::string& optimizer
     return {{"lr", 1e-3}, {"final_lr", 0.1}, {"gamma", 1e-3}, {"weight_decay", 5e-4}};
   // The paper's decoupled decay of 5e-5 per step is PyTorch AdamW's lr x weight_decay.
   if (optimizer == "adamw") return {{"lr", 1e-3}, {"weight_decay", 5e-5 / 1e-3}};
-  if (optimizer == "adabayes" || optimizer == "adabayes-fp")
+  if (optim::has_option(optimizer, "sgd_lr"))  // adabayes, adabayes-fp, adabayes-rescaled
     return {{"lr", 1e-3}, {"sgd_lr", 0.1}, {"batch_size", static_cast<double>(batch_size)}, {"weight_decay", 5e-5}};
   return {};  // rmsprop: not in the paper; PyTorch's defaults
 }

@@ -20,7 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool has_sgd_lr(const std::string& optimizer) { return optimizer == "adabayes" || optimizer == "adabayes-fp"; }
+bool has_sgd_lr(const std::string& optimizer) { return optim::has_option(optimizer, "sgd_lr"); }
 
 // numpy.gradient(y, x) with edge_order 1: second-order central differences
 // inside (for any spacing), one-sided ones at the two ends. Needs 2 points.
@@ -164,7 +164,7 @@ void validate(const LrFindOptions& o, const TrainConfig& config) {
                       o.diverge);
   FLUXION_CHECK_INPUT(o.param == "lr" || o.param == "sgd_lr", "--param: expected lr or sgd_lr, got ", o.param);
   FLUXION_CHECK_INPUT(o.param == "lr" || has_sgd_lr(config.optimizer), "--param sgd_lr: --optimizer ",
-                      config.optimizer, " has no sgd_lr (only adabayes and adabayes-fp do); sweep its lr with --param lr");
+                      config.optimizer, " has no sgd_lr (only the AdaBayes family does); sweep its lr with --param lr");
   FLUXION_CHECK_INPUT(!config.distributed, "--distributed: lr-find runs on one process");
 }
 
