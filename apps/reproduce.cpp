@@ -278,16 +278,16 @@ void add_reproduce_command(CLI::App& app) {
   auto t = std::make_shared<Table1Flags>();
   CLI::App* table = cmd->add_subcommand(
       "table1", "Train every optimizer of Table 1 over several seeds (resumable), then write table1.md and fig4.svg");
-  table->add_option("--protocol", t->protocol, "small (2 CPU cores, hours) or paper (Section 4; a GPU)")
-      ->check(CLI::IsMember({"small", "paper"}))
+  table->add_option("--protocol", t->protocol, reproduce::protocol_help())
+      ->check(CLI::IsMember(reproduce::protocol_names()))
       ->capture_default_str();
-  table->add_option("--dataset", t->datasets, "Datasets (default: fashion-mnist for small, cifar10 cifar100 for paper)")
+  table->add_option("--dataset", t->datasets, "Datasets (default: fashion-mnist for small and long, cifar10 cifar100 for paper)")
       ->delimiter(',')
       ->check(CLI::IsMember(data::dataset_names()));
   table->add_option("--model", t->models, "Models (default: the protocol's)")
       ->delimiter(',')
       ->check(CLI::IsMember(nn::model_names()));
-  table->add_option("--optimizers", t->optimizers, "Optimizers (default: the nine of Table 1)")
+  table->add_option("--optimizers", t->optimizers, "Optimizers (default: the nine of Table 1, then adabayes-rescaled)")
       ->delimiter(',')
       ->check(CLI::IsMember(optim::optimizer_names()));
   table->add_option("--seeds", t->seeds, "Seeds per optimizer (0 .. N-1)")->check(whole_number_in(1, 1000))->capture_default_str();

@@ -17,7 +17,8 @@
 namespace fluxion::reproduce {
 
 /// The optimizers of Table 1 in its row order, by optim::make_optimizer name:
-/// sgd adam adagrad amsgrad adabound amsbound adamw adabayes-fp adabayes.
+/// sgd adam adagrad amsgrad adabound amsbound adamw adabayes-fp adabayes, and
+/// a tenth row the paper lacks, adabayes-rescaled (docs/optimizers.md).
 const std::vector<std::string>& table1_optimizers();
 /// The name the paper's table prints: "SGD", "AMSGrad", "AdaBayes-FP", ...
 std::string display_name(const std::string& optimizer);
@@ -32,13 +33,18 @@ struct Experiment {
 /// train::TrainConfig with the optimizer's paper hyperparameters
 /// (train::paper_hyperparameters), so `fluxion train` can repeat any one.
 struct Protocol {
-  std::string name;  ///< "small" or "paper"
+  std::string name;  ///< "paper", "small" or "long" (protocol_names())
   std::vector<Experiment> experiments;
   std::int64_t epochs = 200, batch_size = 128;
   std::string schedule = "multistep:150:0.1";  ///< lr / 10 for the last quarter
   std::int64_t subset = 0;                     ///< > 0: the first N training images only
   std::string description;                     ///< one sentence, stated with the results
 };
+
+/// The protocols, in the order --help lists them: paper, small, long.
+const std::vector<std::string>& protocol_names();
+/// Each protocol's name and one-line summary, for --help.
+std::string protocol_help();
 
 /// "paper": Section 4's protocol (after Luo et al. 2019): ResNet-34 and
 /// DenseNet-121 on each dataset, 200 epochs of batch 128, lr / 10 at epoch
@@ -47,6 +53,10 @@ struct Protocol {
 /// 10,000 training images, 12 epochs of batch 128, lr / 10 after epoch 9
 /// (the paper's 150 of 200, scaled), the small CNN on (Fashion-)MNIST and
 /// ResNet-20 on CIFAR. Datasets default to fashion-mnist.
+/// "long": the small protocol's models on all training images for 40 epochs,
+/// lr / 10 after epoch 6, so that the 34 epochs after the drop are two time
+/// constants of AdaBayes's filter (docs/optimizers.md). About 40 minutes a
+/// run on one core.
 /// `models`, when not empty, replaces the protocol's models (every model on
 /// every dataset). Throws InputError naming the flag for an unknown protocol,
 /// dataset or model.

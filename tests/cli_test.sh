@@ -277,19 +277,19 @@ expect 0 "bench the loader on an image folder" -- "$fluxion" bench loader --data
   --image-size 16 --batch-size 8 --batches 8
 grep -q "decoded images/s per worker" "$dir/last.log" || { echo "FAIL: bench loader printed no decode rate"; failures=$((failures + 1)); }
 
-# fluxion reproduce: Table 1's nine optimizers over two seeds, a few batches
+# fluxion reproduce: Table 1's nine optimizers and adabayes-rescaled over two seeds, a few batches
 # each on the generated files; a second call finds every run done.
 rm -rf "$dir/table1" "$dir/fig3"
 t1=(reproduce table1 --dataset cifar10 --data-dir "$dir/cifar" --model small_cnn --epochs 1 --subset 32 --seeds 2
     --threads 2 --out "$dir/table1")
-expect 0 "reproduce table1 trains 18 runs" -- "$fluxion" "${t1[@]}"
-grep -q "18 of 18 runs finished" "$dir/last.log" || { echo "FAIL: table1 did not finish 18 runs"; failures=$((failures + 1)); }
-for name in SGD Adam AdaGrad AMSGrad AdaBound AMSBound AdamW AdaBayes-FP AdaBayes; do
+expect 0 "reproduce table1 trains 20 runs" -- "$fluxion" "${t1[@]}"
+grep -q "20 of 20 runs finished" "$dir/last.log" || { echo "FAIL: table1 did not finish 20 runs"; failures=$((failures + 1)); }
+for name in SGD Adam AdaGrad AMSGrad AdaBound AMSBound AdamW AdaBayes-FP AdaBayes AdaBayes-rescaled; do
   grep -q "^| $name | \**[0-9]" "$dir/table1/table1.md" || { echo "FAIL: no $name row in table1.md"; failures=$((failures + 1)); }
 done
 [[ -s "$dir/table1/fig4.svg" ]] || { echo "FAIL: no fig4.svg"; failures=$((failures + 1)); }
 expect 0 "reproduce table1 again repeats nothing" -- "$fluxion" "${t1[@]}"
-grep -q "^0 of 18 runs to do" "$dir/last.log" || { echo "FAIL: finished runs were repeated"; failures=$((failures + 1)); }
+grep -q "^0 of 20 runs to do" "$dir/last.log" || { echo "FAIL: finished runs were repeated"; failures=$((failures + 1)); }
 expect 2 "reproduce table1 into a folder of another protocol" -- "$fluxion" reproduce table1 --dataset cifar10 \
   --data-dir "$dir/cifar" --model small_cnn --epochs 2 --subset 32 --seeds 2 --threads 2 --out "$dir/table1"
 grep -q "holds a different run" "$dir/last.log" || { echo "FAIL: a mixed protocol was not named"; failures=$((failures + 1)); }

@@ -4,6 +4,7 @@
 // summary on a real AdaBayes run.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -45,6 +46,27 @@ void quiet(const train::TrainConfig& c, train::TrainOptions options = {}) {
 
 }  // namespace
 
+TEST_CASE("reproduce: the long protocol leaves AdaBayes two filter time constants after the lr drop") {
+  const Protocol p = make_protocol("long");
+  REQUIRE(p.experiments.size() == 1);
+  CHECK(p.experiments[0].model == "small_cnn");
+  CHECK(p.experiments[0].dataset == "fashion-mnist");
+  CHECK(p.subset == 0);
+  CHECK(p.schedule == "multistep:6:0.1");
+  // After the drop sigma^2 = sgd_lr x 0.1 / batch and eta = lr x 0.1 at the
+  // paper's hyperparameters; the filter relaxes at eta^2 / sigma^2 a step.
+  const auto h = train::paper_hyperparameters("adabayes", "small_cnn", p.batch_size);
+  const double sigma2 = h.at("sgd_lr") * 0.1 / static_cast<double>(p.batch_size), eta = h.at("lr") * 0.1;
+  const double time_constant = sigma2 / (eta * eta);
+  CHECK(time_constant == doctest::Approx(7812.5));
+  const double steps_per_epoch = std::ceil(60000.0 / static_cast<double>(p.batch_size));
+  CHECK(static_cast<double>(p.epochs - 6) * steps_per_epoch >= 2 * time_constant);
+  CHECK(make_protocol("long", {"cifar10"}).experiments[0].model == "resnet20");
+  CHECK(protocol_names() == std::vector<std::string>{"paper", "small", "long"});
+  CHECK_THROWS_WITH_AS(make_protocol("short"), "--protocol: expected one of paper, small, long, got 'short'",
+                       InputError);
+}
+
 TEST_CASE("reproduce: the small and paper protocols plan the runs of Table 1") {
   const Protocol small = make_protocol("small");
   REQUIRE(small.experiments.size() == 1);
@@ -67,7 +89,7 @@ TEST_CASE("reproduce: the small and paper protocols plan the runs of Table 1") {
                                          "cifar100-densenet121"});
 
   const std::vector<PlannedRun> runs = plan_runs(paper, "out", table1_optimizers(), {0, 1, 2});
-  CHECK(runs.size() == 4 * 3 * 9);
+  CHECK(runs.size() == 4 * 3 * 10);
   std::set<std::string> dirs;
   for (const PlannedRun& r : runs) dirs.insert(r.config.out_dir);
   CHECK(dirs.size() == runs.size());
@@ -76,7 +98,8 @@ TEST_CASE("reproduce: the small and paper protocols plan the runs of Table 1") {
   for (const PlannedRun& r : runs)
     if (r.optimizer == "adam")
       CHECK(train::resolved_optimizer_options(r.config).at("beta1") == (r.experiment.model == "resnet34" ? 0.99 : 0.9));
-  CHECK(table1_optimizers().size() == 9);
+  REQUIRE(table1_optimizers().size() == 10);
+  CHECK(table1_optimizers().back() == "adabayes-rescaled");
   CHECK(display_name("adabayes-fp") == "AdaBayes-FP");
   CHECK(display_name("amsgrad") == "AMSGrad");
 
