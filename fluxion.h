@@ -34,6 +34,7 @@
 #include "layers/module.h"
 #include "layers/pooling.h"
 #include "optim/adabayes.h"
+#include "optim/adabayes_regimes.h"
 #include "optim/adabound.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"

@@ -8,7 +8,7 @@ namespace fluxion::optim {
 
 AdaBayesRegimes adabayes_regimes(const AdaBayes& optimizer) {
   std::vector<double> posterior;
-  std::int64_t sgd_like = 0, adam_like = 0;
+  std::int64_t low_data = 0, sgd_like = 0, high_data = 0, adam_like = 0;
   const std::size_t count = optimizer.params().size();
   for (std::size_t i = 0; i < count; ++i) {
     const Tensor post = optimizer.posterior_variance(i);
@@ -18,7 +18,10 @@ AdaBayesRegimes adabayes_regimes(const AdaBayes& optimizer) {
     const std::vector<double> p = post.to_vector<double>();
     const std::vector<double> v = optimizer.mean_squared_gradient(i).to_vector<double>();
     for (std::size_t k = 0; k < p.size(); ++k) {
-      const Regime r = regime_of(p[k], sigma2, eta / std::sqrt(v[k]));
+      const double adam_lr = eta / std::sqrt(v[k]);
+      low_data += low_data_limit(adam_lr, sigma2);
+      high_data += high_data_limit(adam_lr, sigma2);
+      const Regime r = regime_of(p[k], sigma2, adam_lr);
       sgd_like += r == Regime::sgd_like;
       adam_like += r == Regime::adam_like;
     }
@@ -30,8 +33,11 @@ AdaBayesRegimes adabayes_regimes(const AdaBayes& optimizer) {
   const auto middle = posterior.begin() + static_cast<std::ptrdiff_t>((posterior.size() - 1) / 2);
   std::nth_element(posterior.begin(), middle, posterior.end());
   r.median_posterior_variance = *middle;
-  r.share_sgd_like = static_cast<double>(sgd_like) / static_cast<double>(r.weights);
-  r.share_adam_like = static_cast<double>(adam_like) / static_cast<double>(r.weights);
+  const auto share = [&](std::int64_t n) { return static_cast<double>(n) / static_cast<double>(r.weights); };
+  r.share_low_data = share(low_data);
+  r.share_sgd_like = share(sgd_like);
+  r.share_high_data = share(high_data);
+  r.share_adam_like = share(adam_like);
   return r;
 }
 

@@ -51,8 +51,10 @@ inline Regime regime_of(double posterior_variance, double prior_variance, double
 struct AdaBayesRegimes {
   std::int64_t weights = 0;               ///< weights counted: those of parameters that have stepped
   double median_posterior_variance = 0;   ///< torch.median's: the lower of the two middle values
-  double share_sgd_like = 0;              ///< of all counted weights, in [0, 1]
-  double share_adam_like = 0;             ///< of all counted weights; the two shares sum to <= 1
+  double share_low_data = 0;              ///< of all counted weights: eta / sqrt(<g^2>) > 10 sigma^2
+  double share_sgd_like = 0;              ///< of all counted weights: low data and sigma^2_post within 10% of sigma^2
+  double share_high_data = 0;             ///< of all counted weights: eta / sqrt(<g^2>) < sigma^2 / 10
+  double share_adam_like = 0;             ///< of all counted weights: high data and sigma^2_post within 10% of it
 };
 
 /// Reads every parameter's sigma^2_post and <g^2> (AdaBayes-FP: the fixed

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "fluxion.h"
+#include "optim/adabayes_regimes.h"
 
 using namespace fluxion;
 using namespace fluxion::optim;
@@ -187,4 +188,28 @@ TEST_CASE("adabayes: options are range-checked with the option's name") {
   CHECK_THROWS_WITH_AS(AdaBayes({p}, AdaBayesOptions().beta2(1.0)), doctest::Contains("beta2"), Error);
   CHECK_THROWS_WITH_AS(AdaBayes({p}, AdaBayesOptions(-1.0)), doctest::Contains("lr"), Error);
   CHECK_THROWS_WITH_AS(AdaBayesFP({p}, AdaBayesOptions().sgd_lr(0.0)), doctest::Contains("sgd_lr"), Error);
+}
+
+TEST_CASE("adabayes: adabayes_regimes counts the weights in each limit of Fig. 3 and in each regime") {
+  // sigma^2 = eta = 1e-3. Constant summed gradients: 1e-6 (eta/|g| = 1e3 >>
+  // sigma^2: low data), 1 (eta/|g| = sigma^2: neither limit), 100 (eta/|g| =
+  // 1e-5 << sigma^2: high data); after 20,000 steps each sits at its fixed
+  // point. (The filter reaches Adam's rate only while eta/|g| >> eta^2, i.e.
+  // |g| << 1 / eta: for larger gradients the eta^2 that Eq. 17b adds each
+  // step is all the prior has, and sigma^2_post -> 1 / g^2. docs/results.md.)
+  Tensor p = zeros({3}, kFloat64).requires_grad_();
+  AdaBayes opt({p}, AdaBayesOptions(1e-3).sgd_lr(0.128).batch_size(128).weight_decay(0.0));
+  for (int i = 0; i < 20000; ++i) {
+    p.set_grad(tensor({1e-6 / 128, 1.0 / 128, 100.0 / 128}, kFloat64));
+    opt.step();
+  }
+  const AdaBayesRegimes r = adabayes_regimes(opt);
+  CHECK(r.weights == 3);
+  CHECK(r.share_low_data == doctest::Approx(1.0 / 3));
+  CHECK(r.share_sgd_like == doctest::Approx(1.0 / 3));
+  CHECK(r.share_high_data == doctest::Approx(1.0 / 3));
+  CHECK(r.share_adam_like == doctest::Approx(1.0 / 3));
+  // The median is the middle weight's, at the bend of Eq. 21.
+  CHECK(r.median_posterior_variance == doctest::Approx(fixed_point(1e-3, 1e-3, 1.0)).epsilon(1e-3));
+  CHECK(r.median_posterior_variance == doctest::Approx(1e-3 / 1.618034).epsilon(1e-3));
 }

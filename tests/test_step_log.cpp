@@ -184,9 +184,12 @@ TEST_CASE("step log: steps.jsonl has a line every --log-every steps with its col
     CHECK(line["lr"].get<double>() == 1e-3);
     CHECK(line["step_seconds"].get<double>() > 0);
     const double sgd = line["share_sgd_like"], adam = line["share_adam_like"];
+    const double low = line["share_low_data"], high = line["share_high_data"];
     CHECK(sgd >= 0);
     CHECK(adam >= 0);
-    CHECK(sgd + adam <= 1);
+    CHECK(sgd <= low);
+    CHECK(adam <= high);
+    CHECK(low + high <= 1);
     CHECK(line["median_posterior_variance"].get<double>() > 0);
   }
   // The filter's posterior variance never exceeds the prior's sigma^2 = sgd_lr / batch (0.1 / 16).

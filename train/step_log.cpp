@@ -22,9 +22,11 @@ constexpr StepColumn kColumns[] = {
     {"lr", [](const StepRecord& r) { return r.lr; }, false, false},
     {"grad_norm", [](const StepRecord& r) { return r.grad_norm; }, false, false},
     {"step_seconds", [](const StepRecord& r) { return r.step_seconds; }, false, false},
-    {"median_posterior_variance", [](const StepRecord& r) { return r.median_posterior_variance; }, false, true},
-    {"share_sgd_like", [](const StepRecord& r) { return r.share_sgd_like; }, false, true},
-    {"share_adam_like", [](const StepRecord& r) { return r.share_adam_like; }, false, true},
+    {"median_posterior_variance", [](const StepRecord& r) { return r.regimes->median_posterior_variance; }, false, true},
+    {"share_low_data", [](const StepRecord& r) { return r.regimes->share_low_data; }, false, true},
+    {"share_sgd_like", [](const StepRecord& r) { return r.regimes->share_sgd_like; }, false, true},
+    {"share_high_data", [](const StepRecord& r) { return r.regimes->share_high_data; }, false, true},
+    {"share_adam_like", [](const StepRecord& r) { return r.regimes->share_adam_like; }, false, true},
 };
 
 }  // namespace
@@ -34,7 +36,7 @@ std::span<const StepColumn> step_log_columns() { return kColumns; }
 std::string step_line(const StepRecord& record) {
   nlohmann::ordered_json line;  // the columns' order, not the keys' alphabetical one
   for (const StepColumn& column : kColumns) {
-    if (column.adabayes_only && !record.adabayes) continue;
+    if (column.adabayes_only && !record.regimes) continue;
     const double value = column.value(record);
     if (column.whole_number) line[column.key] = static_cast<std::int64_t>(value);
     else line[column.key] = value;

@@ -7,8 +7,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
+
+#include "optim/adabayes_regimes.h"
 
 namespace fluxion::train {
 
@@ -21,12 +24,9 @@ struct StepRecord {
   double lr = 0;           ///< the (first group's) lr the step used
   double grad_norm = 0;    ///< the total gradient 2-norm before clipping
   double step_seconds = 0; ///< wall time of forward, backward, checks, clipping and update (not the data wait)
-  /// AdaBayes and AdaBayes-FP only (optim/adabayes_regimes.h): the columns
-  /// below are written only when set.
-  bool adabayes = false;
-  double median_posterior_variance = 0;  ///< over all weights
-  double share_sgd_like = 0;             ///< of all weights
-  double share_adam_like = 0;            ///< of all weights
+  /// The AdaBayes family only: where its weights sit (Fig. 3's regimes).
+  /// Their columns are written only when set.
+  std::optional<optim::AdaBayesRegimes> regimes;
 };
 
 /// One column of steps.jsonl: its key and how a step's value is read.

@@ -481,13 +481,8 @@ void clip_gradients(Run& run, double norm) {
 void log_step(const Run& run, StepRecord record) {
   const std::int64_t every = run.config.log_every;
   if (every <= 0 || record.step % every != 0 || !run.replicas.writes()) return;
-  if (const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(run.optimizer.get())) {
-    const optim::AdaBayesRegimes regimes = optim::adabayes_regimes(*adabayes);
-    record.adabayes = true;
-    record.median_posterior_variance = regimes.median_posterior_variance;
-    record.share_sgd_like = regimes.share_sgd_like;
-    record.share_adam_like = regimes.share_adam_like;
-  }
+  if (const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(run.optimizer.get()))
+    record.regimes = optim::adabayes_regimes(*adabayes);
   append_step(run.out, record);
 }
 
@@ -526,7 +521,7 @@ EpochMetrics train_epoch(Run& run, std::int64_t epoch, Clock::time_point t0, Pro
     const double loss =
         run.replicas.distributed ? r.totals.loss_sum / static_cast<double>(batch->global_size) : r.loss;
     log_step(run, {epoch * batches + batch->index + 1, epoch + 1, batch->index + 1, loss, lr, r.grad_norm,
-                   step_seconds});
+                   step_seconds, std::nullopt});
     if (options.on_step)
       options.on_step({epoch + 1, batch->index + 1, batches, loss, *run.model, *run.optimizer, false, r.grad_norm, lr});
     run.schedule->after_batch(epoch, batch->index);  // after on_step, which sees the lr this batch used
