@@ -234,11 +234,12 @@ void run_table1(const Table1Flags& f) {
 struct Fig3Flags {
   train::TrainConfig config;
   std::int64_t samples = 3000;
+  std::vector<std::string> parameters;
   std::string out;
 };
 
 void run_fig3(const Fig3Flags& f) {
-  reproduce::Fig3Options options{f.config, f.samples};
+  reproduce::Fig3Options options{f.config, f.samples, f.parameters};
   std::error_code made;
   fs::create_directories(f.out, made);
   FLUXION_CHECK_INPUT(!made, "--out ", f.out, ": cannot create the folder: ", made.message());
@@ -334,6 +335,9 @@ void add_reproduce_command(CLI::App& app) {
   fig->add_option("--batch-size", c.batch_size, "Images per step")->check(whole_number_in(1, 65536))->capture_default_str();
   fig->add_option("--seed", c.seed, "Seed of the run and of the weights sampled")->capture_default_str();
   fig->add_option("--samples", fig3_flags->samples, "Weights followed")->check(whole_number_in(1, 1000000))->capture_default_str();
+  fig->add_option("--parameters", fig3_flags->parameters,
+                  "Follow weights of these parameters only, e.g. linear.weight (names: fluxion summary --model M)")
+      ->delimiter(',');
   fig->add_option("--threads", c.threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(whole_number_in(0, 4096));
   fig->add_option("--workers", c.workers, "Data loader threads")->check(whole_number_in(1, 64))->capture_default_str();
   fig->add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();

@@ -27,7 +27,27 @@ bool Fig3Point::near_fixed_point(double tolerance) const {
   return std::abs(posterior_variance / fixed_point() - 1.0) <= tolerance;
 }
 
-Fig3Sampler::Fig3Sampler(const nn::Module& model, std::int64_t count, std::uint64_t seed) {
+namespace {
+
+// Indices into `params` of the named ones (all when `only` is empty).
+std::vector<std::size_t> chosen_parameters(const nn::NamedTensors& params, const std::vector<std::string>& only) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (only.empty() || std::find(only.begin(), only.end(), params[i].first) != only.end()) out.push_back(i);
+  for (const std::string& name : only) {
+    const bool known = std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+    if (known) continue;
+    std::string names;
+    for (const auto& p : params) names += (names.empty() ? "" : ", ") + p.first;
+    throw InputError(detail::concat("--parameters: the model has no parameter '", name, "'; it has ", names));
+  }
+  return out;
+}
+
+}  // namespace
+
+Fig3Sampler::Fig3Sampler(const nn::Module& model, std::int64_t count, std::uint64_t seed,
+                         const std::vector<std::string>& only) {
   FLUXION_CHECK_INPUT(count >= 1, "--samples: expected at least 1 weight, got ", count);
   const nn::NamedTensors params = model.named_parameters();
   FLUXION_CHECK(!params.empty(), "Fig3Sampler: the model has no parameters");
@@ -37,8 +57,7 @@ Fig3Sampler::Fig3Sampler(const nn::Module& model, std::int64_t count, std::uint6
   };
   // An even share of what is left for each tensor, smallest first, so a
   // tensor with fewer weights than its share passes the rest on.
-  std::vector<std::size_t> order(params.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<std::size_t> order = chosen_parameters(params, only);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return params[a].second.numel() < params[b].second.numel(); });
   std::int64_t left = count;
@@ -115,7 +134,7 @@ std::vector<Fig3Point> run_fig3(const Fig3Options& options, const std::string& o
   train::TrainOptions train_options;
   train_options.log = &log;
   train_options.on_step = [&](const train::StepInfo& step) {
-    if (!sampler) sampler = std::make_unique<Fig3Sampler>(step.model, options.samples, config.seed);
+    if (!sampler) sampler = std::make_unique<Fig3Sampler>(step.model, options.samples, config.seed, options.parameters);
     const std::int64_t b = step.batch, n = step.batches_per_epoch;
     const bool at = b == n || (step.epoch == 1 && (b == std::max<std::int64_t>(1, n / 10) || b == n / 2));
     // A skipped batch (--skip-nonfinite) is sampled too: the filter state

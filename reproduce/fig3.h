@@ -42,9 +42,13 @@ struct Fig3Point {
 /// A fixed random choice of weights, spread evenly over the model's parameter
 /// tensors (so small layers, biases and batchnorm are represented, not just
 /// the big convolutions), in random order (any prefix is a fair sample).
+/// `only`, when not empty, names the parameters to sample from (e.g.
+/// {"linear.weight"}: Fig. 3 of one layer); an unknown name is an InputError
+/// naming --parameters and listing the model's parameters.
 class Fig3Sampler {
  public:
-  Fig3Sampler(const nn::Module& model, std::int64_t count, std::uint64_t seed);
+  Fig3Sampler(const nn::Module& model, std::int64_t count, std::uint64_t seed,
+              const std::vector<std::string>& only = {});
   std::size_t size() const { return chosen_.size(); }
   /// Appends one point per chosen weight (none before the optimizer's first step).
   void sample(const optim::AdaBayes& optimizer, double epoch, std::vector<Fig3Point>& out) const;
@@ -61,6 +65,7 @@ class Fig3Sampler {
 struct Fig3Options {
   train::TrainConfig config;     ///< optimizer must be adabayes; config.out_dir/run holds the training run
   std::int64_t samples = 3000;   ///< weights followed
+  std::vector<std::string> parameters;  ///< sample these parameters only (all when empty)
 };
 
 struct Fig3Summary {

@@ -308,6 +308,17 @@ TEST_CASE("reproduce: Fig. 3's sampler spreads its weights over every parameter 
   Fig3Sampler(*model, 400, 7).sample(optimizer, 1.0, again);
   for (std::size_t i = 0; i < points.size(); ++i) CHECK(again[i].index == points[i].index);
   CHECK(test::error_message<InputError>([&] { Fig3Sampler(*model, 0, 1); }).find("--samples") != std::string::npos);
+
+  // One layer only: every point is of it, all of its weights when asked for more.
+  const std::string last = params.back().first;
+  const std::int64_t size = params.back().second.numel();
+  std::vector<Fig3Point> layer;
+  Fig3Sampler(*model, size + 100, 7, {last}).sample(optimizer, 1.0, layer);
+  CHECK(static_cast<std::int64_t>(layer.size()) == size);
+  for (const Fig3Point& p : layer) CHECK(p.parameter == last);
+  const std::string message =
+      test::error_message<InputError>([&] { Fig3Sampler(*model, 10, 1, {last, "no.such"}); });
+  CHECK(message.find("--parameters: the model has no parameter 'no.such'; it has " + params[0].first) == 0);
 }
 
 TEST_CASE("reproduce: Fig. 3's summary counts points after the first epoch and in each limit") {
