@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "layers/models/registry.h"
 #include "optim/adabayes_regimes.h"
 #include "optim/rules.h"
 #include "plot/svg_plot.h"
@@ -127,6 +128,8 @@ Fig3Summary summarize_fig3(const std::vector<Fig3Point>& points) {
 std::vector<Fig3Point> run_fig3(const Fig3Options& options, const std::string& out_dir, std::ostream& log) {
   FLUXION_CHECK_INPUT(options.config.optimizer == "adabayes", "--optimizer: Fig. 3 follows AdaBayes's filter, got '",
                       options.config.optimizer, "' (AdaBayes-FP sits on the fixed point by construction)");
+  // The names are checked before training, on a model of the same layout.
+  if (!options.parameters.empty()) Fig3Sampler(*nn::make_model(options.config.model, 10), 1, 0, options.parameters);
   train::TrainConfig config = options.config;
   config.out_dir = (std::filesystem::path(out_dir) / "run").string();
   std::vector<Fig3Point> points;

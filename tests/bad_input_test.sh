@@ -138,6 +138,7 @@ row "metric must be test_loss or test_error, got 'accuracy'" -- train --schedule
 row "--schedule plateau: a plateau's reductions go towards min_lr 0" -- train --schedule plateau --dry-run
 row "--seeds" -- reproduce table1 --seeds 0 --out "$dir/t"
 row "--samples" -- reproduce fig3 --samples 0 --out "$dir/f"
+row "--parameters: the model has no parameter 'fc.weight'; it has conv1.weight" -- reproduce fig3 --model resnet20 --parameters fc.weight --out "$dir/f"
 row "--input" -- summary --model resnet20 --input 3x32
 # Missing files and folders
 row "the data directory '$dir/nowhere' does not exist" -- train --dataset cifar10 --data-dir "$dir/nowhere"
