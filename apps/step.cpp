@@ -120,37 +120,23 @@ class ExplainForward : public nn::ForwardObserver {
   int depth_;
 };
 
-void explain_adabayes(const optim::AdaBayes& adabayes, const std::vector<Tensor>& params) {
-  // Each weight's sigma^2_post against the two limits of the filter: the
-  // prior sigma^2 (low Fisher information: AdaBayes steps like SGD with
-  // sgd_lr) and eta / sqrt(<g^2>) (high: like Adam). Closer in log terms
-  // to one limit than the other puts the weight in that regime.
-  std::vector<double> posterior;
-  std::int64_t sgd_like = 0, adam_like = 0;
-  const double sigma2 = adabayes.prior_variance(0);
-  const double eta = adabayes.lr(0);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const Tensor var = adabayes.posterior_variance(i);
-    const Tensor g2 = adabayes.mean_squared_gradient(i);
-    if (!var.defined()) continue;
-    const std::vector<double> v = var.to_vector<double>(), m = g2.to_vector<double>();
-    for (std::size_t k = 0; k < v.size(); ++k) {
-      posterior.push_back(v[k]);
-      const double adam_limit = eta / std::sqrt(std::max(m[k], 1e-300));
-      const double to_sgd = std::fabs(std::log(v[k] / sigma2)), to_adam = std::fabs(std::log(v[k] / adam_limit));
-      (to_sgd <= to_adam ? sgd_like : adam_like) += 1;
-    }
-  }
-  if (posterior.empty()) return;
-  std::nth_element(posterior.begin(), posterior.begin() + posterior.size() / 2, posterior.end());
-  const double total = static_cast<double>(sgd_like + adam_like);
-  std::printf("  sigma^2 (prior, = sgd_lr / batch_size, Eq. 23) = %.3g; median sigma^2_post = %.3g\n", sigma2,
-              posterior[posterior.size() / 2]);
-  std::printf("  weights nearer the SGD-like limit sigma^2: %.1f%%; nearer the Adam-like limit eta/sqrt(<g^2>): "
-              "%.1f%%\n",
-              100.0 * sgd_like / total, 100.0 * adam_like / total);
-  std::printf("  (after one step every posterior is still close to its prior: the filter has seen one gradient;\n"
-              "   over training, weights with steady large gradients move to the Adam-like limit)\n");
+void explain_adabayes(const optim::AdaBayes& adabayes) {
+  // Each weight's sigma^2_post against the two limits of the filter, as the
+  // paper's Fig. 3 reads them (optim/adabayes_regimes.h): the prior sigma^2
+  // (low Fisher information: AdaBayes steps like SGD with sgd_lr) and
+  // eta / sqrt(<g^2>) (high: like Adam).
+  const optim::AdaBayesRegimes r = optim::adabayes_regimes(adabayes);
+  if (r.weights == 0) return;
+  std::printf("  sigma^2 (prior, = sgd_lr / batch_size, Eq. 23) = %.3g; median sigma^2_post = %.3g\n",
+              adabayes.prior_variance(0), r.median_posterior_variance);
+  std::printf("  low-data limit (eta/sqrt(<g^2>) > 10 sigma^2): %.1f%% of the weights, SGD-like (sigma^2_post within "
+              "10%% of sigma^2): %.1f%%\n",
+              100 * r.share_low_data, 100 * r.share_sgd_like);
+  std::printf("  high-data limit (eta/sqrt(<g^2>) < sigma^2 / 10): %.1f%%, Adam-like (within 10%% of "
+              "eta/sqrt(<g^2>)): %.1f%%\n",
+              100 * r.share_high_data, 100 * r.share_adam_like);
+  std::printf("  (after one step every posterior is still near its prior: the filter has seen one gradient, and <g^2>\n"
+              "   is that gradient squared; over training the weights settle on the fixed point of Eq. 21)\n");
 }
 
 // Batch 0 of epoch 0 of the training split, shuffled with the seed.
@@ -248,7 +234,7 @@ void explain_update(const StepOptions& o, const optim::Optimizer& optimizer, con
   }
   if (const auto* adabayes = dynamic_cast<const optim::AdaBayes*>(&optimizer)) {
     std::printf("\n");
-    explain_adabayes(*adabayes, optimizer.params());
+    explain_adabayes(*adabayes);
   }
 }
 
