@@ -140,42 +140,48 @@ TEST_CASE("trainer: a run on generated CIFAR-10 files writes metrics, config and
 }
 
 TEST_CASE("trainer: 4 epochs equal 2 epochs resumed for 2 more, bit for bit") {
-  test::TempDir dir;
-  write_cifar10(dir.file("cifar"), 16);
-  train::TrainConfig whole = small_run(dir, "whole");
-  whole.epochs = 4;
-  whole.schedule = "step:2:0.5";  // the lr changes across the resume point
-  quiet_run(whole);
+  // AdaBayes, and adabayes-rescaled, whose state is relative to the lr that changes here.
+  for (const char* optimizer : {"adabayes", "adabayes-rescaled"}) {
+    CAPTURE(optimizer);
+    test::TempDir dir;
+    write_cifar10(dir.file("cifar"), 16);
+    train::TrainConfig whole = small_run(dir, "whole");
+    whole.optimizer = optimizer;
+    whole.epochs = 4;
+    whole.schedule = "step:2:0.5";  // the lr changes across the resume point
+    quiet_run(whole);
 
-  train::TrainConfig first = whole;
-  first.out_dir = dir.file("split");
-  first.epochs = 2;
-  quiet_run(first);
-  train::TrainConfig rest = train::read_run_config(dir.file("split"));
-  rest.epochs = 4;
-  const train::TrainResult resumed = quiet_run(rest, true);
-  CHECK(resumed.history.size() == 2);
-  CHECK(resumed.history.front().epoch == 3);
+    train::TrainConfig first = whole;
+    first.out_dir = dir.file("split");
+    first.epochs = 2;
+    quiet_run(first);
+    train::TrainConfig rest = train::read_run_config(dir.file("split"));
+    rest.epochs = 4;
+    const train::TrainResult resumed = quiet_run(rest, true);
+    CHECK(resumed.history.size() == 2);
+    CHECK(resumed.history.front().epoch == 3);
 
-  const TensorMap a = load_safetensors(dir.file("whole/last.safetensors")).tensors;
-  const TensorMap b = load_safetensors(dir.file("split/last.safetensors")).tensors;
-  REQUIRE(a.size() == b.size());
-  for (const auto& [name, t] : a) {
-    CAPTURE(name);
-    REQUIRE(b.count(name) == 1);
-    CHECK(t.to_vector<double>() == b.at(name).to_vector<double>());  // exact
-  }
-  const auto la = metrics_lines(dir.file("whole")), lb = metrics_lines(dir.file("split"));
-  REQUIRE(la.size() == 4);
-  REQUIRE(lb.size() == 4);
-  for (std::size_t e = 0; e < 4; ++e)
-    for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr"}) {
-      CAPTURE(e);
-      CAPTURE(key);
-      CHECK(la[e][key] == lb[e][key]);
+    const TensorMap a = load_safetensors(dir.file("whole/last.safetensors")).tensors;
+    const TensorMap b = load_safetensors(dir.file("split/last.safetensors")).tensors;
+    REQUIRE(a.size() == b.size());
+    for (const auto& [name, t] : a) {
+      CAPTURE(name);
+      REQUIRE(b.count(name) == 1);
+      CHECK(t.to_vector<double>() == b.at(name).to_vector<double>());  // exact
     }
-  // Resuming a finished run without more epochs says so.
-  CHECK(test::error_message<InputError>([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") != std::string::npos);
+    const auto la = metrics_lines(dir.file("whole")), lb = metrics_lines(dir.file("split"));
+    REQUIRE(la.size() == 4);
+    REQUIRE(lb.size() == 4);
+    for (std::size_t e = 0; e < 4; ++e)
+      for (const char* key : {"epoch", "train_loss", "train_error", "test_loss", "test_error", "lr"}) {
+        CAPTURE(e);
+        CAPTURE(key);
+        CHECK(la[e][key] == lb[e][key]);
+      }
+    // Resuming a finished run without more epochs says so.
+    CHECK(test::error_message<InputError>([&] { quiet_run(rest, true); }).find("already did 4 of 4 epochs") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE("trainer: --deterministic changes nothing on the CPU and holds for its run only") {
