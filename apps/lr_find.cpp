@@ -232,7 +232,7 @@ void add_lr_find_command(CLI::App& app) {
   cmd->add_option("--diverge", s.diverge, "Stop once the smoothed loss exceeds this many times its best")
       ->check(number_above(1.0))
       ->capture_default_str();
-  cmd->add_option("--param", s.param, "The option swept: lr, or sgd_lr (adabayes, adabayes-fp: lr held)")
+  cmd->add_option("--param", s.param, "The option swept: lr, or sgd_lr (the AdaBayes family: lr held)")
       ->check(CLI::IsMember({"lr", "sgd_lr"}))
       ->capture_default_str();
   cmd->add_option("--out", f->out, "Folder for lr_find.csv, .json and .svg (default: a fresh "

@@ -246,10 +246,18 @@ void run_fig3(const Fig3Flags& f) {
   const std::vector<reproduce::Fig3Point> points = reproduce::run_fig3(options, f.out, std::cout);
   FLUXION_CHECK(!points.empty(), "fluxion reproduce fig3: no points were sampled");
   const train::TrainConfig& c = f.config;
-  const std::string what = c.model + ", " + c.dataset +
-                           (c.subset > 0 ? " (first " + std::to_string(c.subset) + " images)" : std::string()) + ", " +
-                           std::to_string(c.epochs) + (c.epochs == 1 ? " epoch" : " epochs") +
-                           " (the paper: ResNet-34, CIFAR-10)";
+  // The title: what was trained, the batch where it is not the paper's 128,
+  // and the parameters followed where not all (then without the paper's
+  // setting, for room).
+  const std::size_t followed = f.parameters.size();
+  const std::string weights =
+      followed == 0 ? "" : "; " + std::to_string(followed) + (followed == 1 ? " tensor" : " tensors") + " only";
+  const std::string what =
+      c.model + ", " + c.dataset +
+      (c.subset > 0 ? " (first " + std::to_string(c.subset) + " images)" : std::string()) + ", " +
+      std::to_string(c.epochs) + (c.epochs == 1 ? " epoch" : " epochs") +
+      (c.batch_size != 128 ? " of batch " + std::to_string(c.batch_size) : std::string()) +
+      (weights.empty() ? " (the paper: ResNet-34, CIFAR-10)" : weights);
   const std::string csv = (fs::path(f.out) / "fig3.csv").string(), svg = (fs::path(f.out) / "fig3.svg").string();
   write_file_atomically(csv, reproduce::fig3_csv(points), "fluxion reproduce");
   write_file_atomically(svg, reproduce::fig3_svg(points, what), "fluxion reproduce");
@@ -294,7 +302,7 @@ void add_reproduce_command(CLI::App& app) {
   table->add_option("--seeds", t->seeds, "Seeds per optimizer (0 .. N-1)")->check(whole_number_in(1, 1000))->capture_default_str();
   table->add_option("--data-dir", t->data_dir, "Folder with the dataset's files");
   table->add_option("--out", t->out, "Folder for the runs, table1.md and fig4.svg")->required();
-  table->add_option("--epochs", t->epochs, "Override the protocol's epochs (lr / 10 after three quarters)")
+  table->add_option("--epochs", t->epochs, "Override the protocol's epochs (lr / 10 after the same share of them: 3/4, long 6/40)")
       ->check(whole_number_in(1, 100000));
   table->add_option("--subset", t->subset, "Override the protocol's training images (0: all)")->check(whole_number_in(0, std::int64_t{1} << 40));
   table->add_option("--threads", t->threads, "Threads (0: FLUXION_NUM_THREADS, else all cores)")->check(whole_number_in(0, 4096));

@@ -20,7 +20,21 @@ AdaBayes::AdaBayes(std::vector<Group> groups) : OptimizerWith(std::move(groups))
 AdaBayesFP::AdaBayesFP(std::vector<Tensor> params, AdaBayesOptions options)
     : AdaBayesFP(std::vector<Group>{{std::move(params), options}}) {}
 
-AdaBayesFP::AdaBayesFP(std::vector<Group> groups) : AdaBayes(std::move(groups)) {
+// AdaBayes's constructor ran AdaBayes's checks; these add AdaBayes-FP's.
+AdaBayesFP::AdaBayesFP(std::vector<Group> groups) : AdaBayes(std::move(groups)) { validate_options(); }
+
+void AdaBayes::validate_options() const {
+  OptimizerWith::validate_options();
+  for (std::size_t i = 0; i < state_.size(); ++i) {
+    const bool rescaled = options(group_of(i)).rescale_on_lr_change();
+    const char* other = rescaled ? "posterior_variance" : "posterior_ratio";
+    FLUXION_CHECK(!state_[i].buffers.count(other), name(), ": option rescale_on_lr_change cannot change once the "
+                  "filter has state (parameter ", i, " keeps ", other, ")");
+  }
+}
+
+void AdaBayesFP::validate_options() const {
+  AdaBayes::validate_options();
   for (const Group& group : groups_)
     FLUXION_CHECK(!group.options.rescale_on_lr_change(), name(),
                   ": option rescale_on_lr_change is AdaBayes's only (the fixed point follows the lr already)");
@@ -58,8 +72,8 @@ void AdaBayes::step() {
     const rules::AdaBayes rule{{o.beta1(), o.beta2(), o.batch_size()}, keep, add, shrink, correction1};
     if (o.rescale_on_lr_change()) {
       // sigma^2_post / sigma^2, starting at 1: sigma^2_post starts at this step's sigma^2.
-      Tensor& ratio = buffer(s, "posterior_ratio", p, 1.0);
-      for_each_element("AdaBayes", rules::AdaBayesRescaled{rule, sigma2}, p, grad, m, v, ratio);
+      Tensor& posterior_ratio = buffer(s, "posterior_ratio", p, 1.0);
+      for_each_element("AdaBayes-rescaled", rules::AdaBayesRescaled{rule, sigma2}, p, grad, m, v, posterior_ratio);
       return;
     }
     // Starts at the prior variance sigma^2 (at the initial lr, as the reference).

@@ -92,6 +92,11 @@ class AdaBayes : public OptimizerWith<AdaBayesOptions> {
 
  protected:
   std::vector<std::string> state_buffers(std::size_t group) const override;
+  /// rescale_on_lr_change: checkpoints from before it are of the reference filter.
+  std::vector<std::string> options_added_later() const override { return {"rescale_on_lr_change"}; }
+  /// Also refuses to switch rescale_on_lr_change once a parameter has filter
+  /// state: the state is sigma^2_post with it off, sigma^2_post / sigma^2 with it on.
+  void validate_options() const override;
   /// sigma^2 follows the schedule: sgd_lr x (lr / initial lr) / batch_size.
   double prior_variance(const AdaBayesOptions& o, std::size_t group) const;
 };
@@ -108,6 +113,7 @@ class AdaBayesFP : public AdaBayes {
   void step() override;
  protected:
   std::vector<std::string> state_buffers(std::size_t group) const override;
+  void validate_options() const override;
 };
 
 }  // namespace fluxion::optim

@@ -130,11 +130,12 @@ std::set<std::string> Optimizer::read_group_keys(const StateDict& dict, const st
   for (std::size_t group = 0; group < num_groups(); ++group) {
     std::vector<std::string> keys{"initial_lr"};
     for (const auto& [key, unused] : group_options(group)) keys.push_back(key);
+    const std::vector<std::string> newer = options_added_later();
     for (const std::string& key : keys) {
       const std::string full = group_prefix(group) + key;
       auto it = dict.find(full);
       if (it == dict.end()) {
-        missing.push_back(full);
+        if (std::find(newer.begin(), newer.end(), key) == newer.end()) missing.push_back(full);
         continue;
       }
       FLUXION_CHECK(it->second.numel() == 1, source, ": '", full, "' must hold one value, got shape ",
@@ -220,7 +221,7 @@ void Optimizer::apply_group_options(const StateDict& dict, const std::string& so
     for (std::size_t group = 0; group < num_groups(); ++group) {
       const std::string prefix = group_prefix(group);
       for (const auto& [key, unused] : previous_options[group])
-        set_group_option(group, key, dict.at(prefix + key).item());
+        if (dict.count(prefix + key)) set_group_option(group, key, dict.at(prefix + key).item());  // else added later
       const double initial = dict.at(prefix + "initial_lr").item();
       FLUXION_CHECK(std::isfinite(initial) && initial > 0.0, source, ": '", prefix, "initial_lr' must be > 0, got ",
                     initial);

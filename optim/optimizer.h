@@ -85,6 +85,10 @@ class Optimizer {
   virtual std::map<std::string, double> group_options(std::size_t group) const = 0;
   /// The buffers a parameter in `group` has after its first step (load_state_dict checks them).
   virtual std::vector<std::string> state_buffers(std::size_t group) const = 0;
+  /// Options newer than checkpoints still in use: where a state dict lacks
+  /// one (it was saved before Fluxion had it), load_state_dict keeps the
+  /// value the optimizer was made with instead of calling the key missing.
+  virtual std::vector<std::string> options_added_later() const { return {}; }
   virtual void set_group_option(std::size_t group, const std::string& option, double value) = 0;
   virtual void validate_options() const = 0;
 

@@ -50,8 +50,8 @@ struct ProtocolDefinition {
   const char* name;
   const char* summary;  ///< for --help: what it is and what it needs
   std::int64_t epochs;
-  const char* schedule;
-  std::int64_t subset;  ///< 0: all training images
+  std::int64_t drop_after;  ///< lr / 10 after this epoch
+  std::int64_t subset;      ///< 0: all training images
   std::vector<std::string> default_datasets, mnist_models, cifar_models;
   const char* description;
 };
@@ -62,12 +62,12 @@ const std::vector<ProtocolDefinition>& protocol_definitions() {
   static const std::vector<ProtocolDefinition> list = {
       // Section 4 after Luo et al. (2019), demos/cifar10/main.py: 200 epochs,
       // StepLR(150, 0.1), batch 128 (docs/reproduce.md cites each line).
-      {"paper", "Section 4: ResNet-34 and DenseNet-121, 200 epochs (a GPU)", 200, "multistep:150:0.1", 0,
+      {"paper", "Section 4: ResNet-34 and DenseNet-121, 200 epochs (a GPU)", 200, 150, 0,
        {"cifar10", "cifar100"}, {"resnet34", "densenet121"}, {"resnet34", "densenet121"},
        "the paper's protocol (Section 4, after Luo et al. 2019): 200 epochs of batch 128, "
        "lr / 10 after epoch 150, random crop and flip on CIFAR"},
       // What 2 CPU cores finish in about an hour per dataset.
-      {"small", "the first 10,000 images, 12 epochs (2 CPU cores: about an hour)", 12, "multistep:9:0.1", 10000,
+      {"small", "the first 10,000 images, 12 epochs (2 CPU cores: about an hour)", 12, 9, 10000,
        {"fashion-mnist"}, {"small_cnn"}, {"resnet20"},
        "the small protocol: the first 10,000 training images, 12 epochs of batch 128, "
        "lr / 10 after epoch 9 (the paper's 150 of 200, scaled), the full test set"},
@@ -75,11 +75,10 @@ const std::vector<ProtocolDefinition>& protocol_definitions() {
       // a time constant of sigma^2 / eta^2 = 10 sgd_lr / (batch lr^2) steps at
       // the paper's hyperparameters: 7,812 steps of 128, 1e6 images, whatever
       // the batch (docs/optimizers.md). 34 epochs of 60,000 images after the
-      // drop are 15,938 steps, two time constants; the paper's 50 of 200
+      // drop are 15,946 steps (469 a epoch, the last batch partial), two time constants; the paper's 50 of 200
       // epochs of CIFAR-10 are 2.5. Six epochs before it: 3.6 time constants
       // of the pre-drop filter (781 steps), time enough to settle.
-      {"long", "all training images, 40 epochs, lr / 10 after 6 (2 CPU cores: 40 min a run)", 40,
-       "multistep:6:0.1", 0, {"fashion-mnist"}, {"small_cnn"}, {"resnet20"},
+      {"long", "all training images, 40 epochs, lr / 10 after 6 (one core: about 40 min a run)", 40, 6, 0, {"fashion-mnist"}, {"small_cnn"}, {"resnet20"},
        "the long protocol: all training images, 40 epochs of batch 128, lr / 10 after epoch 6, so that the "
        "34 epochs after the drop are two time constants of AdaBayes's filter (7,812 steps each), the full test set"},
   };
@@ -121,7 +120,8 @@ Protocol make_protocol(const std::string& name, std::vector<std::string> dataset
   Protocol p;
   p.name = d.name;
   p.epochs = d.epochs;
-  p.schedule = d.schedule;
+  p.drop_after = d.drop_after;
+  p.schedule = "multistep:" + std::to_string(d.drop_after) + ":0.1";
   p.subset = d.subset;
   p.description = d.description;
   if (datasets.empty()) datasets = d.default_datasets;
@@ -135,8 +135,10 @@ Protocol make_protocol(const std::string& name, std::vector<std::string> dataset
 
 void override_length(Protocol& p, std::int64_t epochs, std::int64_t subset) {
   if (epochs > 0) {
-    const std::string drop = std::to_string(std::max<std::int64_t>(1, epochs * 3 / 4));
+    // The protocol's drop moves with its length: after the same share of the epochs.
+    p.drop_after = std::max<std::int64_t>(1, epochs * p.drop_after / p.epochs);
     p.epochs = epochs;
+    const std::string drop = std::to_string(p.drop_after);
     p.schedule = "multistep:" + drop + ":0.1";
     p.description += "; overridden: " + std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs") +
                      ", lr / 10 after epoch " + drop;

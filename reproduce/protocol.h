@@ -36,7 +36,8 @@ struct Protocol {
   std::string name;  ///< "paper", "small" or "long" (protocol_names())
   std::vector<Experiment> experiments;
   std::int64_t epochs = 200, batch_size = 128;
-  std::string schedule = "multistep:150:0.1";  ///< lr / 10 for the last quarter
+  std::int64_t drop_after = 150;               ///< the epoch after which lr / 10
+  std::string schedule = "multistep:150:0.1";  ///< the training schedule: lr / 10 after drop_after
   std::int64_t subset = 0;                     ///< > 0: the first N training images only
   std::string description;                     ///< one sentence, stated with the results
 };
@@ -64,8 +65,9 @@ Protocol make_protocol(const std::string& name, std::vector<std::string> dataset
                        const std::vector<std::string>& models = {});
 
 /// Shorter (or longer) runs than the protocol's, for example to try the command
-/// out: epochs > 0 replaces the epochs (lr / 10 after three quarters of
-/// them), subset >= 0 the training images (0: all). Each change is added to
+/// out: epochs > 0 replaces the epochs (lr / 10 after the same share of them
+/// as the protocol's: three quarters, or 6 / 40 for long), subset >= 0 the
+/// training images (0: all). Each change is added to
 /// the description, which the table states.
 void override_length(Protocol& protocol, std::int64_t epochs, std::int64_t subset);
 

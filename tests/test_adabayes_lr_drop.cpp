@@ -31,7 +31,7 @@ AdaBayesOptions paper_options(bool rescaled) {
 // relaxation rate is eta^2 / sigma^2 alone.
 struct GradientStream {
   Generator generator{7};
-  double summed_rms = 0.05;
+  double summed_rms = 0.02;
   Tensor next() { return randn({kWeights}, kFloat64, &generator) * (summed_rms / kBatch); }
 };
 
@@ -64,14 +64,14 @@ TEST_CASE("adabayes: after an lr drop sigma2_post relaxes at eta^2 / sigma^2 a s
   Filtered f(false);
   f.steps(8000);  // ten of the pre-drop time constants (781 steps): settled at sigma^2
   const double sigma2_old = kSgdLr / kBatch;
-  CHECK(f.mean_posterior() == doctest::Approx(sigma2_old).epsilon(1e-3));
+  CHECK(f.mean_posterior() == doctest::Approx(sigma2_old).scale(0).epsilon(1e-3));
 
   f.optimizer.set_lr(kLr / 10);  // what the schedule does at the drop
   const double sigma2 = f.optimizer.prior_variance(0), eta = kLr / 10;
   CHECK(sigma2 == doctest::Approx(sigma2_old / 10).epsilon(1e-15));
   const double time_constant = sigma2 / (eta * eta);
   CHECK(time_constant == doctest::Approx(7812.5));
-  const double settled = fixed_point(sigma2, eta, 0.05 * 0.05);
+  const double settled = fixed_point(sigma2, eta, 0.02 * 0.02);
   const double gap0 = f.mean_posterior() - settled;
 
   // The gap to the new fixed point after t steps is gap0 exp(-t / tau).
@@ -82,7 +82,7 @@ TEST_CASE("adabayes: after an lr drop sigma2_post relaxes at eta^2 / sigma^2 a s
     done = t;
     gap = f.mean_posterior() - settled;
     CAPTURE(t);
-    CHECK(gap / gap0 == doctest::Approx(std::exp(-static_cast<double>(t) / time_constant)).epsilon(0.01));
+    CHECK(gap / gap0 == doctest::Approx(std::exp(-static_cast<double>(t) / time_constant)).scale(0).epsilon(0.01));
   }
   // The time constant read back from the curve: within 1% of sigma^2 / eta^2.
   const double measured = static_cast<double>(done) / std::log(gap0 / gap);
@@ -99,16 +99,17 @@ TEST_CASE("adabayes: the small protocol's 237 steps after its drop leave sigma2_
   f.steps(237);
   const double predicted = 0.1 + 0.9 * std::exp(-237.0 / 7812.5);
   CHECK(predicted == doctest::Approx(0.973).epsilon(1e-3));
-  CHECK(f.mean_posterior() / before == doctest::Approx(predicted).epsilon(2e-3));
+  CHECK(f.mean_posterior() / before == doctest::Approx(predicted).scale(0).epsilon(2e-3));
 }
 
 TEST_CASE("adabayes-rescaled: with a constant lr it is AdaBayes") {
   Filtered reference(false), rescaled(true);
   reference.steps(500);
   rescaled.steps(500);
+  // Equal but for rounding: ratio x sigma^2 / sigma^2 need not give the ratio back to the last bit.
   CHECK(max_abs_diff(rescaled.optimizer.posterior_variance(0), reference.optimizer.posterior_variance(0)) <=
-        1e-15 * kSgdLr / kBatch);
-  CHECK(max_abs_diff(rescaled.weights, reference.weights) <= 1e-15);
+        1e-12 * kSgdLr / kBatch);
+  CHECK(max_abs_diff(rescaled.weights, reference.weights) <= 1e-12 * max_abs(reference.weights));
 }
 
 TEST_CASE("adabayes-rescaled: is AdaBayes with sigma2_post multiplied by new lr / old lr at every change") {
@@ -146,9 +147,9 @@ TEST_CASE("adabayes-rescaled: the step after a drop is a tenth as long; the refe
   rescaled.optimizer.set_lr(kLr / 10);
   reference.steps(1);
   rescaled.steps(1);
-  // One step of the reference moves sigma2_post by (1 - exp(-eta^2 / sigma^2)) of the gap: 1.2e-4.
-  CHECK(reference.mean_posterior() / before == doctest::Approx(1.0).epsilon(2e-4));
-  CHECK(rescaled.mean_posterior() / before == doctest::Approx(0.1).epsilon(1e-6));
+  // One step of the reference closes (1 - exp(-eta^2 / sigma^2)) = 1.3e-4 of the gap to the new sigma^2.
+  CHECK(reference.mean_posterior() / before == doctest::Approx(1.0).scale(0).epsilon(2e-4));
+  CHECK(rescaled.mean_posterior() / before == doctest::Approx(0.1).scale(0).epsilon(1e-6));
 }
 
 TEST_CASE("adabayes-rescaled: its state is sigma2_post / sigma^2, saved and resumed bit for bit") {
@@ -189,6 +190,25 @@ TEST_CASE("adabayes-rescaled: its state is sigma2_post / sigma^2, saved and resu
                        doctest::Contains("state.0.posterior_ratio"), Error);
 }
 
+TEST_CASE("adabayes: a checkpoint from before rescale_on_lr_change loads; the option cannot switch mid-run") {
+  Filtered f(false);
+  f.steps(3);
+  StateDict older = f.optimizer.state_dict();
+  REQUIRE(older.erase("param_groups.0.rescale_on_lr_change") == 1);
+  Filtered resumed(false);
+  resumed.optimizer.load_state_dict(older, "older.safetensors");
+  CHECK(resumed.optimizer.option_values().at("rescale_on_lr_change") == 0.0);
+  CHECK(max_abs_diff(resumed.optimizer.posterior_variance(0), f.optimizer.posterior_variance(0)) == 0.0);
+  // Any other option missing is still an error (tests/test_optim.cpp), and
+  // the filter's state means one thing or the other, so the option is fixed.
+  CHECK_THROWS_WITH_AS(f.optimizer.set_option("rescale_on_lr_change", 1), doctest::Contains("cannot change once"),
+                       Error);
+  CHECK(f.optimizer.option_values().at("rescale_on_lr_change") == 0.0);
+  Filtered fresh(false);
+  fresh.optimizer.set_option("rescale_on_lr_change", 1);  // no state yet: allowed
+  CHECK(std::string(fresh.optimizer.name()) == "AdaBayes-rescaled");
+}
+
 TEST_CASE("adabayes-rescaled: the registry's name, and AdaBayes-FP refuses the option") {
   Tensor p = zeros({2}, kFloat64).requires_grad_();
   auto opt = make_optimizer("adabayes-rescaled", {p});
@@ -199,5 +219,7 @@ TEST_CASE("adabayes-rescaled: the registry's name, and AdaBayes-FP refuses the o
   CHECK_FALSE(has_option("adam", "sgd_lr"));
   CHECK_FALSE(has_option("no-such-optimizer", "lr"));
   CHECK_THROWS_WITH_AS(make_optimizer("adabayes-fp", {p}, {{"rescale_on_lr_change", 1}}),
+                       doctest::Contains("rescale_on_lr_change is AdaBayes's only"), Error);
+  CHECK_THROWS_WITH_AS(make_optimizer("adabayes-fp", {p})->set_option("rescale_on_lr_change", 1),
                        doctest::Contains("rescale_on_lr_change is AdaBayes's only"), Error);
 }

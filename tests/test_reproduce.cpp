@@ -62,6 +62,9 @@ TEST_CASE("reproduce: the long protocol leaves AdaBayes two filter time constant
   const double steps_per_epoch = std::ceil(60000.0 / static_cast<double>(p.batch_size));
   CHECK(static_cast<double>(p.epochs - 6) * steps_per_epoch >= 2 * time_constant);
   CHECK(make_protocol("long", {"cifar10"}).experiments[0].model == "resnet20");
+  Protocol shorter = make_protocol("long");
+  override_length(shorter, 20, -1);  // the drop keeps its place: after 6 of 40 epochs, so 3 of 20
+  CHECK(shorter.schedule == "multistep:3:0.1");
   CHECK(protocol_names() == std::vector<std::string>{"paper", "small", "long"});
   CHECK_THROWS_WITH_AS(make_protocol("short"), "--protocol: expected one of paper, small, long, got 'short'",
                        InputError);

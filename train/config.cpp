@@ -301,7 +301,7 @@ std::optional<PlateauSpec> parse_plateau(const std::string& spec) {
 }
 
 void check_lr_stays_positive(const TrainConfig& c, std::int64_t steps_per_epoch) {
-  if (c.optimizer.rfind("adabayes", 0) != 0) return;
+  if (!optim::has_option(c.optimizer, "sgd_lr")) return;  // the AdaBayes family
   // AdaBayes's sigma^2 follows the lr (Eq. 23 with the schedule's factor),
   // so a step at lr 0 would divide by zero.
   const std::string why = detail::concat(", and ", c.optimizer, " needs lr > 0 (its sigma^2 follows the lr)");

@@ -33,7 +33,7 @@ struct LrFindOptions {
   std::int64_t steps = 100;   ///< optimizer steps at most, >= 2
   double smooth = 0.98;       ///< beta of the bias-corrected exponential average of the loss, in [0, 1)
   double diverge = 4;         ///< stop once smoothed loss > diverge x the best smoothed loss, > 1
-  /// The option swept: "lr", or "sgd_lr" (AdaBayes and AdaBayes-FP: the
+  /// The option swept: "lr", or "sgd_lr" (the AdaBayes family: the
   /// SGD lr of sigma^2 = sgd_lr / batch size, with lr held).
   std::string param = "lr";
   std::ostream* log = nullptr;  ///< the data's report and progress; nullptr: std::cout

@@ -28,8 +28,8 @@ class TensorBoardLog {
   /// Writes epoch m (its step is m.epoch) and flushes the file: the scalars
   /// (epoch_metric_columns(columns) but "epoch", under their keys), then for each
   /// parameter NAME the histograms "weights/NAME", "gradients/NAME" (of the
-  /// epoch's last batch, as the optimizer stepped with it) and, for AdaBayes
-  /// and AdaBayes-FP, "adabayes_log10_ratio/NAME": log10(sigma^2_post /
+  /// epoch's last batch, as the optimizer stepped with it) and, for the
+  /// AdaBayes family, "adabayes_log10_ratio/NAME": log10(sigma^2_post /
   /// (lr / sqrt(<g^2>))) per weight, 0 where it sits at Adam's rate,
   /// negative towards SGD's (docs/training.md).
   void write_epoch(const EpochMetrics& m, const OptionalColumns& columns, const nn::Module& model,
