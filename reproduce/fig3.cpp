@@ -126,8 +126,8 @@ Fig3Summary summarize_fig3(const std::vector<Fig3Point>& points) {
 }
 
 std::vector<Fig3Point> run_fig3(const Fig3Options& options, const std::string& out_dir, std::ostream& log) {
-  FLUXION_CHECK_INPUT(options.config.optimizer == "adabayes", "--optimizer: Fig. 3 follows AdaBayes's filter, got '",
-                      options.config.optimizer, "' (AdaBayes-FP sits on the fixed point by construction)");
+  FLUXION_CHECK_INPUT(options.config.optimizer == "adabayes", "--optimizer: Fig. 3 follows the author's AdaBayes "
+                      "filter (adabayes), got '", options.config.optimizer, "'");
   // The names are checked before training, on a model of the same layout.
   if (!options.parameters.empty()) Fig3Sampler(*nn::make_model(options.config.model, 10), 1, 0, options.parameters);
   train::TrainConfig config = options.config;

@@ -96,7 +96,7 @@ cos=(train --model small_cnn --dataset cifar10 --data-dir "$2/cifar" --subset 16
 # gather.sh plans what the tasks ran: the lists as given, each dataset with its own model.
 "$fluxion" reproduce table1 --dataset cifar10,fashion-mnist --epochs 1 --out "$dir/mixed" --emit-shell "$dir/mixed-jobs" \
   >"$dir/mixed.log" 2>&1 || fail "--emit-shell of two datasets exited $?"
-[[ $(grep -cE '^    [0-9]+\) args=\(train ' "$dir/mixed-jobs/run_all.sh") -eq 54 ]] || fail "expected 54 tasks (2 x 9 x 3)"
+[[ $(grep -cE '^    [0-9]+\) args=\(train ' "$dir/mixed-jobs/run_all.sh") -eq 60 ]] || fail "expected 60 tasks (2 datasets x 10 optimizers x 3 seeds)"
 grep -q -- "--dataset cifar10,fashion-mnist --optimizers" "$dir/mixed-jobs/gather.sh" && ! grep -q -- "--model" "$dir/mixed-jobs/gather.sh" ||
   fail "gather.sh does not plan the same experiments: $(tail -1 "$dir/mixed-jobs/gather.sh")"
 echo "ok: refusals"
