@@ -23,6 +23,7 @@ std::string fixed(double value, int decimals) {
 
 std::string mean_std(const Stat& s, int decimals) {
   if (s.n == 0) return "-";
+  if (s.n == 1) return fixed(s.mean, decimals);  // one run has no spread to state
   return fixed(s.mean, decimals) + " ± " + fixed(s.std, decimals);
 }
 
@@ -165,8 +166,9 @@ std::string table1_markdown(const Table1& t) {
     std::size_t most_seeds = 0;
     for (const Table1Cell& c : cells) most_seeds = std::max(most_seeds, c.final_error.n);
     out << "### " << experiment_title(ex) << "\n\n"
-        << "Test error and loss, mean ± std over " << most_seeds << (most_seeds == 1 ? " seed" : " seeds")
-        << " (a cell with fewer names its count).";
+        << (most_seeds == 1 ? std::string("Test error and loss of one seed.")
+                            : "Test error and loss, mean ± std over " + std::to_string(most_seeds) +
+                                  " seeds (a cell with fewer names its count).");
     const bool paper_column =  // any optimizer of the paper's, on one of its experiments
         std::any_of(opts.begin(), opts.end(), [&](const std::string& o) { return paper_result(o, ex).has_value(); });
     if (paper_column) out << " The paper's columns are its Table 1 (one run each).";

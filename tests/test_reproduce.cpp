@@ -193,6 +193,9 @@ TEST_CASE("reproduce: a sweep's runs are fresh, partial or done, and a folder of
   const std::string md = table1_markdown(table);
   CHECK(md.find("| AdaBayes | - | - | - |") != std::string::npos);
   CHECK(md.find("1 of 2 planned runs finished") != std::string::npos);
+  // One seed has no spread: its cells are values, not "x ± 0.00".
+  CHECK(md.find("Test error and loss of one seed.") != std::string::npos);
+  CHECK(md.find("±") == std::string::npos);
   CHECK(fig4_svg(table).rfind("<svg", 0) == 0);
 }
 
