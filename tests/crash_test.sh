@@ -34,6 +34,15 @@ tensor_bytes() {
 }
 
 # --- 1. kill and resume -------------------------------------------------------
+# finished_before CODE WHAT: a resume that exited CODE is fine only as the
+# refusal of a run that already did every epoch; anything else fails, quoting
+# the run's last line.
+finished_before() {
+  local last
+  last=$(tail -1 "$dir/killed.log")
+  [[ $1 -eq 2 && $last == *"already did $epochs of $epochs epochs"* ]] ||
+    fail "$2 exited $1: $last"
+}
 "$fluxion" "${run[@]}" --epochs $epochs --out "$dir/reference" >"$dir/reference.log" 2>&1 || fail "reference run"
 RANDOM=42  # reproducible kill times
 kills=0
@@ -55,8 +64,10 @@ for attempt in $(seq 1 40); do
         fail "after kill $kills the checkpoint on disk does not load"
     fi
   else
-    wait $pid || fail "a run between kills exited $?"
-    break  # it finished before the kill
+    # It ended before the kill: it finished, or it was a resume of a run that
+    # the previous kill caught after its last checkpoint (refused: exit 2).
+    wait $pid || finished_before $? "a run between kills"
+    break
   fi
 done
 [[ $kills -ge 3 ]] || fail "only $kills kills landed; expected several"
@@ -64,11 +75,8 @@ done
 # metrics may already list every epoch (a kill between the metrics line and
 # its checkpoint), so resume regardless: a finished run refuses with exit 2.
 if [[ -f "$dir/killed/last.safetensors" ]]; then
-  "$fluxion" train --resume "$dir/killed" --epochs $epochs >>"$dir/killed.log" 2>&1 || {
-    rc=$?
-    [[ $rc -eq 2 ]] && tail -1 "$dir/killed.log" | grep -q "already did $epochs of $epochs epochs" ||
-      fail "final resume exited $rc"
-  }
+  "$fluxion" train --resume "$dir/killed" --epochs $epochs >>"$dir/killed.log" 2>&1 ||
+    finished_before $? "the final resume"
 else
   "$fluxion" "${run[@]}" --epochs $epochs --out "$dir/killed" >>"$dir/killed.log" 2>&1 || fail "final run"
 fi
