@@ -41,9 +41,7 @@ nlohmann::json parse_record(const std::string& source, const std::string& config
 }
 
 std::string model_list() {
-  std::string names;
-  for (const auto& n : nn::model_names()) names += (names.empty() ? "" : ", ") + n;
-  return names;
+  return detail::join(nn::model_names());
 }
 
 }  // namespace

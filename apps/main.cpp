@@ -1,4 +1,5 @@
 // fluxion: the command-line front end. `fluxion --help` lists the subcommands.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <new>
@@ -34,14 +35,12 @@ int main(int argc, char** argv) {
   // program; 1 anything else.
   // CLI11 reports an unknown first word as "A subcommand is required"; name it.
   if (argc > 1 && argv[1][0] != '-') {
-    std::string known;
-    bool found = false;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      known += (known.empty() ? "" : ", ") + sub->get_name();
-      found |= sub->get_name() == argv[1];
-    }
+    std::vector<std::string> known;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      known.push_back(sub->get_name());
+    const bool found = std::find(known.begin(), known.end(), argv[1]) != known.end();
     if (!found) {
-      std::cerr << "fluxion: error: unknown command '" << argv[1] << "'; the commands: " << known
+      std::cerr << "fluxion: error: unknown command '" << argv[1] << "'; the commands: " << fluxion::detail::join(known)
                 << " (see fluxion --help)\n";
       return 2;
     }

@@ -153,12 +153,7 @@ std::string folder_files(const std::string& dir) {
     if (name != kFolderLockName && name.find(".tmp.") == std::string::npos) names.push_back(name);
   }
   std::sort(names.begin(), names.end());
-  std::string list;
-  for (const std::string& name : names) {
-    if (!list.empty()) list += ", ";
-    list += name;
-  }
-  return list;
+  return detail::join(names);
 }
 
 void print_result(const train::TrainResult& result) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace fluxion {
 
@@ -34,6 +36,17 @@ std::string concat(const Parts&... parts) {
   std::ostringstream out;
   (out << ... << parts);
   return out.str();
+}
+
+// The items in order, separated by ", ": the lists of known names that
+// error messages offer ("known models: resnet18, resnet34, ...").
+inline std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  return out;
 }
 }  // namespace detail
 

@@ -34,11 +34,7 @@ const Format kCifar10{"cifar10", "cifar-10-batches-bin", 1, 10, 0,
                       {"test_batch.bin"}};
 const Format kCifar100{"cifar100", "cifar-100-binary", 2, 100, 20, {"train.bin"}, {"test.bin"}};
 
-std::string list(const std::vector<std::string>& files) {
-  std::string out;
-  for (const auto& f : files) out += (out.empty() ? "" : ", ") + f;
-  return out;
-}
+std::string list(const std::vector<std::string>& files) { return detail::join(files); }
 
 // The folder that holds all of `files`: `dir` itself or its official subfolder.
 fs::path find_folder(const Format& format, const std::string& dir, const std::vector<std::string>& files,

@@ -83,9 +83,8 @@ const std::vector<DatasetInfo>& registry() {
 const DatasetInfo& dataset_info(const std::string& name) {
   for (const auto& info : registry())
     if (info.name == name) return info;
-  std::string known;
-  for (const auto& n : dataset_names()) known += (known.empty() ? "" : ", ") + n;
-  throw InputError(detail::concat("unknown dataset '", name, "'; known datasets: ", known));
+  throw InputError(
+      detail::concat("unknown dataset '", name, "'; known datasets: ", detail::join(dataset_names())));
 }
 
 std::vector<std::string> dataset_names() {

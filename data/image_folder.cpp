@@ -19,12 +19,6 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t kMaxFileBytes = std::uint64_t{256} << 20;  // no PNG/JPEG of 8192^2 pixels needs more
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 std::string size_text(std::int64_t height, std::int64_t width) { return detail::concat(height, "x", width); }
 
 // The image file's bytes decoded (fully, or its header only); InputError
@@ -96,7 +90,7 @@ std::vector<Entry> list_images(const fs::path& folder, bool train, std::vector<s
   for (const std::string& name : found) {
     const auto at = std::find(classes.begin(), classes.end(), name);
     FLUXION_CHECK_INPUT(at != classes.end(), "imagefolder: class '", name, "' of '", folder.string(),
-                        "' is not a training class; the classes (train/'s folders) are: ", join(classes));
+                        "' is not a training class; the classes (train/'s folders) are: ", detail::join(classes));
     std::vector<std::string> files;
     for (const fs::directory_entry& e :
          fs::recursive_directory_iterator(folder / name, fs::directory_options::follow_directory_symlink)) {

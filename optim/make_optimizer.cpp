@@ -1,8 +1,9 @@
 #include "optim/make_optimizer.h"
 
-#include <sstream>
+#include <string>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include "optim/registry.h"
 
@@ -17,14 +18,14 @@ Options with(Options options, const std::map<std::string, double>& given, const 
     const std::string& key = entry.first;
     const double value = entry.second;
     bool found = false;
-    std::ostringstream allowed;
+    std::vector<std::string> allowed;
     options.visit([&](const char* name, auto& field) {
-      allowed << (allowed.tellp() > 0 ? ", " : "") << name;
+      allowed.push_back(name);
       if (key != name) return;
       found = true;
       field = option_from_double<std::remove_reference_t<decltype(field)>>(who.c_str(), key, value);
     });
-    FLUXION_CHECK(found, who, ": unknown option '", key, "' (options: ", allowed.str(), ")");
+    FLUXION_CHECK(found, who, ": unknown option '", key, "' (options: ", detail::join(allowed), ")");
   }
   options.validate(who.c_str());
   return options;
@@ -59,9 +60,8 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<T
   };
   std::apply([&](const auto&... entry) { (make_if_named(entry), ...); }, registry());
   if (made) return made;
-  std::ostringstream known;
-  for (const auto& n : optimizer_names()) known << (known.tellp() > 0 ? ", " : "") << n;
-  throw Error(detail::concat("make_optimizer: unknown optimizer '", name, "' (known: ", known.str(), ")"));
+  throw Error(detail::concat("make_optimizer: unknown optimizer '", name, "' (known: ", detail::join(optimizer_names()),
+                             ")"));
 }
 
 }  // namespace fluxion::optim

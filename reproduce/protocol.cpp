@@ -18,12 +18,6 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<std::string>& table1_optimizers() {
@@ -108,14 +102,14 @@ Protocol make_protocol(const std::string& name, std::vector<std::string> dataset
   const auto& list = protocol_definitions();
   const auto definition =
       std::find_if(list.begin(), list.end(), [&](const ProtocolDefinition& d) { return name == d.name; });
-  FLUXION_CHECK_INPUT(definition != list.end(), "--protocol: expected one of ", join(protocol_names()), ", got '",
-                      name, "'");
+  FLUXION_CHECK_INPUT(definition != list.end(), "--protocol: expected one of ", detail::join(protocol_names()),
+                      ", got '", name, "'");
   for (const std::string& d : datasets)
     FLUXION_CHECK_INPUT(contains(data::dataset_names(), d), "--dataset: unknown dataset '", d,
-                        "'; known datasets: ", join(data::dataset_names()));
+                        "'; known datasets: ", detail::join(data::dataset_names()));
   for (const std::string& m : models)
     FLUXION_CHECK_INPUT(contains(nn::model_names(), m), "--model: unknown model '", m,
-                        "'; known models: ", join(nn::model_names()));
+                        "'; known models: ", detail::join(nn::model_names()));
   const ProtocolDefinition& d = *definition;
   Protocol p;
   p.name = d.name;
@@ -156,7 +150,7 @@ std::vector<PlannedRun> plan_runs(const Protocol& protocol, const std::string& o
   FLUXION_CHECK_INPUT(!optimizers.empty(), "--optimizers: expected at least one optimizer");
   for (const std::string& o : optimizers)
     FLUXION_CHECK_INPUT(contains(optim::optimizer_names(), o), "--optimizers: unknown optimizer '", o,
-                        "'; known optimizers: ", join(optim::optimizer_names()));
+                        "'; known optimizers: ", detail::join(optim::optimizer_names()));
   std::vector<PlannedRun> runs;
   for (const Experiment& e : protocol.experiments)
     for (std::uint64_t seed : seeds)

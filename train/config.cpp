@@ -59,12 +59,6 @@ std::int64_t parse_epochs(const std::string& text, const std::string& spec) {
   return value;
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -375,10 +369,10 @@ void validate_schedule(const TrainConfig& c) {
 
 void validate(const TrainConfig& c) {
   FLUXION_CHECK_INPUT(contains(nn::model_names(), c.model), "--model: unknown model '", c.model,
-                      "'; known models: ", join(nn::model_names()));
+                      "'; known models: ", detail::join(nn::model_names()));
   data::dataset_info(c.dataset);  // throws InputError listing the names
   FLUXION_CHECK_INPUT(contains(optim::optimizer_names(), c.optimizer), "--optimizer: unknown optimizer '",
-                      c.optimizer, "'; known optimizers: ", join(optim::optimizer_names()));
+                      c.optimizer, "'; known optimizers: ", detail::join(optim::optimizer_names()));
   FLUXION_CHECK_INPUT(c.epochs >= 1 && c.epochs <= 100000, "--epochs: expected 1 to 100000, got ", c.epochs);
   FLUXION_CHECK_INPUT(c.batch_size >= 1 && c.batch_size <= 65536, "--batch-size: expected 1 to 65536, got ",
                       c.batch_size);
@@ -472,7 +466,8 @@ TrainConfig from_json(const nlohmann::json& j, const TrainConfig& base, const st
       known = true;
     });
     if (!known)
-      throw InputError(detail::concat(source, ": unknown key \"", entry.key, "\"; known keys: ", join(known_keys())));
+      throw InputError(
+          detail::concat(source, ": unknown key \"", entry.key, "\"; known keys: ", detail::join(known_keys())));
   }
   return c;
 }

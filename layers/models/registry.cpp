@@ -49,9 +49,7 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
 ModulePtr make_model(const std::string& name, const ModelOptions& options) {
   for (const auto& [n, factory] : registry())
     if (n == name) return factory(options);
-  std::string known;
-  for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
-  throw Error(detail::concat("unknown model '", name, "'; known models: ", known));
+  throw Error(detail::concat("unknown model '", name, "'; known models: ", detail::join(model_names())));
 }
 
 ModulePtr make_model(const std::string& name, std::int64_t num_classes) {
