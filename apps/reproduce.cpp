@@ -240,9 +240,8 @@ struct Fig3Flags {
 
 void run_fig3(const Fig3Flags& f) {
   reproduce::Fig3Options options{f.config, f.samples, f.parameters};
-  std::error_code made;
-  fs::create_directories(f.out, made);
-  FLUXION_CHECK_INPUT(!made, "--out ", f.out, ": cannot create the folder: ", made.message());
+  // The trainer makes --out (as run/'s parent) once every check has passed:
+  // a refused run leaves nothing behind.
   const std::vector<reproduce::Fig3Point> points = reproduce::run_fig3(options, f.out, std::cout);
   FLUXION_CHECK(!points.empty(), "fluxion reproduce fig3: no points were sampled");
   const train::TrainConfig& c = f.config;

@@ -139,6 +139,8 @@ row "--schedule plateau: a plateau's reductions go towards min_lr 0" -- train --
 row "--seeds" -- reproduce table1 --seeds 0 --out "$dir/t"
 row "--samples" -- reproduce fig3 --samples 0 --out "$dir/f"
 row "--parameters: the model has no parameter 'fc.weight'; it has conv1.weight" -- reproduce fig3 --model resnet20 --parameters fc.weight --out "$dir/f"
+row "the data directory '$dir/nowhere' does not exist" -- reproduce fig3 --data-dir "$dir/nowhere" --out "$dir/f"
+[[ -e "$dir/f" ]] && { echo "FAIL: a refused 'reproduce fig3' left its --out folder behind"; failures=$((failures + 1)); }
 row "--input" -- summary --model resnet20 --input 3x32
 # Missing files and folders
 row "the data directory '$dir/nowhere' does not exist" -- train --dataset cifar10 --data-dir "$dir/nowhere"
