@@ -5,7 +5,10 @@
 // over the median step time. With --eval, the forward pass alone in eval mode
 // under NoGradGuard (the evaluation throughput). With --profile, the timed
 // steps also record where their time goes (core/profiler.h) and a table of
-// the ops, engine, optimizer and allocation follows, per step.
+// the ops, engine, optimizer and allocation follows, per step. The last
+// warm-up step counts the multiply-adds the GEMM kernels do (a "work as run"
+// line): over the machine's sgemm rate, the time the step's arithmetic alone
+// would take, the bound scripts/compare_torch.sh sets beside it.
 //
 // scripts/bench_torch.py runs the same step in PyTorch, with the same model
 // definition (scripts/torch_models.py) and thread count, and prints its last
@@ -64,12 +67,14 @@ void print_profile(const std::vector<double>& samples, int steps) {
   for (double s : samples) total += s;
   const double per_step = total / steps;
   std::printf("\nprofile: exclusive wall time per step (mean of %d steps, %.1f ms)\n", steps, per_step * 1e3);
-  std::printf("%-34s %10s %9s %7s\n", "scope", "ms/step", "calls", "share");
+  std::printf("%-34s %10s %9s %7s %9s\n", "scope", "ms/step", "calls", "share", "GFLOP/s");
   double covered = 0.0;
   for (const profiler::Entry& e : profiler::entries()) {
     covered += e.seconds;
-    std::printf("%-34s %10.2f %9.1f %6.1f%%\n", e.name.c_str(), e.seconds / steps * 1e3,
+    std::printf("%-34s %10.2f %9.1f %6.1f%%", e.name.c_str(), e.seconds / steps * 1e3,
                 static_cast<double>(e.calls) / steps, 100.0 * e.seconds / total);
+    if (e.multiply_adds > 0) std::printf(" %9.1f", 2.0 * e.multiply_adds / e.seconds / 1e9);
+    std::printf("\n");
   }
   std::printf("%-34s %10.2f %9s %6.1f%%\n\n", "outside any scope", (total - covered) / steps * 1e3, "",
               100.0 * (total - covered) / total);
@@ -170,6 +175,7 @@ double train_step(BenchSetup& s, optim::Optimizer& optimizer, double& loss) {
 struct Timings {
   std::vector<double> seconds;  // of each timed step
   bool finite = true;           // every timed step's loss
+  double multiply_adds = 0.0;   // of one step, as its GEMM kernels ran them
 };
 
 // The warm-up steps, then the timed ones, from a fresh peak of tensor
@@ -177,11 +183,20 @@ struct Timings {
 Timings time_steps(const BenchModelOptions& o, BenchSetup& s, optim::Optimizer& optimizer) {
   double loss = 0.0;
   auto step = [&] { return o.eval ? eval_step(s, loss) : train_step(s, optimizer, loss); };
-  for (int i = 0; i < o.warmup; ++i) {
+  // The last untimed step also counts the work its kernels do (the profiler
+  // records it, untimed); with no warm-up, one more step after the timed ones.
+  Timings t;
+  auto count_work = [&] {
+    profiler::start();
     const double seconds = step();
+    profiler::stop();
+    t.multiply_adds = profiler::multiply_adds();
+    return seconds;
+  };
+  for (int i = 0; i < o.warmup; ++i) {
+    const double seconds = i + 1 == o.warmup ? count_work() : step();
     std::printf("warm-up %2d  %9.1f ms  loss %.4f\n", i + 1, seconds * 1e3, loss);
   }
-  Timings t;
   reset_peak_memory_stats(s.device);
   if (o.profile) profiler::start();
   for (int i = 0; i < o.steps; ++i) {
@@ -193,6 +208,7 @@ Timings time_steps(const BenchModelOptions& o, BenchSetup& s, optim::Optimizer& 
     profiler::stop();
     print_profile(t.seconds, o.steps);
   }
+  if (o.warmup == 0) count_work();
   return t;
 }
 
@@ -210,6 +226,10 @@ void print_summary(const BenchModelOptions& o, const BenchSetup& s, const Timing
               s.device.is_cpu() ? " in blocks of 1 MiB and more" : "",
               static_cast<double>(memory.cached_bytes) / (1 << 20));
   std::printf("peak RSS %.1f MiB (at start: %.1f MiB)\n", peak_rss_mib(), rss_at_start);
+  if (t.multiply_adds > 0)  // the CPU kernels count; the CUDA backend's do not
+    std::printf("work as run: %.6g GFLOP per image per step (convolutions and matmuls, 2 per multiply-add, "
+                "Winograd's reduced count where it runs)\n",
+                2.0 * t.multiply_adds / static_cast<double>(o.batch_size) / 1e9);
   std::printf("%s batch %lld threads %d: %.1f img/s\n", o.model.c_str(), static_cast<long long>(o.batch_size), threads,
               static_cast<double>(o.batch_size) / mid);
 }

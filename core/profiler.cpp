@@ -22,6 +22,7 @@ thread_local std::map<std::string, Entry, std::less<>> totals;
 thread_local std::vector<Frame> stack;
 
 thread_local bool recording_here = false;
+thread_local double total_multiply_adds = 0.0;
 
 }  // namespace
 
@@ -29,7 +30,7 @@ namespace detail {
 
 void enter(std::string_view name) {
   auto it = totals.find(name);
-  if (it == totals.end()) it = totals.emplace(std::string(name), Entry{std::string(name), 0.0, 0}).first;
+  if (it == totals.end()) it = totals.emplace(std::string(name), Entry{std::string(name), 0.0, 0, 0.0}).first;
   stack.push_back(Frame{it, Clock::now(), 0.0});
 }
 
@@ -49,12 +50,21 @@ void start() {
   FLUXION_CHECK(stack.empty(), "profiler::start: a profiled scope is still open on this thread");
   totals.clear();
   stack.clear();
+  total_multiply_adds = 0.0;
   recording_here = true;
 }
 
 void stop() { recording_here = false; }
 
 bool recording() { return recording_here; }
+
+void add_multiply_adds(double count) {
+  if (!recording_here) return;
+  total_multiply_adds += count;
+  if (!stack.empty()) stack.back().entry->second.multiply_adds += count;
+}
+
+double multiply_adds() { return total_multiply_adds; }
 
 std::vector<Entry> entries() {
   std::vector<Entry> out;

@@ -190,6 +190,10 @@ for scope in "conv2d forward" "conv2d backward-input" "conv2d backward-weight" "
   grep -q "^$scope " "$dir/last.log" || { echo "FAIL: the profile has no '$scope' row"; failures=$((failures + 1)); }
 done
 grep -q "^peak tensor memory" "$dir/last.log" || { echo "FAIL: bench printed no peak tensor memory"; failures=$((failures + 1)); }
+grep -qE "^work as run: [0-9.]+ GFLOP per image per step" "$dir/last.log" ||
+  { echo "FAIL: bench printed no 'work as run' line"; failures=$((failures + 1)); }
+grep -qE "^conv2d forward +[0-9.]+ +[0-9.]+ +[0-9.]+% +[0-9.]+$" "$dir/last.log" ||
+  { echo "FAIL: the profile's conv2d forward row has no GFLOP/s"; failures=$((failures + 1)); }
 expect 2 "bench of an unknown model" -- "$fluxion" bench --model resnet19
 
 expect 0 "summary of a model" -- "$fluxion" summary --model resnet20 --depth 1

@@ -83,3 +83,62 @@ TEST_CASE("profiler: a conv step opens the forward, backward-input and backward-
     CHECK(e->calls >= 1);
   }
 }
+
+TEST_CASE("profiler: the GEMM kernels count their multiply-adds, Winograd's reduced count where it runs") {
+  manual_seed(4);
+  // One pass of a direct conv: every output value sums (c / groups) * k * k products.
+  auto direct = [](double n, double c, double o, double ho, double wo, double k, double groups) {
+    return n * o * ho * wo * c / groups * k * k;
+  };
+  // F(2x2, 3x3): 16 products per 2x2 output tile and channel pair, not 36.
+  auto winograd = [](double n, double c, double o, double ho, double wo) {
+    return 16.0 * n * std::ceil(ho / 2) * std::ceil(wo / 2) * c * o;
+  };
+  struct Case {
+    const char* what;
+    std::int64_t c, o, kernel, stride, pad, groups;
+    double per_pass;  // of a [2, c, 7, 7] input
+  };
+  const Case cases[] = {
+      {"im2col (3 input channels)", 3, 4, 3, 1, 1, 1, direct(2, 3, 4, 7, 7, 3, 1)},
+      {"im2col (stride 2)", 16, 16, 3, 2, 1, 1, direct(2, 16, 16, 4, 4, 3, 1)},
+      {"im2col (2 groups)", 16, 16, 3, 1, 1, 2, direct(2, 16, 16, 7, 7, 3, 2)},
+      {"1x1 on the input itself", 16, 8, 1, 1, 0, 1, direct(2, 16, 8, 7, 7, 1, 1)},
+      {"Winograd (16 channels, 3x3, stride 1)", 16, 16, 3, 1, 1, 1, winograd(2, 16, 16, 7, 7)},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    Tensor x = randn({2, c.c, 7, 7}).requires_grad_();
+    Tensor w = randn({c.o, c.c / c.groups, c.kernel, c.kernel}).requires_grad_();
+    Conv2dParams p;
+    p.stride_h = p.stride_w = c.stride;
+    p.pad_h = p.pad_w = c.pad;
+    p.groups = c.groups;
+    profiler::start();
+    sum(conv2d(x, w, Tensor(), p)).backward();
+    profiler::stop();
+    const auto entries = profiler::entries();
+    for (const char* scope : {"conv2d forward", "conv2d backward-input", "conv2d backward-weight"}) {
+      CAPTURE(scope);
+      const auto* e = find_entry(entries, scope);
+      REQUIRE(e);
+      CHECK(e->multiply_adds == c.per_pass);
+    }
+    CHECK(profiler::multiply_adds() == 3 * c.per_pass);
+  }
+
+  // A matmul counts m * n * k, in its forward's scope; outside any scope it
+  // still counts in the total.
+  Tensor a = randn({5, 6}), b = randn({6, 7});
+  profiler::start();
+  matmul(a, b);
+  const auto recorded = profiler::entries();
+  const auto* forward = find_entry(recorded, "matmul forward");
+  REQUIRE(forward);
+  CHECK(forward->multiply_adds == 5 * 6 * 7);
+  profiler::add_multiply_adds(11);  // no scope open
+  profiler::stop();
+  CHECK(profiler::multiply_adds() == 5 * 6 * 7 + 11);
+  matmul(a, b);  // not recording: nothing counted
+  CHECK(profiler::multiply_adds() == 5 * 6 * 7 + 11);
+}

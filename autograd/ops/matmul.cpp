@@ -57,6 +57,7 @@ Tensor matmul_batched(const Tensor& a, const Tensor& b) {
   Tensor out = empty(shape_out, a.options());
   {
     NoGradGuard no_grad;  // the expands below are plumbing, not graph
+    profiler::Scope scope("matmul forward");
     backend(a.device()).matmul(as_batched(a.expand(shape_a), count), as_batched(b.expand(shape_b), count),
                                make_view(out, {count, m, n}, {m * n, n, 1}, 0));
   }

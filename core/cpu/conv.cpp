@@ -24,6 +24,7 @@
 #include "core/cpu/kernels.h"
 #include "core/factory.h"
 #include "core/parallel.h"
+#include "core/profiler.h"
 
 namespace fluxion::cpu {
 namespace {
@@ -38,6 +39,13 @@ struct ConvGeometry {
   bool direct;                // 1x1, stride 1, no padding: the input already is `col`
   Conv2dParams p;
 };
+
+// The GEMMs' multiply-adds of one pass (forward, or either gradient): each
+// output value is a sum over the group's k = cg * kh * kw inputs.
+double multiply_adds(const ConvGeometry& conv) {
+  return static_cast<double>(conv.n) * static_cast<double>(conv.o) * static_cast<double>(conv.spatial) *
+         static_cast<double>(conv.k);
+}
 
 ConvGeometry geometry(const Tensor& x, const Tensor& weight, const Tensor& out, Conv2dParams p, std::size_t elem) {
   ConvGeometry conv{};
@@ -238,6 +246,7 @@ void conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& out, Con
   if (out.numel() == 0) return;
   visit_floating(x.dtype(), "conv2d", [&]<class T>() {
     const ConvGeometry conv = geometry(x, weight, out, p, sizeof(T));
+    profiler::add_multiply_adds(multiply_adds(conv));
     const T* px = x.data<T>();
     const T* pw = weight.data<T>();
     T* py = out.data<T>();
@@ -273,6 +282,7 @@ void conv2d_backward_input_im2col(const Tensor& grad_out, const Tensor& weight, 
                                   Conv2dParams p) {
   visit_floating(grad_x.dtype(), "conv2d_backward_input", [&]<class T>() {
     const ConvGeometry conv = geometry(grad_x, weight, grad_out, p, sizeof(T));
+    profiler::add_multiply_adds(multiply_adds(conv));
     const T* pw = weight.data<T>();
     const T* pdy = grad_out.data<T>();
     T* pdx = grad_x.data<T>();
@@ -315,6 +325,7 @@ void conv2d_backward_weight_im2col(const Tensor& grad_out, const Tensor& x, cons
                                    Conv2dParams p) {
   visit_floating(x.dtype(), "conv2d_backward_weight", [&]<class T>() {
     const ConvGeometry conv = geometry(x, grad_weight, grad_out, p, sizeof(T));
+    profiler::add_multiply_adds(multiply_adds(conv));
     const T* px = x.data<T>();
     const T* pdy = grad_out.data<T>();
     T* pdw = grad_weight.data<T>();

@@ -4,6 +4,7 @@
 
 #include "core/cpu/blas.h"
 #include "core/cpu/kernels.h"
+#include "core/profiler.h"
 
 namespace fluxion::cpu {
 namespace {
@@ -44,6 +45,8 @@ void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
     fill(out, 0.0);
     return;
   }
+  profiler::add_multiply_adds(static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n) *
+                              static_cast<double>(k));
   const Tensor a = blas_readable(a_in), b = blas_readable(b_in);
   const MatrixLayout la = *blas_layout(m, k, a.strides()[1], a.strides()[2]);
   const MatrixLayout lb = *blas_layout(k, n, b.strides()[1], b.strides()[2]);

@@ -26,6 +26,7 @@
 #include "core/cpu/kernels.h"
 #include "core/factory.h"
 #include "core/parallel.h"
+#include "core/profiler.h"
 
 namespace fluxion::cpu {
 namespace {
@@ -39,6 +40,13 @@ struct WinogradGeometry {
   std::int64_t ph, pw;                   // the zero-padded plane the tiles read: 2 * tiles + 2
   std::int64_t chunk;                    // samples per chunk
 };
+
+// The 16 GEMMs' multiply-adds of one pass: 16 per tile and channel pair,
+// against 36 for the direct conv's 2x2 outputs (2.25x fewer).
+double multiply_adds(const WinogradGeometry& conv) {
+  return 16.0 * static_cast<double>(conv.n) * static_cast<double>(conv.tiles) * static_cast<double>(conv.c) *
+         static_cast<double>(conv.o);
+}
 
 WinogradGeometry geometry(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t o,
                           std::int64_t ho, std::int64_t wo, std::int64_t pad_h, std::int64_t pad_w,
@@ -322,6 +330,7 @@ void winograd_conv2d(const Tensor& x, const Tensor& weight, const Tensor& out, C
     const std::int64_t o = weight.size(0), c = weight.size(1);
     const WinogradGeometry conv = geometry(x.size(0), c, x.size(2), x.size(3), o, out.size(2), out.size(3), p.pad_h,
                                         p.pad_w, sizeof(T));
+    profiler::add_multiply_adds(multiply_adds(conv));
     const Tensor u = empty({16, o, c}, x.options());
     transform_weight(weight.data<T>(), o, c, false, u.data<T>());
     run(x.data<T>(), u.data<T>(), out.data<T>(), conv, x.options());
@@ -336,6 +345,7 @@ void winograd_conv2d_backward_input(const Tensor& grad_out, const Tensor& weight
     const std::int64_t o = weight.size(0), c = weight.size(1);
     const WinogradGeometry conv = geometry(grad_out.size(0), o, grad_out.size(2), grad_out.size(3), c, grad_x.size(2),
                                         grad_x.size(3), 2 - p.pad_h, 2 - p.pad_w, sizeof(T));
+    profiler::add_multiply_adds(multiply_adds(conv));
     const Tensor u = empty({16, c, o}, grad_x.options());
     transform_weight(weight.data<T>(), c, o, true, u.data<T>());
     run(grad_out.data<T>(), u.data<T>(), grad_x.data<T>(), conv, grad_x.options());
@@ -348,6 +358,7 @@ void winograd_conv2d_backward_weight(const Tensor& grad_out, const Tensor& x, co
     const std::int64_t o = grad_weight.size(0), c = grad_weight.size(1);
     const WinogradGeometry conv = geometry(x.size(0), c, x.size(2), x.size(3), o, grad_out.size(2), grad_out.size(3),
                                         p.pad_h, p.pad_w, sizeof(T));
+    profiler::add_multiply_adds(multiply_adds(conv));
     const std::int64_t chunks = (conv.n + conv.chunk - 1) / conv.chunk;
     const std::int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
     const std::int64_t max_ld = row_stride(conv.chunk * conv.tiles);
