@@ -71,9 +71,14 @@ tail -4 "$logs/train.log" "$logs/resume.log" | tee -a "$out/summary.txt"
 
 step bench_gpu ./build-gpu/fluxion bench gpu --seconds 0.5
 cat "$logs/bench_gpu.log" >>"$out/summary.txt"
+# PyTorch in both layouts (issue 19: its better one counts).
 for model in resnet18 resnet34; do
   step "fluxion_$model" ./build-gpu/fluxion bench --model "$model" --device cuda --steps 20 --warmup 5
   step "torch_$model" python3 scripts/bench_torch.py --model "$model" --device cuda --steps 20 --warmup 5
-  grep -h "img/s" "$logs/fluxion_$model.log" "$logs/torch_$model.log" | tail -2 | tee -a "$out/summary.txt"
+  step "torch_cl_$model" python3 scripts/bench_torch.py --model "$model" --device cuda --steps 20 --warmup 5 \
+    --channels-last
+  for log in "fluxion_$model" "torch_$model" "torch_cl_$model"; do
+    echo "$log: $(tail -n 1 "$logs/$log.log")" | tee -a "$out/summary.txt"
+  done
 done
 exit $status
