@@ -52,10 +52,23 @@ TEST_CASE("max_pool2d: the 2x2 stride-2 kernel agrees with the general one, ties
       CHECK(same(out[0][i], out[1][i]));
     }
     CHECK(grad[0] == grad[1]);  // the same positions got the same gradients
-    // Ties go to the first position in scan order: a window of equal values
-    // sends its gradient to its top-left element.
-    Tensor flat = full({1, 1, 2, 2}, 1.0, TensorOptions(dt)).requires_grad_();
-    sum(max_pool2d(flat, two_by_two(false))).backward();
-    CHECK(flat.grad().to_vector<double>() == std::vector<double>{1, 0, 0, 0});
+    // The rules themselves, on one window each: ties go to the first
+    // position in scan order; the last NaN wins; a NaN held stays against
+    // larger values after it.
+    struct Window {
+      std::vector<double> values, grad;
+    };
+    const Window windows[] = {{{1, 1, 1, 1}, {1, 0, 0, 0}},
+                              {{NAN, NAN, 2, 3}, {0, 1, 0, 0}},
+                              {{NAN, 5, 6, 7}, {1, 0, 0, 0}},
+                              {{1, 3, 3, 2}, {0, 1, 0, 0}}};
+    for (const Window& w : windows) {
+      for (bool general : {false, true}) {
+        CAPTURE(general);
+        Tensor in = tensor(w.values, {1, 1, 2, 2}, TensorOptions(dt)).requires_grad_();
+        sum(max_pool2d(in, two_by_two(general))).backward();
+        CHECK(in.grad().to_vector<double>() == w.grad);
+      }
+    }
   }
 }

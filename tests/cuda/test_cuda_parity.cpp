@@ -184,6 +184,8 @@ TEST_CASE("cuda parity - batch_norm (training with running statistics, and eval)
     check_parity("max_pool2d ceil_mode with padding", {param({2, 3, 7, 7}, dtype)}, [](const auto& x) {
       return max_pool2d(x[0], Pool2dParams{3, 3, 2, 2, 1, 1, true, true});
     }, tol);
+    check_parity("max_pool2d 2x2 stride 2 (the CPU's vectorised kernel)", {param({2, 3, 8, 6}, dtype)},
+                 [](const auto& x) { return max_pool2d(x[0], Pool2dParams{2, 2, 2, 2, 0, 0, false, true}); }, tol);
     check_parity("avg_pool2d without count_include_pad", {param({2, 3, 7, 6}, dtype)}, [](const auto& x) {
       return avg_pool2d(x[0], Pool2dParams{3, 2, 2, 2, 1, 1, true, false});
     }, tol);
