@@ -34,8 +34,6 @@ const Format kCifar10{"cifar10", "cifar-10-batches-bin", 1, 10, 0,
                       {"test_batch.bin"}};
 const Format kCifar100{"cifar100", "cifar-100-binary", 2, 100, 20, {"train.bin"}, {"test.bin"}};
 
-std::string list(const std::vector<std::string>& files) { return detail::join(files); }
-
 // The folder that holds all of `files`: `dir` itself or its official subfolder.
 fs::path find_folder(const Format& format, const std::string& dir, const std::vector<std::string>& files,
                      const std::string& name) {
@@ -47,12 +45,12 @@ fs::path find_folder(const Format& format, const std::string& dir, const std::ve
     for (const auto& f : files)
       if (!path_exists(folder / f, "--data-dir")) absent.push_back(f);
     if (absent.empty()) return folder;
-    FLUXION_CHECK_INPUT(absent.size() == files.size(), name, ": missing ", list(absent), " in '",
-                        folder.string(), "'; expected ", list(files), " there; run scripts/get-cifar.sh ", dir,
+    FLUXION_CHECK_INPUT(absent.size() == files.size(), name, ": missing ", detail::join(absent), " in '",
+                        folder.string(), "'; expected ", detail::join(files), " there; run scripts/get-cifar.sh ", dir,
                         " to download ", format.name, " again");
   }
   throw InputError(detail::concat(name, ": no ", format.name, " binary files in '", dir, "' or '",
-                                  (fs::path(dir) / format.subdir).string(), "'; expected ", list(files),
+                                  (fs::path(dir) / format.subdir).string(), "'; expected ", detail::join(files),
                                   "; run scripts/get-cifar.sh ", dir, " to download ", format.name, " there"));
 }
 

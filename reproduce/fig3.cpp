@@ -126,30 +126,15 @@ Fig3Summary summarize_fig3(const std::vector<Fig3Point>& points) {
   return s;
 }
 
-namespace {
-
-// The training run's config: the user's, its run in out_dir/run.
-train::TrainConfig fig3_run_config(const Fig3Options& options, const std::string& out_dir) {
-  train::TrainConfig config = options.config;
-  config.out_dir = (std::filesystem::path(out_dir) / "run").string();
-  return config;
-}
-
-// The checks made before training (the config, the optimizer, the
-// parameters' names), so a refused run creates nothing.
-void check_fig3_options(const Fig3Options& options, const std::string& out_dir) {
-  train::validate(fig3_run_config(options, out_dir));
+std::vector<Fig3Point> run_fig3(const Fig3Options& options, const std::string& out_dir, std::ostream& log) {
+  // Checked before training, which validates the rest and only then makes
+  // out_dir: a refused run creates nothing.
   FLUXION_CHECK_INPUT(options.config.optimizer == "adabayes", "--optimizer: Fig. 3 follows the author's AdaBayes "
                       "filter (adabayes), got '", options.config.optimizer, "'");
   // The names are checked before training, on a model of the same layout.
   if (!options.parameters.empty()) Fig3Sampler(*nn::make_model(options.config.model, 10), 1, 0, options.parameters);
-}
-
-}  // namespace
-
-std::vector<Fig3Point> run_fig3(const Fig3Options& options, const std::string& out_dir, std::ostream& log) {
-  check_fig3_options(options, out_dir);
-  const train::TrainConfig config = fig3_run_config(options, out_dir);
+  train::TrainConfig config = options.config;
+  config.out_dir = (std::filesystem::path(out_dir) / "run").string();
   std::vector<Fig3Point> points;
   std::unique_ptr<Fig3Sampler> sampler;  // made at the first step, from the model the trainer built
   train::TrainOptions train_options;

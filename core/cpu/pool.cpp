@@ -37,24 +37,21 @@ inline void keep_max(T v, std::int64_t at, T& best, std::int64_t& best_index) {
 }
 
 // One output row of 2x2 windows at stride 2 from input rows `top` and
-// `bottom` (`top_index` is top's offset in the plane, `w` the plane's width):
-// keep_max's scan order and NaN rule, written without a chain between
-// outputs and with unaliased pointers so GCC vectorises it (stride-2 loads).
+// `bottom` (`top_index` is top's offset in the plane, `w` the plane's width),
+// in the general loop's scan order: no chain between outputs and unaliased
+// pointers, so GCC vectorises it (stride-2 loads).
 template <class T>
 void max_pool_2x2_row(const T* __restrict top, const T* __restrict bottom, std::int64_t top_index, std::int64_t w,
                       std::int64_t wo, T* __restrict out, std::int64_t* __restrict index) {
   for (std::int64_t ow = 0; ow < wo; ++ow) {
-    const T a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
-    T best = a;
-    std::int64_t at = 0;
-    bool take = (b > best) | (b != b);
-    best = take ? b : best, at = take ? 1 : at;
-    take = (c > best) | (c != c);
-    best = take ? c : best, at = take ? w : at;
-    take = (d > best) | (d != d);
-    best = take ? d : best, at = take ? w + 1 : at;
+    const std::int64_t at = top_index + 2 * ow;
+    T best = top[2 * ow];
+    std::int64_t best_index = at;
+    keep_max(top[2 * ow + 1], at + 1, best, best_index);
+    keep_max(bottom[2 * ow], at + w, best, best_index);
+    keep_max(bottom[2 * ow + 1], at + w + 1, best, best_index);
     out[ow] = best;
-    index[ow] = top_index + 2 * ow + at;
+    index[ow] = best_index;
   }
 }
 
