@@ -472,6 +472,9 @@ const std::vector<OnnxOpRow>& onnx_op_table() {
       {"batch_norm", nullptr,
        "it is recorded only in training mode (batch statistics); export traces eval mode, where batchnorm is a "
        "per-channel multiply and add. Is a module forcing training mode?"},
+      {"batch_norm_relu", nullptr,
+       "it is recorded only in training mode (batch statistics); export traces eval mode, where it is a "
+       "per-channel multiply and add, then relu. Is a module forcing training mode?"},
       {"gather", nullptr, "its index is not an input of the recording, so a trace cannot tell a constant one from one "
                           "computed from the input"},
       {"where", nullptr, "its mask is not an input of the recording, so a trace cannot tell a constant one from one "

@@ -148,6 +148,10 @@ Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out
 /// with running_mean/var. weight and bias [C] may be undefined.
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+/// relu(batch_norm(...)), the same values and gradients, with the ReLU done
+/// inside batchnorm's training kernels (a pass over x fewer each way).
+Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                       const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
 // --- dropout (autograd/ops/dropout.cpp) ----------------------------------------------
 /// In training, zeroes elements with probability p and scales the rest by

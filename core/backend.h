@@ -96,16 +96,17 @@ namespace fluxion {
       the batch mean and 1 / sqrt(var + eps) (biased variance) per channel into mean and invstd [C]. When              \
       running_mean and running_var are defined they move towards the batch statistics by `momentum`, the               \
       variance unbiased (N * S / (N * S - 1)), as in PyTorch. weight and bias [C] may be undefined                     \
-      (affine = false). */                                                                                             \
+      (affine = false). With relu, out is then relu(out), UnaryOp::relu's values. */                                   \
   X(void, batch_norm, (const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,          \
-                       const Tensor& running_var, double momentum, double eps, const Tensor& out,                      \
+                       const Tensor& running_var, double momentum, double eps, bool relu, const Tensor& out,           \
                        const Tensor& mean, const Tensor& invstd))                                                      \
   /** Backward of training-mode batch_norm given the saved mean and invstd. grad_x, grad_weight and grad_bias          \
       may be undefined (not needed / not affine). eps is the forward's (cuDNN wants it; the CPU needs only             \
-      invstd). */                                                                                                      \
+      invstd). relu_out, when defined, is the output of a forward with relu: grad_out then first becomes               \
+      BinaryOp::relu_grad(grad_out, relu_out), 0 where relu_out <= 0. */                                               \
   X(void, batch_norm_backward, (const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,     \
-                                const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,                 \
-                                const Tensor& grad_bias, double eps))                                                  \
+                                const Tensor& invstd, const Tensor& relu_out, const Tensor& grad_x,                    \
+                                const Tensor& grad_weight, const Tensor& grad_bias, double eps))                       \
                                                                                                                        \
   /** Max pooling: out [N, C, Ho, Wo] and the flat index (h * W + w) of each window's maximum into int64               \
       indices (the first of equal maxima; a NaN wins, the last one, as in PyTorch's CPU kernel). */                    \

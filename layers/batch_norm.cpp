@@ -24,7 +24,14 @@ BatchNorm::BatchNorm(BatchNormOptions opts, const char* name) : options(opts) {
   }
 }
 
-Tensor BatchNorm::forward(const Tensor& x) {
+Tensor BatchNorm::forward(const Tensor& x) { return normalise(x, false); }
+
+Tensor BatchNorm::forward_relu(const Tensor& x) {
+  if (forward_trace_active()) return relu(normalise(x, false));
+  return normalise(x, true);
+}
+
+Tensor BatchNorm::normalise(const Tensor& x, bool relu) {
   ForwardScope scope(*this, x);
   check_input(x);
   FLUXION_CHECK(x.size(1) == options.num_features(), type_name(), ": input shape ", to_string(x.shape()), " has ",
@@ -34,10 +41,14 @@ Tensor BatchNorm::forward(const Tensor& x) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(1.0);
   }
-  if (is_training() && options.sync_across_ranks() != nullptr) return scope.output(forward_synchronised(x));
+  if (is_training() && options.sync_across_ranks() != nullptr) {
+    const Tensor out = forward_synchronised(x);
+    return scope.output(relu ? fluxion::relu(out) : out);
+  }
   // With batch statistics the op also moves the running ones (when tracked).
-  return scope.output(
-      batch_norm(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(), options.eps()));
+  const auto op = relu ? batch_norm_relu : batch_norm;
+  return scope.output(op(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(),
+                         options.eps()));
 }
 
 Tensor BatchNorm::forward_synchronised(const Tensor& x) {

@@ -3,7 +3,8 @@
 //! (running_mean/var move by `momentum` towards the batch mean and unbiased
 //! variance, num_batches_tracked counts the batches), running statistics in
 //! evaluation. BatchNorm1d takes [N, C] or [N, C, L], BatchNorm2d [N, C, H, W].
-//! The work is the batch_norm op (autograd/ops/batch_norm.cpp).
+//! The work is the batch_norm op (autograd/ops/batch_norm.cpp), or with
+//! forward_relu the batch_norm_relu op.
 #pragma once
 
 #include "core/options.h"
@@ -37,6 +38,12 @@ struct BatchNormOptions {
 class BatchNorm : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  /// relu(forward(x)), the same values and gradients, with the ReLU inside
+  /// batchnorm's kernels in training (batch_norm_relu): what a model writes
+  /// for batchnorm followed by ReLU. Under a forward trace (summary, graph,
+  /// step --explain) it runs the two apart, so this module reports its own
+  /// output as forward does.
+  Tensor forward_relu(const Tensor& x);
   std::string extra_repr() const override;
 
   BatchNormOptions options;
@@ -50,6 +57,8 @@ class BatchNorm : public Module {
   virtual void check_input(const Tensor& x) const = 0;
 
  private:
+  /// forward, then relu when `relu`.
+  Tensor normalise(const Tensor& x, bool relu);
   /// Training with sync_across_ranks: batchnorm written with ops around one
   /// differentiable sum over the ranks of the per-channel sums.
   Tensor forward_synchronised(const Tensor& x);

@@ -37,6 +37,8 @@ TraceForward::~TraceForward() {
   active_trace = nullptr;
 }
 
+bool forward_trace_active() { return active_trace != nullptr; }
+
 ForwardScope::ForwardScope(const Module& module, const Tensor& input) {
   Trace* t = active_trace;
   if (t == nullptr) return;

@@ -53,6 +53,11 @@ class TraceForward {
   TraceForward& operator=(const TraceForward&) = delete;
 };
 
+/// Whether a TraceForward is active on this thread: a forward that would fuse
+/// an op into a module's own (BatchNorm::forward_relu) runs them apart, so
+/// the module reports its own output.
+bool forward_trace_active();
+
 /// Opened first thing in a Module::forward:
 ///   Tensor Conv2d::forward(const Tensor& x) {
 ///     ForwardScope scope(*this, x);

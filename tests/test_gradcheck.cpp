@@ -240,6 +240,16 @@ std::vector<OpCase> op_table() {
                }});
   t.push_back({"batch_norm training [N, C] without affine or running stats", {{5, 3}},
                [](L in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+  t.push_back({"batch_norm_relu training NCHW", {{3, 2, 2, 3}, {2}, {2}}, [](L in) {
+                 Tensor rm = zeros({2}, kFloat64), rv = ones({2}, kFloat64);
+                 return batch_norm_relu(in[0], in[1], in[2], rm, rv, true);
+               }});
+  t.push_back({"batch_norm_relu training [N, C] without affine or running stats", {{5, 3}},
+               [](L in) { return batch_norm_relu(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+  t.push_back({"batch_norm_relu evaluation", {{3, 2, 2, 2}, {2}, {2}}, [](L in) {
+                 Tensor rm = tensor({0.3, -0.2}, kFloat64), rv = tensor({0.5, 2.0}, kFloat64);
+                 return batch_norm_relu(in[0], in[1], in[2], rm, rv, false);
+               }});
   t.push_back({"batch_norm evaluation", {{3, 2, 2, 2}, {2}, {2}}, [](L in) {
                  Tensor rm = tensor({0.3, -0.2}, kFloat64), rv = tensor({0.5, 2.0}, kFloat64);
                  return batch_norm(in[0], in[1], in[2], rm, rv, false);

@@ -2,6 +2,9 @@
 // the batch's statistics (a backend kernel, core/cpu/batch_norm.cpp, which
 // also moves the running statistics); evaluation mode is an affine map with
 // the running statistics, written with ops so its gradient comes for free.
+// batch_norm_relu is relu(batch_norm(...)) with the ReLU inside the training
+// kernels, which saves a pass over the activation each way; in evaluation it
+// is the two ops (so the ONNX export sees the pattern it folds).
 #include "autograd/ops/common.h"
 
 namespace fluxion {
@@ -23,10 +26,8 @@ Tensor per_channel(const Tensor& t, const Tensor& x) {
   return t.reshape(shape);
 }
 
-}  // namespace
-
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, bool training, double momentum, double eps) {
+void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                     const Tensor& running_var, double momentum, double eps) {
   check_floating(x, "batch_norm");
   FLUXION_CHECK(x.dim() >= 2, "batch_norm: input must be [N, C] or [N, C, ...], got shape ", to_string(x.shape()));
   check_channel_vector(x, weight, "weight");
@@ -40,7 +41,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   FLUXION_CHECK(!(running_mean.defined() && running_mean.requires_grad()) &&
                     !(running_var.defined() && running_var.requires_grad()),
                 "batch_norm: running statistics are buffers and must not require grad");
+}
 
+Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                 const Tensor& running_var, bool training, double momentum, double eps, bool relu) {
+  check_arguments(x, weight, bias, running_mean, running_var, momentum, eps);
   if (!training) {
     FLUXION_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running statistics "
                                           "(track_running_stats = true)");
@@ -51,7 +56,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     if (weight.defined()) scale = scale * weight;
     Tensor shift = -running_mean * scale;
     if (bias.defined()) shift = shift + bias;
-    return x * per_channel(scale, x) + per_channel(shift, x);
+    const Tensor out = x * per_channel(scale, x) + per_channel(shift, x);
+    return relu ? fluxion::relu(out) : out;
   }
 
   const std::int64_t per_channel_count = x.numel() / std::max<std::int64_t>(x.size(1), 1);
@@ -64,25 +70,38 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   const Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
   Tensor out = empty(x.shape(), x.options());
   Tensor mean = empty({x.size(1)}, x.options()), invstd = empty({x.size(1)}, x.options());
-  profiler::Scope scope("batch_norm forward");
-  backend(x.device()).batch_norm(xc, wc, bc, running_mean, running_var, momentum, eps, out, mean, invstd);
+  profiler::Scope scope(relu ? "batch_norm_relu forward" : "batch_norm forward");
+  backend(x.device()).batch_norm(xc, wc, bc, running_mean, running_var, momentum, eps, relu, out, mean, invstd);
   if (running_mean.defined()) {
     running_mean.storage()->bump_version();
     running_var.storage()->bump_version();
   }
 
-  record(out, "batch_norm", {x, weight, bias},
-         [sx = save(xc), sw = save(wc), mean, invstd, eps, need_x = x.requires_grad(),
-          need_w = weight.defined() && weight.requires_grad(),
-          need_b = bias.defined() && bias.requires_grad()](const Tensor& g) -> TensorList {
-           const Tensor &x = sx.get(), &w = sw.get();
-           Tensor gx = need_x ? empty(x.shape(), x.options()) : Tensor();
-           Tensor gw = need_w ? empty(w.shape(), w.options()) : Tensor();
-           Tensor gb = need_b ? empty(mean.shape(), x.options()) : Tensor();
-           backend(x.device()).batch_norm_backward(g.contiguous(), x, w, mean, invstd, gx, gw, gb, eps);
-           return {gx, gw, gb};
-         });
+  BackwardFn backward = [sx = save(xc), sw = save(wc), sy = save(relu ? out.detach() : Tensor()), mean, invstd, eps,
+                         need_x = x.requires_grad(), need_w = weight.defined() && weight.requires_grad(),
+                         need_b = bias.defined() && bias.requires_grad()](const Tensor& g) -> TensorList {
+    const Tensor &x = sx.get(), &w = sw.get();
+    Tensor gx = need_x ? empty(x.shape(), x.options()) : Tensor();
+    Tensor gw = need_w ? empty(w.shape(), w.options()) : Tensor();
+    Tensor gb = need_b ? empty(mean.shape(), x.options()) : Tensor();
+    backend(x.device()).batch_norm_backward(g.contiguous(), x, w, mean, invstd, sy.get(), gx, gw, gb, eps);
+    return {gx, gw, gb};
+  };
+  if (relu) record(out, "batch_norm_relu", {x, weight, bias}, std::move(backward));
+  else record(out, "batch_norm", {x, weight, bias}, std::move(backward));
   return out;
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum, double eps) {
+  return normalise(x, weight, bias, running_mean, running_var, training, momentum, eps, false);
+}
+
+Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                       const Tensor& running_var, bool training, double momentum, double eps) {
+  return normalise(x, weight, bias, running_mean, running_var, training, momentum, eps, true);
 }
 
 }  // namespace fluxion

@@ -4,9 +4,17 @@
 // cancellation when the mean is large), and one to normalise. Sums run in
 // eight independent lanes of T within a row (so they vectorise without
 // reordering any one sum) and in double across rows and lanes.
+//
+// A ReLU after the normalisation can run inside both kernels (batch_norm_relu
+// in autograd/ops/batch_norm.cpp): the forward clamps as it writes, and the
+// backward masks the output gradient as it reads it, with the elementwise
+// ops' own functors, so the values are those of the separate ops while a
+// pass over the activation each way, and its buffer, are saved.
 #include <cmath>
+#include <vector>
 
 #include "core/cpu/kernels.h"
+#include "core/elementwise.h"
 #include "core/parallel.h"
 
 namespace fluxion::cpu {
@@ -36,11 +44,78 @@ double lane_sum(std::int64_t n, const F& f) {
   return total;
 }
 
+// The gradient that reaches the normalisation in one row: the output
+// gradient g itself, or with a fused ReLU g masked by its output y into
+// `masked`, as relu's backward would. (Masking inside the sums instead was
+// miscompiled for double by GCC 12's -O3 loop vectoriser.) The backward
+// masks into grad_x's row, where the second pass reads it back in place; a
+// row of scratch serves when grad_x is not wanted.
+template <class T, bool kRelu>
+const T* gradient_row(const T* g, const T* y, std::int64_t n, T* masked) {
+  if constexpr (!kRelu) return g;
+  const Binary<BinaryOp::relu_grad, T> relu_grad;
+  for (std::int64_t j = 0; j < n; ++j) masked[j] = relu_grad(g[j], y[j]);
+  return masked;
+}
+
+// out = x * scale + shift, then relu with kRelu.
+template <class T, bool kRelu>
+void normalise_row(const T* x, std::int64_t n, T scale, T shift, T* out) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    const T y = x[j] * scale + shift;
+    if constexpr (kRelu) out[j] = Unary<UnaryOp::relu, T>{}(y);
+    else out[j] = y;
+  }
+}
+
+// With xhat = (x - mean) * invstd and y = w * xhat + b, per channel over its
+// M = N * S elements:
+//   dL/db = sum(g),  dL/dw = sum(g * xhat),
+//   dL/dx = w * invstd * (g - dL/db / M - xhat * dL/dw / M).
+// For one dtype, with or without the ReLU's mask on g.
+template <class T, bool kRelu>
+void backward_channels(const Layout& l, const T* px, const T* pg, const T* py, const T* pw, const T* pmean,
+                       const T* pinv, T* pdx, T* pdw, T* pdb) {
+  const double count = static_cast<double>(l.n * l.s);
+  parallel_for(0, l.c, 1, [&](std::int64_t c0, std::int64_t c1) {
+    std::vector<T> scratch(kRelu && !pdx ? static_cast<std::size_t>(l.s) : 0);
+    for (std::int64_t c = c0; c < c1; ++c) {
+      const double mu = pmean[c], inv = pinv[c];
+      const T mu_t = static_cast<T>(mu);
+      double sum_g = 0.0, sum_gx = 0.0;  // sum(g), sum(g * (x - mean))
+      for (std::int64_t i = 0; i < l.n; ++i) {
+        const std::int64_t row = (i * l.c + c) * l.s;
+        const T* xr = px + row;
+        const T* gr = gradient_row<T, kRelu>(pg + row, kRelu ? py + row : nullptr, l.s,
+                                             pdx ? pdx + row : scratch.data());
+        sum_g += lane_sum<T>(l.s, [gr](std::int64_t j) { return gr[j]; });
+        sum_gx += lane_sum<T>(l.s, [gr, xr, mu_t](std::int64_t j) { return gr[j] * (xr[j] - mu_t); });
+      }
+      if (pdb) pdb[c] = static_cast<T>(sum_g);
+      if (pdw) pdw[c] = static_cast<T>(sum_gx * inv);
+      if (!pdx) continue;
+      // dx = a * g + b * x + d, folded per channel.
+      const double w = pw ? pw[c] : 1.0;
+      const double a64 = w * inv;
+      const double b64 = -a64 * inv * inv * sum_gx / count;
+      const T a = static_cast<T>(a64), b = static_cast<T>(b64);
+      const T d = static_cast<T>(-a64 * sum_g / count - b64 * mu);
+      for (std::int64_t i = 0; i < l.n; ++i) {
+        const std::int64_t row = (i * l.c + c) * l.s;
+        const T* xr = px + row;
+        const T* gr = kRelu ? pdx + row : pg + row;  // masked in the first pass
+        T* dr = pdx + row;
+        for (std::int64_t j = 0; j < l.s; ++j) dr[j] = a * gr[j] + b * xr[j] + d;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
-                const Tensor& invstd) {
+                const Tensor& running_var, double momentum, double eps, bool relu, const Tensor& out,
+                const Tensor& mean, const Tensor& invstd) {
   const Layout l = layout_of(x);
   const std::int64_t count = l.n * l.s;
   visit_floating(x.dtype(), "batch_norm", [&]<class T>() {
@@ -74,9 +149,9 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
         const T scale = static_cast<T>(inv * (pw ? pw[c] : T(1)));
         const T shift = static_cast<T>((pb ? pb[c] : T(0)) - mu * inv * (pw ? pw[c] : T(1)));
         for (std::int64_t i = 0; i < l.n; ++i) {
-          const T* row = px + (i * l.c + c) * l.s;
-          T* dst = py + (i * l.c + c) * l.s;
-          for (std::int64_t j = 0; j < l.s; ++j) dst[j] = row[j] * scale + shift;
+          const std::int64_t row = (i * l.c + c) * l.s;
+          if (relu) normalise_row<T, true>(px + row, l.s, scale, shift, py + row);
+          else normalise_row<T, false>(px + row, l.s, scale, shift, py + row);
         }
         if (prm) prm[c] = static_cast<T>((1.0 - momentum) * prm[c] + momentum * mu);
         if (prv) {
@@ -88,53 +163,22 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
   });
 }
 
-// With xhat = (x - mean) * invstd and y = w * xhat + b, per channel over its
-// M = N * S elements:
-//   dL/db = sum(g),  dL/dw = sum(g * xhat),
-//   dL/dx = w * invstd * (g - dL/db / M - xhat * dL/dw / M).
 void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
-                         const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
+                         const Tensor& invstd, const Tensor& relu_out, const Tensor& grad_x, const Tensor& grad_weight,
                          const Tensor& grad_bias, double /*eps: invstd already holds it*/) {
   const Layout l = layout_of(x);
-  const double count = static_cast<double>(l.n * l.s);
   visit_floating(x.dtype(), "batch_norm_backward", [&]<class T>() {
-    const T* px = x.data<T>();
-    const T* pg = grad_out.data<T>();
+    const T* py = relu_out.defined() ? relu_out.data<T>() : nullptr;
     const T* pw = weight.defined() ? weight.data<T>() : nullptr;
-    const T* pmean = mean.data<T>();
-    const T* pinv = invstd.data<T>();
     T* pdx = grad_x.defined() ? grad_x.data<T>() : nullptr;
     T* pdw = grad_weight.defined() ? grad_weight.data<T>() : nullptr;
     T* pdb = grad_bias.defined() ? grad_bias.data<T>() : nullptr;
-    parallel_for(0, l.c, 1, [&](std::int64_t c0, std::int64_t c1) {
-      for (std::int64_t c = c0; c < c1; ++c) {
-        const double mu = pmean[c], inv = pinv[c];
-        const T mu_t = static_cast<T>(mu);
-        double sum_g = 0.0, sum_gx = 0.0;  // sum(g), sum(g * (x - mean))
-        for (std::int64_t i = 0; i < l.n; ++i) {
-          const T* xr = px + (i * l.c + c) * l.s;
-          const T* gr = pg + (i * l.c + c) * l.s;
-          sum_g += lane_sum<T>(l.s, [gr](std::int64_t j) { return gr[j]; });
-          sum_gx += lane_sum<T>(l.s, [gr, xr, mu_t](std::int64_t j) { return gr[j] * (xr[j] - mu_t); });
-        }
-        if (pdb) pdb[c] = static_cast<T>(sum_g);
-        if (pdw) pdw[c] = static_cast<T>(sum_gx * inv);
-        if (!pdx) continue;
-        // dx = a * g + b * x + d, folded per channel.
-        const double w = pw ? pw[c] : 1.0;
-        const double a64 = w * inv;
-        const double b64 = -a64 * inv * inv * sum_gx / count;
-        const T a = static_cast<T>(a64), b = static_cast<T>(b64);
-        const T d = static_cast<T>(-a64 * sum_g / count - b64 * mu);
-        for (std::int64_t i = 0; i < l.n; ++i) {
-          const T* xr = px + (i * l.c + c) * l.s;
-          const T* gr = pg + (i * l.c + c) * l.s;
-          T* dr = pdx + (i * l.c + c) * l.s;
-          for (std::int64_t j = 0; j < l.s; ++j)
-            dr[j] = a * gr[j] + b * xr[j] + d;
-        }
-      }
-    });
+    if (py)
+      backward_channels<T, true>(l, x.data<T>(), grad_out.data<T>(), py, pw, mean.data<T>(), invstd.data<T>(), pdx,
+                                 pdw, pdb);
+    else
+      backward_channels<T, false>(l, x.data<T>(), grad_out.data<T>(), py, pw, mean.data<T>(), invstd.data<T>(), pdx,
+                                  pdw, pdb);
   });
 }
 

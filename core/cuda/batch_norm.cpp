@@ -4,7 +4,9 @@
 // 1 / sqrt(biased var + eps), and the running variance moves towards the
 // unbiased batch variance by `momentum`. cuDNN wants a scale and bias and
 // returns both parameter gradients, so a layer without affine parameters,
-// or a backward that needs only some gradients, gets scratch tensors.
+// or a backward that needs only some gradients, gets scratch tensors. A
+// fused ReLU runs as the elementwise kernels' relu and relu_grad passes
+// around cuDNN's calls (unfused on the GPU, the same values).
 // Evaluation mode needs no kernel: the op computes it as scale and shift.
 #include "core/cuda/cudnn_descriptors.h"
 #include "core/cuda/kernels.h"
@@ -29,8 +31,8 @@ Tensor or_filled(const Tensor& t, std::int64_t channels, const Tensor& like, dou
 }  // namespace
 
 void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                const Tensor& running_var, double momentum, double eps, const Tensor& out, const Tensor& mean,
-                const Tensor& invstd) {
+                const Tensor& running_var, double momentum, double eps, bool relu, const Tensor& out,
+                const Tensor& mean, const Tensor& invstd) {
   FLUXION_CHECK(x.device().is_cuda(), "batch_norm: expected a CUDA tensor, got one on ", x.device());
   FLUXION_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "batch_norm: eps ", eps, " is below cuDNN's minimum ",
                 CUDNN_BN_MIN_EPSILON);
@@ -46,11 +48,12 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
       stats.desc, scale.raw_data(), shift.raw_data(), momentum,
       running_mean.defined() ? running_mean.raw_data() : nullptr,
       running_var.defined() ? running_var.raw_data() : nullptr, eps, mean.raw_data(), invstd.raw_data()));
+  if (relu) unary(UnaryOp::relu, out, out, {});
 }
 
 void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,
-                         const Tensor& invstd, const Tensor& grad_x, const Tensor& grad_weight,
-                         const Tensor& grad_bias, double eps) {
+                         const Tensor& invstd, const Tensor& relu_out, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias, double eps) {
   FLUXION_CHECK(x.device().is_cuda(), "batch_norm_backward: expected a CUDA tensor, got one on ", x.device());
   const int device = x.device().index;
   DeviceGuard guard(device);
@@ -59,12 +62,17 @@ void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& 
   const Tensor gx = grad_x.defined() ? grad_x : empty(x.shape(), x.options());
   const Tensor gw = grad_weight.defined() ? grad_weight : empty({channels}, x.options());
   const Tensor gb = grad_bias.defined() ? grad_bias : empty({channels}, x.options());
+  Tensor g = grad_out;
+  if (relu_out.defined()) {
+    g = empty(grad_out.shape(), grad_out.options());
+    binary(BinaryOp::relu_grad, grad_out, relu_out, g);
+  }
   const TensorDescriptor xd = TensorDescriptor::folded(x, "batch_norm_backward");
   const StatsDescriptor stats(xd);
   const Scaling s(x.dtype());
   FLUXION_CUDNN_CHECK(cudnnBatchNormalizationBackward(
       cudnn(device), CUDNN_BATCHNORM_SPATIAL, s.one(), s.zero(), s.one(), s.zero(), xd.desc, x.raw_data(), xd.desc,
-      grad_out.raw_data(), xd.desc, gx.raw_data(), stats.desc, scale.raw_data(), gw.raw_data(), gb.raw_data(),
+      g.raw_data(), xd.desc, gx.raw_data(), stats.desc, scale.raw_data(), gw.raw_data(), gb.raw_data(),
       eps, mean.raw_data(), invstd.raw_data()));
 }
 

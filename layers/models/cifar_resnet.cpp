@@ -29,7 +29,7 @@ CifarBasicBlock::CifarBasicBlock(std::int64_t in_planes, std::int64_t planes, st
 
 Tensor CifarBasicBlock::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = relu(bn1->forward(conv1->forward(x)));
+  Tensor out = bn1->forward_relu(conv1->forward(x));
   out = bn2->forward(conv2->forward(out));
   if (!pad_shortcut) return scope.output(relu(out + shortcut->forward(x)));
   // Option A: every second pixel, with zero channels on both sides.
@@ -64,7 +64,7 @@ CifarResNet::CifarResNet(std::int64_t depth, std::int64_t num_classes, std::int6
 
 Tensor CifarResNet::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = relu(bn1->forward(conv1->forward(x)));                        // [N, 16, H, W]
+  Tensor out = bn1->forward_relu(conv1->forward(x));                        // [N, 16, H, W]
   out = layer3->forward(layer2->forward(layer1->forward(out)));              // [N, 64, H/4, W/4]
   out = adaptive_avg_pool2d(out, 1, 1);                                      // [N, 64, 1, 1]
   return scope.output(linear->forward(out.flatten(1)));

@@ -24,7 +24,7 @@ BasicBlock::BasicBlock(std::int64_t in_planes, std::int64_t planes, std::int64_t
 
 Tensor BasicBlock::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = relu(bn1->forward(conv1->forward(x)));
+  Tensor out = bn1->forward_relu(conv1->forward(x));
   out = bn2->forward(conv2->forward(out));
   return scope.output(relu(out + shortcut->forward(x)));  // an empty Sequential is the identity
 }
@@ -52,7 +52,7 @@ ResNet::ResNet(std::array<std::int64_t, 4> blocks, std::int64_t num_classes, std
 
 Tensor ResNet::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = relu(bn1->forward(conv1->forward(x)));                                     // [N, 64, 32, 32]
+  Tensor out = bn1->forward_relu(conv1->forward(x));                                     // [N, 64, 32, 32]
   out = layer4->forward(layer3->forward(layer2->forward(layer1->forward(out))));          // [N, 512, 4, 4]
   Pool2dParams pool;
   pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 4;
