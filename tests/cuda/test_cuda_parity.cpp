@@ -175,6 +175,10 @@ TEST_CASE("cuda parity - batch_norm (training with running statistics, and eval)
                  }, tol);
     CHECK(max_rel_diff(mean_gpu, mean_cpu) <= tol);
     CHECK(max_rel_diff(var_gpu, var_cpu) <= tol);  // unbiased running variance on both
+    check_parity("batch_norm_relu training (relu and relu_grad around cuDNN)",
+                 {param({4, 5, 3, 3}, dtype), param({5}, dtype), param({5}, dtype)}, [&](const auto& x) {
+                   return batch_norm_relu(x[0], x[1], x[2], Tensor(), Tensor(), true, 0.1, 1e-5);
+                 }, tol);
     check_parity("batch_norm without affine, [N, C] input", {param({6, 5}, dtype)}, [&](const auto& x) {
       return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5);
     }, tol);
