@@ -149,7 +149,8 @@ Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 /// relu(batch_norm(...)), the same values and gradients, with the ReLU done
-/// inside batchnorm's training kernels (a pass over x fewer each way).
+/// inside batchnorm's training kernels on the CPU (a pass over x fewer each
+/// way); the CUDA backend runs it as separate passes.
 Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                        const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 

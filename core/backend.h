@@ -57,7 +57,7 @@ namespace fluxion {
   /** out = a op b (core/elementwise.h); a and b broadcast to out's shape. Comparisons write 1 or 0. out may           \
       alias a or b element for element (in-place ops). */                                                              \
   X(void, binary, (BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out))                                  \
-  /** out = op(a) (core/elementwise.h), a has out's shape. */                                                          \
+  /** out = op(a) (core/elementwise.h), a has out's shape. out may alias a (in place). */                             \
   X(void, unary, (UnaryOp op, const Tensor& a, const Tensor& out, UnaryParams params))                                 \
   /** out = cond != 0 ? a : b; all three broadcast to out's shape. */                                                  \
   X(void, where, (const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out))                            \
@@ -96,9 +96,9 @@ namespace fluxion {
       the batch mean and 1 / sqrt(var + eps) (biased variance) per channel into mean and invstd [C]. When              \
       running_mean and running_var are defined they move towards the batch statistics by `momentum`, the               \
       variance unbiased (N * S / (N * S - 1)), as in PyTorch. weight and bias [C] may be undefined                     \
-      (affine = false). With relu, out is then relu(out), UnaryOp::relu's values. */                                   \
+      (affine = false). With with_relu, out is then relu(out), UnaryOp::relu's values. */                                   \
   X(void, batch_norm, (const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,          \
-                       const Tensor& running_var, double momentum, double eps, bool relu, const Tensor& out,           \
+                       const Tensor& running_var, double momentum, double eps, bool with_relu, const Tensor& out,           \
                        const Tensor& mean, const Tensor& invstd))                                                      \
   /** Backward of training-mode batch_norm given the saved mean and invstd. grad_x, grad_weight and grad_bias          \
       may be undefined (not needed / not affine). eps is the forward's (cuDNN wants it; the CPU needs only             \

@@ -31,7 +31,7 @@ Tensor BatchNorm::forward_relu(const Tensor& x) {
   return normalise(x, true);
 }
 
-Tensor BatchNorm::normalise(const Tensor& x, bool relu) {
+Tensor BatchNorm::normalise(const Tensor& x, bool with_relu) {
   ForwardScope scope(*this, x);
   check_input(x);
   FLUXION_CHECK(x.size(1) == options.num_features(), type_name(), ": input shape ", to_string(x.shape()), " has ",
@@ -43,10 +43,10 @@ Tensor BatchNorm::normalise(const Tensor& x, bool relu) {
   }
   if (is_training() && options.sync_across_ranks() != nullptr) {
     const Tensor out = forward_synchronised(x);
-    return scope.output(relu ? fluxion::relu(out) : out);
+    return scope.output(with_relu ? relu(out) : out);
   }
   // With batch statistics the op also moves the running ones (when tracked).
-  const auto op = relu ? batch_norm_relu : batch_norm;
+  const auto op = with_relu ? batch_norm_relu : batch_norm;
   return scope.output(op(x, weight, bias, running_mean, running_var, use_batch_stats, options.momentum(),
                          options.eps()));
 }

@@ -57,8 +57,8 @@ class BatchNorm : public Module {
   virtual void check_input(const Tensor& x) const = 0;
 
  private:
-  /// forward, then relu when `relu`.
-  Tensor normalise(const Tensor& x, bool relu);
+  /// forward, then relu when `with_relu`.
+  Tensor normalise(const Tensor& x, bool with_relu);
   /// Training with sync_across_ranks: batchnorm written with ops around one
   /// differentiable sum over the ranks of the per-channel sums.
   Tensor forward_synchronised(const Tensor& x);

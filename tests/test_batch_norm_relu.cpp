@@ -63,6 +63,24 @@ TEST_CASE("batch_norm_relu equals relu(batch_norm) bit for bit, forward and back
       }
 }
 
+TEST_CASE("batch_norm_relu: weight and bias gradients alone (x needs none) equal the two ops'") {
+  // Without grad_x the kernel masks into a row of scratch instead.
+  manual_seed(4);
+  const Tensor x = randn({3, 2, 4, 5}), upstream = randn({3, 2, 4, 5});
+  Tensor grads[2][2];
+  for (const bool fused : {true, false}) {
+    Tensor w = tensor({0.8, 1.3}).requires_grad_(true), b = tensor({0.1, -0.2}).requires_grad_(true);
+    const Tensor out = fused ? batch_norm_relu(x, w, b, Tensor(), Tensor(), true)
+                             : relu(batch_norm(x, w, b, Tensor(), Tensor(), true));
+    (out * upstream).sum().backward();
+    grads[fused][0] = w.grad();
+    grads[fused][1] = b.grad();
+  }
+  CHECK(values(grads[1][0]) == values(grads[0][0]));
+  CHECK(values(grads[1][1]) == values(grads[0][1]));
+  CHECK(values(grads[1][1])[0] != 0.0);
+}
+
 TEST_CASE("batch_norm_relu: an output of exactly 0 passes no gradient, as relu's") {
   // Without affine parameters, a channel of two values {-1, 1} normalises to
   // {-a, a}; with a third value equal to its mean the output there is 0.
@@ -85,7 +103,11 @@ TEST_CASE("BatchNorm2d::forward_relu equals relu(forward), and a trace still see
     INFO("training ", training);
     fused.train(training);
     apart.train(training);
-    CHECK(values(fused.forward_relu(x)) == values(relu(apart.forward(x))));
+    const Tensor out = fused.forward_relu(x);
+    CHECK(values(out) == values(relu(apart.forward(x))));
+    // Fused, not quietly the two ops (the training kernel; ops in evaluation).
+    REQUIRE(out.grad_fn() != nullptr);
+    CHECK(out.grad_fn()->name == (training ? "batch_norm_relu" : "relu"));
     CHECK(values(fused.running_mean) == values(apart.running_mean));
     CHECK(values(fused.running_var) == values(apart.running_var));
     CHECK(values(fused.num_batches_tracked) == values(apart.num_batches_tracked));
@@ -102,6 +124,8 @@ TEST_CASE("BatchNorm2d::forward_relu equals relu(forward), and a trace still see
     traced = fused.forward_relu(x);
   }
   CHECK(*std::min_element(outputs.seen.begin(), outputs.seen.end()) < 0.0);  // before the ReLU
+  REQUIRE(traced.grad_fn() != nullptr);
+  CHECK(traced.grad_fn()->name == "relu");  // the two ops, apart
   const std::vector<double> after = values(traced);
   CHECK(*std::min_element(after.begin(), after.end()) == 0.0);
 }

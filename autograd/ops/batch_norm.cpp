@@ -44,7 +44,7 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 }
 
 Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                 const Tensor& running_var, bool training, double momentum, double eps, bool relu) {
+                 const Tensor& running_var, bool training, double momentum, double eps, bool with_relu) {
   check_arguments(x, weight, bias, running_mean, running_var, momentum, eps);
   if (!training) {
     FLUXION_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running statistics "
@@ -57,7 +57,7 @@ Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, cons
     Tensor shift = -running_mean * scale;
     if (bias.defined()) shift = shift + bias;
     const Tensor out = x * per_channel(scale, x) + per_channel(shift, x);
-    return relu ? fluxion::relu(out) : out;
+    return with_relu ? relu(out) : out;
   }
 
   const std::int64_t per_channel_count = x.numel() / std::max<std::int64_t>(x.size(1), 1);
@@ -70,14 +70,14 @@ Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, cons
   const Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
   Tensor out = empty(x.shape(), x.options());
   Tensor mean = empty({x.size(1)}, x.options()), invstd = empty({x.size(1)}, x.options());
-  profiler::Scope scope(relu ? "batch_norm_relu forward" : "batch_norm forward");
-  backend(x.device()).batch_norm(xc, wc, bc, running_mean, running_var, momentum, eps, relu, out, mean, invstd);
+  profiler::Scope scope(with_relu ? "batch_norm_relu forward" : "batch_norm forward");
+  backend(x.device()).batch_norm(xc, wc, bc, running_mean, running_var, momentum, eps, with_relu, out, mean, invstd);
   if (running_mean.defined()) {
     running_mean.storage()->bump_version();
     running_var.storage()->bump_version();
   }
 
-  BackwardFn backward = [sx = save(xc), sw = save(wc), sy = save(relu ? out.detach() : Tensor()), mean, invstd, eps,
+  BackwardFn backward = [sx = save(xc), sw = save(wc), sy = save(with_relu ? out.detach() : Tensor()), mean, invstd, eps,
                          need_x = x.requires_grad(), need_w = weight.defined() && weight.requires_grad(),
                          need_b = bias.defined() && bias.requires_grad()](const Tensor& g) -> TensorList {
     const Tensor &x = sx.get(), &w = sw.get();
@@ -87,7 +87,7 @@ Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, cons
     backend(x.device()).batch_norm_backward(g.contiguous(), x, w, mean, invstd, sy.get(), gx, gw, gb, eps);
     return {gx, gw, gb};
   };
-  if (relu) record(out, "batch_norm_relu", {x, weight, bias}, std::move(backward));
+  if (with_relu) record(out, "batch_norm_relu", {x, weight, bias}, std::move(backward));
   else record(out, "batch_norm", {x, weight, bias}, std::move(backward));
   return out;
 }

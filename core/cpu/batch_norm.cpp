@@ -52,10 +52,13 @@ double lane_sum(std::int64_t n, const F& f) {
 // row of scratch serves when grad_x is not wanted.
 template <class T, bool kRelu>
 const T* gradient_row(const T* g, const T* y, std::int64_t n, T* masked) {
-  if constexpr (!kRelu) return g;
-  const Binary<BinaryOp::relu_grad, T> relu_grad;
-  for (std::int64_t j = 0; j < n; ++j) masked[j] = relu_grad(g[j], y[j]);
-  return masked;
+  if constexpr (!kRelu) {
+    return g;
+  } else {
+    const Binary<BinaryOp::relu_grad, T> relu_grad;
+    for (std::int64_t j = 0; j < n; ++j) masked[j] = relu_grad(g[j], y[j]);
+    return masked;
+  }
 }
 
 // out = x * scale + shift, then relu with kRelu.
@@ -114,7 +117,7 @@ void backward_channels(const Layout& l, const T* px, const T* pg, const T* py, c
 }  // namespace
 
 void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                const Tensor& running_var, double momentum, double eps, bool relu, const Tensor& out,
+                const Tensor& running_var, double momentum, double eps, bool with_relu, const Tensor& out,
                 const Tensor& mean, const Tensor& invstd) {
   const Layout l = layout_of(x);
   const std::int64_t count = l.n * l.s;
@@ -150,7 +153,7 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
         const T shift = static_cast<T>((pb ? pb[c] : T(0)) - mu * inv * (pw ? pw[c] : T(1)));
         for (std::int64_t i = 0; i < l.n; ++i) {
           const std::int64_t row = (i * l.c + c) * l.s;
-          if (relu) normalise_row<T, true>(px + row, l.s, scale, shift, py + row);
+          if (with_relu) normalise_row<T, true>(px + row, l.s, scale, shift, py + row);
           else normalise_row<T, false>(px + row, l.s, scale, shift, py + row);
         }
         if (prm) prm[c] = static_cast<T>((1.0 - momentum) * prm[c] + momentum * mu);

@@ -74,10 +74,18 @@ void nn_rows(std::int64_t n, std::int64_t k, const T* a, std::int64_t lda, const
 }  // namespace
 
 bool small_gemm_suits(std::int64_t rows, std::int64_t depth, std::size_t elem) {
+#if defined(__AVX__)
   // Half of a 32 KiB L1 data cache; the rest holds the streamed operand's
   // current rows and C's block.
   constexpr std::int64_t kSmallOperandBytes = 16 << 10;
   return rows * depth * static_cast<std::int64_t>(elem) <= kSmallOperandBytes;
+#else
+  // Built without AVX (FLUXION_ARCH=default), each 32-byte vector is two SSE
+  // halves and the 6x2 block spills, while OpenBLAS picks its kernels for
+  // the machine at run time: BLAS is the faster choice.
+  (void)rows, (void)depth, (void)elem;
+  return false;
+#endif
 }
 
 template <class T>

@@ -16,7 +16,8 @@ namespace fluxion::cpu {
 
 // Whether small_gemm_nn suits a product whose small operand, the one
 // every column block rereads, is [rows, depth]: it must fit in L1 beside the
-// streamed one. Larger products go to BLAS (blas.h), whose packing pays.
+// streamed one. Larger products go to BLAS (blas.h), whose packing pays; so
+// does every product in a build without AVX.
 bool small_gemm_suits(std::int64_t rows, std::int64_t depth, std::size_t elem);
 
 // C[m, n] = A[m, k] @ B[k, n], overwriting C (no beta pass). A is the small

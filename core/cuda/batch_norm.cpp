@@ -31,7 +31,7 @@ Tensor or_filled(const Tensor& t, std::int64_t channels, const Tensor& like, dou
 }  // namespace
 
 void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                const Tensor& running_var, double momentum, double eps, bool relu, const Tensor& out,
+                const Tensor& running_var, double momentum, double eps, bool with_relu, const Tensor& out,
                 const Tensor& mean, const Tensor& invstd) {
   FLUXION_CHECK(x.device().is_cuda(), "batch_norm: expected a CUDA tensor, got one on ", x.device());
   FLUXION_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "batch_norm: eps ", eps, " is below cuDNN's minimum ",
@@ -48,7 +48,7 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
       stats.desc, scale.raw_data(), shift.raw_data(), momentum,
       running_mean.defined() ? running_mean.raw_data() : nullptr,
       running_var.defined() ? running_var.raw_data() : nullptr, eps, mean.raw_data(), invstd.raw_data()));
-  if (relu) unary(UnaryOp::relu, out, out, {});
+  if (with_relu) unary(UnaryOp::relu, out, out, {});
 }
 
 void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,

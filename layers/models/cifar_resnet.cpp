@@ -64,7 +64,7 @@ CifarResNet::CifarResNet(std::int64_t depth, std::int64_t num_classes, std::int6
 
 Tensor CifarResNet::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = bn1->forward_relu(conv1->forward(x));                        // [N, 16, H, W]
+  Tensor out = bn1->forward_relu(conv1->forward(x));                         // [N, 16, H, W]
   out = layer3->forward(layer2->forward(layer1->forward(out)));              // [N, 64, H/4, W/4]
   out = adaptive_avg_pool2d(out, 1, 1);                                      // [N, 64, 1, 1]
   return scope.output(linear->forward(out.flatten(1)));

@@ -25,8 +25,8 @@ DenseBottleneck::DenseBottleneck(std::int64_t in_planes, std::int64_t growth_rat
 
 Tensor DenseBottleneck::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = conv1->forward(bn1->forward_relu(x));  // [N, 4k, H, W]
-  out = conv2->forward(bn2->forward_relu(out));       // [N, k, H, W]
+  Tensor out = conv1->forward(bn1->forward_relu(x));   // [N, 4k, H, W]
+  out = conv2->forward(bn2->forward_relu(out));        // [N, k, H, W]
   return scope.output(cat({out, x}, 1));               // new features first, as kuangliu's code
 }
 
@@ -81,7 +81,7 @@ Tensor DenseNet::forward(const Tensor& x) {
   out = trans2->forward(dense2->forward(out));                 // 8x8
   out = trans3->forward(dense3->forward(out));                 // 4x4
   out = dense4->forward(out);
-  out = avg_pool2d(bn->forward_relu(out), square_pool(4));    // [N, C, 1, 1]
+  out = avg_pool2d(bn->forward_relu(out), square_pool(4));     // [N, C, 1, 1]
   return scope.output(linear->forward(out.flatten(1)));
 }
 

@@ -52,7 +52,7 @@ ResNet::ResNet(std::array<std::int64_t, 4> blocks, std::int64_t num_classes, std
 
 Tensor ResNet::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = bn1->forward_relu(conv1->forward(x));                                     // [N, 64, 32, 32]
+  Tensor out = bn1->forward_relu(conv1->forward(x));                                      // [N, 64, 32, 32]
   out = layer4->forward(layer3->forward(layer2->forward(layer1->forward(out))));          // [N, 512, 4, 4]
   Pool2dParams pool;
   pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 4;

@@ -27,8 +27,8 @@ SmallCNN::SmallCNN(std::int64_t num_classes, std::int64_t in_channels, std::int6
 
 Tensor SmallCNN::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
-  Tensor out = pool2(bn1->forward_relu(conv1->forward(x)));  // [N, 32, 14, 14]
-  out = pool2(bn2->forward_relu(conv2->forward(out)));       // [N, 64, 7, 7]
+  Tensor out = pool2(bn1->forward_relu(conv1->forward(x)));   // [N, 32, 14, 14]
+  out = pool2(bn2->forward_relu(conv2->forward(out)));        // [N, 64, 7, 7]
   out = relu(fc1->forward(out.flatten(1)));                   // [N, 128]
   return scope.output(fc2->forward(out));
 }
