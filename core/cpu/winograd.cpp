@@ -140,14 +140,29 @@ void a_expand(std::int64_t n, const T* __restrict a, const T* __restrict b, T* _
   }
 }
 
-// dst[t] = src[2 t + first] for the t where that index lies in [0, w); the
-// rest of dst (n entries) is left as it is (zero padding).
+// a[t] = src[2 t] and b[t] = src[2 t + 1] for t < pairs: a row split into
+// its even and odd columns in one pass (the loads shuffled in registers).
 template <class T>
-void gather_every_other(const T* __restrict src, std::int64_t w, std::int64_t first, std::int64_t n,
-                        T* __restrict dst) {
-  const std::int64_t lo = first >= 0 ? 0 : (-first + 1) / 2;
-  const std::int64_t hi = std::min<std::int64_t>(n, w - first > 0 ? (w - first + 1) / 2 : 0);
-  for (std::int64_t t = lo; t < hi; ++t) dst[t] = src[2 * t + first];
+void deinterleave(const T* __restrict src, std::int64_t pairs, T* __restrict a, T* __restrict b) {
+  for (std::int64_t t = 0; t < pairs; ++t) {
+    a[t] = src[2 * t];
+    b[t] = src[2 * t + 1];
+  }
+}
+
+// One input row into the padded plane's even and odd columns (padded column
+// pc = 2 t or 2 t + 1 holds source column pc - pad_w). The plane is
+// 2 ceil(wo / 2) + 2 >= w + 2 pad_w columns wide, so every source column
+// lands inside it; the padding keeps the zeros it was filled with.
+template <class T>
+void split_row(const T* src, const WinogradGeometry& conv, T* even, T* odd) {
+  const std::int64_t pad = conv.pad_w, w = conv.w;
+  // Source column c goes to padded column c + pad: even source columns to
+  // the even half when pad is even, else to the odd one.
+  T* from_even = (pad % 2 == 0 ? even : odd) + pad / 2;
+  T* from_odd = (pad % 2 == 0 ? odd : even) + (pad + 1) / 2;
+  deinterleave(src, w / 2, from_even, from_odd);
+  if (w % 2 == 1) from_even[w / 2] = src[w - 1];
 }
 
 // V[xi][c][s * tiles + t] = (B^T d B)[xi] for the 4x4 patch d of tile t of
@@ -175,10 +190,9 @@ void transform_input(const T* x, const WinogradGeometry& conv, std::int64_t n0, 
       const T* src = x + ((n0 + s) * conv.c + c) * conv.h * conv.w;
       T *even = split.data(), *odd = even + conv.ph * half;
       std::fill(split.begin(), split.end(), T(0));
-      for (std::int64_t r = 0; r < conv.h; ++r) {  // padded column pc = 2 t (even) or 2 t + 1 (odd) is pc - pad_w
+      for (std::int64_t r = 0; r < conv.h; ++r) {
         const std::int64_t pr = r + conv.pad_h;
-        gather_every_other(src + r * conv.w, conv.w, -conv.pad_w, half, even + pr * half);
-        gather_every_other(src + r * conv.w, conv.w, 1 - conv.pad_w, half, odd + pr * half);
+        split_row(src + r * conv.w, conv, even + pr * half, odd + pr * half);
       }
       const std::int64_t stride = 2 * pairs * tw;  // between the four column combinations
       for (std::int64_t pr = 0; pr < conv.ph; ++pr) {
@@ -255,8 +269,8 @@ void transform_grad_output(const T* dy, const WinogradGeometry& conv, std::int64
       T *even = split.data(), *odd = even + 2 * th * tw;
       std::fill(split.begin(), split.end(), T(0));
       for (std::int64_t r = 0; r < conv.ho; ++r) {
-        gather_every_other(src + r * conv.wo, conv.wo, 0, tw, even + r * tw);
-        gather_every_other(src + r * conv.wo, conv.wo, 1, tw, odd + r * tw);
+        deinterleave(src + r * conv.wo, conv.wo / 2, even + r * tw, odd + r * tw);
+        if (conv.wo % 2 == 1) even[r * tw + conv.wo / 2] = src[r * conv.wo + conv.wo - 1];
       }
       for (std::int64_t r = 0; r < 2 * th; ++r) {
         T* e = rows.data() + ((r % 2) * th + r / 2) * tw;
