@@ -149,13 +149,13 @@ void deinterleave(const T* __restrict src, std::int64_t pairs, T* __restrict a, 
   }
 }
 
-// One input row into the padded plane's even and odd columns (padded column
-// pc = 2 t or 2 t + 1 holds source column pc - pad_w). The plane is
-// 2 ceil(wo / 2) + 2 >= w + 2 pad_w columns wide, so every source column
-// lands inside it; the padding keeps the zeros it was filled with.
+// A row of w values into a padded row's even and odd columns (padded column
+// pc = 2 t or 2 t + 1 holds source column pc - pad). The callers' planes are
+// 2 ceil(wo / 2) + 2 >= w + 2 pad columns wide (the input's) or 2 ceil(wo / 2)
+// (the output gradient's, pad 0), so every source column lands inside; the
+// padding keeps the zeros it was filled with.
 template <class T>
-void split_row(const T* src, const WinogradGeometry& conv, T* even, T* odd) {
-  const std::int64_t pad = conv.pad_w, w = conv.w;
+void split_row(const T* src, std::int64_t w, std::int64_t pad, T* even, T* odd) {
   // Source column c goes to padded column c + pad: even source columns to
   // the even half when pad is even, else to the odd one.
   T* from_even = (pad % 2 == 0 ? even : odd) + pad / 2;
@@ -191,7 +191,7 @@ void transform_input(const T* x, const WinogradGeometry& conv, std::int64_t n0, 
       std::fill(split.begin(), split.end(), T(0));
       for (std::int64_t r = 0; r < conv.h; ++r) {
         const std::int64_t pr = r + conv.pad_h;
-        split_row(src + r * conv.w, conv, even + pr * half, odd + pr * half);
+        split_row(src + r * conv.w, conv.w, conv.pad_w, even + pr * half, odd + pr * half);
       }
       const std::int64_t stride = 2 * pairs * tw;  // between the four column combinations
       for (std::int64_t pr = 0; pr < conv.ph; ++pr) {
@@ -268,8 +268,7 @@ void transform_grad_output(const T* dy, const WinogradGeometry& conv, std::int64
       T *even = split.data(), *odd = even + 2 * th * tw;
       std::fill(split.begin(), split.end(), T(0));
       for (std::int64_t r = 0; r < conv.ho; ++r) {
-        deinterleave(src + r * conv.wo, conv.wo / 2, even + r * tw, odd + r * tw);
-        if (conv.wo % 2 == 1) even[r * tw + conv.wo / 2] = src[r * conv.wo + conv.wo - 1];
+        split_row(src + r * conv.wo, conv.wo, 0, even + r * tw, odd + r * tw);
       }
       for (std::int64_t r = 0; r < 2 * th; ++r) {
         T* e = rows.data() + ((r % 2) * th + r / 2) * tw;
