@@ -104,10 +104,20 @@ TEST_CASE("distributed: with synchronised batchnorm, two ranks of a batchnorm mo
   REQUIRE(world.size == 2);
   // The small CNN has two batchnorm layers: with --sync-batchnorm each
   // normalises with the global batch's statistics, as one process does.
+  //
+  // Four steps, not the ten of the case above: 17 images make a global
+  // batch of 16 and one of 1 (rank 0's share empty, its statistics nil) per
+  // epoch. Over longer runs the summation order's last bits can tip a
+  // near-tie in the max-pools or ReLUs, which sends one element's gradient
+  // elsewhere, and later steps carry that on: with seed 8 over ten steps
+  // the two runs ended 2.6e-4 apart, and another BLAS kernel or compiler
+  // moves such tipping points to other seeds. Four steps leave no room for
+  // that (3e-7 to 7e-7 over seeds 1-12), so the bound is tighter.
   auto small_cnn = [](const std::string& name, std::int64_t batch, bool distributed) {
     train::TrainConfig c = run(name, "adabayes", batch, distributed);
     c.model = "small_cnn";
     c.sync_batchnorm = distributed;
+    c.subset = 17;
     return c;
   };
   if (world.rank == 0) {
@@ -130,7 +140,7 @@ TEST_CASE("distributed: with synchronised batchnorm, two ranks of a batchnorm mo
   }
   MESSAGE("small_cnn, synchronised batchnorm: largest weight or statistic " << largest << ", largest difference "
                                                                             << worst);
-  CHECK(worst <= 1e-4 * largest);  // running statistics included
+  CHECK(worst <= 1e-5 * largest);  // running statistics included
 }
 
 TEST_CASE("distributed: a NaN loss on one rank stops every rank, or is skipped by every rank") {
