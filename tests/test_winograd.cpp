@@ -2,7 +2,9 @@
 // im2col + GEMM reference: the forward and both gradients, over sizes
 // with odd edges (tiles hanging over the output), paddings 0 to 2 (also
 // different along height and width), a one-row input, batches
-// smaller and larger than a chunk, float64 and float32.
+// smaller and larger than a chunk, float64 and float32. Products whose
+// weights fit in L1 run on core/cpu/small_gemm.cpp, larger ones on BLAS
+// ({2, 64, 48} takes the first in float32, the second in float64).
 #include <cmath>
 
 #include "core/cpu/kernels.h"
@@ -36,7 +38,7 @@ TEST_CASE("winograd conv2d and its gradients equal im2col's") {
       {5, 24, 32, 4, 4, 1, 1},   {130, 16, 16, 4, 4, 1, 1},  // more samples than one chunk
       {2, 64, 48, 16, 16, 1, 1}, {1, 16, 16, 3, 3, 1, 1},
       {2, 16, 16, 5, 7, 0, 2},   {1, 16, 24, 1, 6, 1, 0}, {3, 16, 16, 4, 9, 2, 1},  // uneven padding, one row
-      {2, 16, 23, 6, 6, 1, 1}, {2, 19, 21, 5, 5, 1, 1},  // channel counts that are not multiples of 8
+      {2, 16, 23, 6, 6, 1, 1}, {2, 19, 21, 5, 5, 1, 1},  // channel counts that are not multiples of 8; 23: every row remainder of the small GEMM
   };
   for (const DType dtype : {kFloat64, kFloat32}) {
     const double tol = dtype == kFloat64 ? 1e-12 : 2e-5;

@@ -24,6 +24,7 @@
 
 #include "core/cpu/blas.h"
 #include "core/cpu/kernels.h"
+#include "core/cpu/small_gemm.h"
 #include "core/factory.h"
 #include "core/parallel.h"
 #include "core/profiler.h"
@@ -314,16 +315,21 @@ void run(const T* x, const T* u, T* out, const WinogradGeometry& conv, const Ten
   const std::int64_t chunks = (conv.n + conv.chunk - 1) / conv.chunk;
   const std::int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
   const std::int64_t max_ld = row_stride(conv.chunk * conv.tiles);
+  // M[xi] [O, cols] = U[xi] [O, C] @ V[xi] [C, cols], U the small operand.
+  const bool small = small_gemm_suits(conv.o, conv.c, sizeof(T));
   parallel_for(0, chunks, grain, [&](std::int64_t c0, std::int64_t c1) {
     const Tensor v = empty({16, conv.c, max_ld}, options);
     const Tensor m = empty({16, conv.o, max_ld}, options);
     for (std::int64_t chunk = c0; chunk < c1; ++chunk) {
       const std::int64_t n0 = chunk * conv.chunk, nb = std::min(conv.chunk, conv.n - n0), cols = nb * conv.tiles;
       const std::int64_t ld = row_stride(cols);
+      const auto multiply = [&](const T* ux, const T* vx, T* mx) {
+        if (small) small_gemm_nn<T>(conv.o, cols, conv.c, ux, conv.c, vx, ld, mx, ld);
+        else gemm<T>(false, false, conv.o, cols, conv.c, T(1), ux, conv.c, vx, ld, T(0), mx, ld);
+      };
       transform_input(x, conv, n0, nb, ld, v.data<T>());
       for (std::int64_t xi = 0; xi < 16; ++xi)
-        gemm<T>(false, false, conv.o, cols, conv.c, T(1), u + xi * conv.o * conv.c, conv.c,
-                v.data<T>() + xi * conv.c * ld, ld, T(0), m.data<T>() + xi * conv.o * ld, ld);
+        multiply(u + xi * conv.o * conv.c, v.data<T>() + xi * conv.c * ld, m.data<T>() + xi * conv.o * ld);
       transform_output(m.data<T>(), conv, n0, nb, ld, out);
     }
   });
