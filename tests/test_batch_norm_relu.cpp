@@ -4,7 +4,9 @@
 // and float64, with and without affine parameters; outputs that land exactly
 // on 0 get relu's gradient there (none). Then BatchNorm::forward_relu, which
 // the models call, and the forward trace that must still see batchnorm's
-// own output. Its finite-difference checks are in test_gradcheck.cpp.
+// own output. Evaluation without a gradient, one backend pass
+// (channel_affine), against the ops it stands for. The finite-difference
+// checks are in test_gradcheck.cpp.
 #include <algorithm>
 
 #include "helpers.h"
@@ -61,6 +63,41 @@ TEST_CASE("batch_norm_relu equals relu(batch_norm) bit for bit, forward and back
         CHECK(zeros > static_cast<long>(out.size()) / 4);
         CHECK(*std::min_element(out.begin(), out.end()) == 0.0);
       }
+}
+
+TEST_CASE("evaluation without a gradient (one channel_affine pass) gives the bits of the recorded ops") {
+  // With a gradient wanted, evaluation mode is mul, add and relu ops; without
+  // one, the backend's channel_affine. Inputs of rank 2 and 4, and one that
+  // is not contiguous; float32 and float64; with and without affine.
+  manual_seed(6);
+  const Tensor inputs[] = {randn({5, 3}), randn({4, 3, 5, 6}), randn({3, 4, 5, 6}).transpose(0, 1)};
+  for (const DType dtype : {kFloat32, kFloat64})
+    for (const bool affine : {true, false})
+      for (const Tensor& x0 : inputs)
+        for (const bool with_relu : {true, false}) {
+          INFO("dtype ", std::string(dtype_name(dtype)), " affine ", affine, " shape ", to_string(x0.shape()),
+               " relu ", with_relu);
+          const std::int64_t c = x0.size(1);
+          const TensorOptions options(dtype);
+          const Tensor w = affine ? arange(0, c, 1, options) * 0.3 + 0.7 : Tensor();
+          const Tensor b = affine ? arange(0, c, 1, options) * -0.2 + 0.1 : Tensor();
+          const Tensor rm = arange(0, c, 1, options) * 0.1 - 0.05, rv = arange(0, c, 1, options) * 0.4 + 0.6;
+          const auto normalise = [&](const Tensor& x) {
+            return with_relu ? batch_norm_relu(x, w, b, rm, rv, false, 0.1, 1e-5)
+                             : batch_norm(x, w, b, rm, rv, false, 0.1, 1e-5);
+          };
+          const Tensor recorded = normalise(x0.to(dtype).detach().requires_grad_(true));
+          REQUIRE(recorded.grad_fn() != nullptr);  // the ops path
+          Tensor inferred;
+          {
+            NoGradGuard no_grad;
+            inferred = normalise(x0.to(dtype).detach().requires_grad_(true));
+          }
+          CHECK(inferred.grad_fn() == nullptr);
+          CHECK(values(inferred) == values(recorded.detach()));
+          // The same without grad mode off: nothing requires a gradient.
+          CHECK(values(normalise(x0.to(dtype))) == values(recorded.detach()));
+        }
 }
 
 TEST_CASE("batch_norm_relu: weight and bias gradients alone (x needs none) equal the two ops'") {

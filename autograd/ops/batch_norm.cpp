@@ -1,7 +1,9 @@
 // Batch normalisation with PyTorch's semantics. Training mode normalises with
 // the batch's statistics (a backend kernel, core/cpu/batch_norm.cpp, which
 // also moves the running statistics); evaluation mode is an affine map with
-// the running statistics, written with ops so its gradient comes for free.
+// the running statistics, written with ops so its gradient comes for free,
+// or, when no gradient is wanted, one backend kernel (channel_affine) that
+// rounds as those ops do.
 // batch_norm_relu is relu(batch_norm(...)) with the ReLU inside the training
 // kernels, which saves a pass over the activation each way; in evaluation it
 // is the two ops (so the ONNX export sees the pattern it folds).
@@ -56,8 +58,14 @@ Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, cons
     if (weight.defined()) scale = scale * weight;
     Tensor shift = -running_mean * scale;
     if (bias.defined()) shift = shift + bias;
-    const Tensor out = x * per_channel(scale, x) + per_channel(shift, x);
-    return with_relu ? relu(out) : out;
+    if (should_record({x, weight, bias})) {
+      const Tensor out = x * per_channel(scale, x) + per_channel(shift, x);
+      return with_relu ? relu(out) : out;
+    }
+    // No gradient wanted (inference): the same values in one pass.
+    Tensor out = empty(x.shape(), x.options());
+    backend(x.device()).channel_affine(x.contiguous(), scale.contiguous(), shift.contiguous(), with_relu, out);
+    return out;
   }
 
   const std::int64_t per_channel_count = x.numel() / std::max<std::int64_t>(x.size(1), 1);

@@ -5,11 +5,15 @@
 // eight independent lanes of T within a row (so they vectorise without
 // reordering any one sum) and in double across rows and lanes.
 //
+// Evaluation mode without a gradient (channel_affine) is the same
+// normalise_row with the running statistics' scale and shift.
+//
 // A ReLU after the normalisation can run inside both kernels (batch_norm_relu
 // in autograd/ops/batch_norm.cpp): the forward clamps as it writes, and the
 // backward masks the output gradient as it reads it, with the elementwise
 // ops' own functors, so the values are those of the separate ops while a
 // pass over the activation each way, and its buffer, are saved.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -161,6 +165,25 @@ void batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
           const double unbiased = count > 1 ? squares / static_cast<double>(count - 1) : INFINITY;
           prv[c] = static_cast<T>((1.0 - momentum) * prv[c] + momentum * unbiased);
         }
+      }
+    });
+  });
+}
+
+void channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift, bool with_relu, const Tensor& out) {
+  const Layout l = layout_of(x);
+  visit_floating(x.dtype(), "channel_affine", [&]<class T>() {
+    const T* px = x.data<T>();
+    const T* pscale = scale.data<T>();
+    const T* pshift = shift.data<T>();
+    T* py = out.data<T>();
+    // Rows of S elements, N * C of them; a thread takes whole rows.
+    const std::int64_t grain = std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(l.s, 1));
+    parallel_for(0, l.n * l.c, grain, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t r = r0; r < r1; ++r) {
+        const std::int64_t c = r % l.c;
+        if (with_relu) normalise_row<T, true>(px + r * l.s, l.s, pscale[c], pshift[c], py + r * l.s);
+        else normalise_row<T, false>(px + r * l.s, l.s, pscale[c], pshift[c], py + r * l.s);
       }
     });
   });

@@ -7,7 +7,9 @@
 // or a backward that needs only some gradients, gets scratch tensors. A
 // fused ReLU runs as the elementwise kernels' relu and relu_grad passes
 // around cuDNN's calls (unfused on the GPU, the same values).
-// Evaluation mode needs no kernel: the op computes it as scale and shift.
+// Evaluation mode with a gradient is ops (scale and shift); without one it
+// is channel_affine, here the elementwise kernels' mul, add and relu over a
+// broadcast view of scale and shift (three passes, the same values).
 #include "core/cuda/cudnn_descriptors.h"
 #include "core/cuda/kernels.h"
 #include "core/factory.h"
@@ -26,6 +28,14 @@ struct StatsDescriptor
 
 Tensor or_filled(const Tensor& t, std::int64_t channels, const Tensor& like, double value) {
   return t.defined() ? t : full({channels}, value, like.options());
+}
+
+// A per-channel vector [C] as a view that broadcasts against x [N, C, ...].
+Tensor per_channel(const Tensor& t, const Tensor& x) {
+  Shape shape(static_cast<std::size_t>(x.dim()), 1);
+  Strides strides(static_cast<std::size_t>(x.dim()), 0);
+  shape[1] = t.size(0), strides[1] = t.stride(0);
+  return make_view(t, shape, strides, t.offset());
 }
 
 }  // namespace
@@ -74,6 +84,14 @@ void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& 
       cudnn(device), CUDNN_BATCHNORM_SPATIAL, s.one(), s.zero(), s.one(), s.zero(), xd.desc, x.raw_data(), xd.desc,
       g.raw_data(), xd.desc, gx.raw_data(), stats.desc, scale.raw_data(), gw.raw_data(), gb.raw_data(),
       eps, mean.raw_data(), invstd.raw_data()));
+}
+
+void channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift, bool with_relu, const Tensor& out) {
+  FLUXION_CHECK(x.device().is_cuda(), "channel_affine: expected a CUDA tensor, got one on ", x.device());
+  DeviceGuard guard(x.device().index);
+  binary(BinaryOp::mul, x, per_channel(scale, x), out);
+  binary(BinaryOp::add, out, per_channel(shift, x), out);
+  if (with_relu) unary(UnaryOp::relu, out, out, {});
 }
 
 }  // namespace fluxion::cuda

@@ -185,6 +185,19 @@ TEST_CASE("cuda parity - batch_norm (training with running statistics, and eval)
     check_parity("batch_norm of a 5-D input (trailing dims folded)", {param({3, 4, 2, 3, 5}, dtype)},
                  [&](const auto& x) { return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-3); },
                  tol);
+    {
+      // Evaluation without a gradient: the backend's channel_affine.
+      NoGradGuard no_grad;
+      const Tensor x = randn({4, 5, 3, 3}).to(dtype), w = randn({5}).to(dtype), b = randn({5}).to(dtype);
+      const Tensor rv = rand({5}).to(dtype) + 0.5;
+      for (const bool with_relu : {false, true}) {
+        const auto eval = [&](Device d) {
+          const auto op = with_relu ? batch_norm_relu : batch_norm;
+          return op(x.to(d), w.to(d), b.to(d), mean_cpu.to(d), rv.to(d), false, 0.1, 1e-5);
+        };
+        CHECK(max_rel_diff(eval(kGPU).to(kCPU), eval(kCPU)) <= tol);
+      }
+    }
     check_parity("max_pool2d ceil_mode with padding", {param({2, 3, 7, 7}, dtype)}, [](const auto& x) {
       return max_pool2d(x[0], Pool2dParams{3, 3, 2, 2, 1, 1, true, true});
     }, tol);
