@@ -285,6 +285,13 @@ constexpr char kAdd[] = "Add", kSub[] = "Sub", kMul[] = "Mul", kDiv[] = "Div", k
                kSigmoid[] = "Sigmoid", kTanh[] = "Tanh", kExp[] = "Exp", kLog[] = "Log", kSqrt[] = "Sqrt",
                kAbs[] = "Abs", kMatMul[] = "MatMul", kIdentity[] = "Identity";
 
+// relu(a + b), one op here, Add then Relu in ONNX.
+void emit_add_relu(Emitter& e, const RecordedOp& r) {
+  const std::string sum = e.fresh("add");
+  e.node(r, "Add", {e.input(r, 0), e.input(r, 1)}, sum);
+  e.node(r, "Relu", {sum}, e.output(r));
+}
+
 void emit_pow(Emitter& e, const RecordedOp& r) {
   const std::string exponent = e.scalar_constant("exponent", r.attributes.get_real("exponent"), r.output.dtype());
   e.node(r, "Pow", {e.input(r, 0), exponent}, e.output(r));
@@ -443,6 +450,7 @@ const std::vector<OnnxOpRow>& onnx_op_table() {
       {"div", elementwise<kDiv>},
       {"neg", elementwise<kNeg>},
       {"relu", elementwise<kRelu>},
+      {"add_relu", emit_add_relu},
       {"sigmoid", elementwise<kSigmoid>},
       {"tanh", elementwise<kTanh>},
       {"exp", elementwise<kExp>},

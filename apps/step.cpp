@@ -66,8 +66,9 @@ std::string op_file(const std::string& op) {
   static const std::map<std::string, std::string> files{
       {"conv2d", "autograd/ops/conv.cpp"},        {"batch_norm", "autograd/ops/batch_norm.cpp"},
       {"batch_norm_relu", "autograd/ops/batch_norm.cpp"},
-      {"relu", "autograd/ops/activation.cpp"},    {"sigmoid", "autograd/ops/activation.cpp"},
-      {"tanh", "autograd/ops/activation.cpp"},    {"max_pool2d", "autograd/ops/pool.cpp"},
+      {"relu", "autograd/ops/activation.cpp"},    {"add_relu", "autograd/ops/activation.cpp"},
+      {"sigmoid", "autograd/ops/activation.cpp"}, {"tanh", "autograd/ops/activation.cpp"},
+      {"max_pool2d", "autograd/ops/pool.cpp"},
       {"avg_pool2d", "autograd/ops/pool.cpp"},    {"matmul", "autograd/ops/matmul.cpp"},
       {"add", "autograd/ops/arithmetic.cpp"},     {"sub", "autograd/ops/arithmetic.cpp"},
       {"mul", "autograd/ops/arithmetic.cpp"},     {"div", "autograd/ops/arithmetic.cpp"},

@@ -62,6 +62,9 @@ Tensor clamp(const Tensor& a, double min, double max);
 
 // --- activations (autograd/ops/activation.cpp) -----------------------------------
 Tensor relu(const Tensor& a);
+/// relu(a + b) (a and b broadcast), the same values and gradients, in one
+/// pass each way: what a residual block ends with.
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 

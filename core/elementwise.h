@@ -22,13 +22,15 @@ namespace fluxion {
 
 // The ops, listed once: X(name).
 #define FLUXION_BINARY_OPS(X) \
-  X(add) X(sub) X(mul) X(div) X(maximum) X(minimum) X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(relu_grad)
+  X(add) X(sub) X(mul) X(div) X(maximum) X(minimum) X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(relu_grad)  \
+  X(add_relu)
 #define FLUXION_UNARY_OPS(X) \
   X(neg) X(exp) X(log) X(sqrt) X(abs) X(sign) X(relu) X(sigmoid) X(tanh) X(pow) X(clamp)
 
 #define FLUXION_ENUMERATOR(name) name,
 /// Binary::operator() says what each computes. relu_grad is relu's backward
-/// in one pass, PyTorch's threshold_backward.
+/// in one pass, PyTorch's threshold_backward; add_relu is relu(x + y), a
+/// residual block's sum and ReLU in one pass.
 enum class BinaryOp { FLUXION_BINARY_OPS(FLUXION_ENUMERATOR) };
 /// Unary::operator() says what each computes.
 enum class UnaryOp { FLUXION_UNARY_OPS(FLUXION_ENUMERATOR) };
@@ -143,6 +145,14 @@ template <class T> struct Unary<UnaryOp::clamp, T> {
   T lo, hi;
   FLUXION_HOST_DEVICE explicit Unary(UnaryParams p) : lo(static_cast<T>(p.a)), hi(static_cast<T>(p.b)) {}
   FLUXION_HOST_DEVICE T operator()(T x) const { return x < lo ? lo : (x > hi ? hi : x); }
+};
+
+// --- binary ops built from a unary one -------------------------------------------
+
+// relu(x + y): the sum rounded, then relu's rule, so its values are those
+// of the add and relu ops one after the other.
+template <class T> struct Binary<BinaryOp::add_relu, T> {
+  FLUXION_HOST_DEVICE T operator()(T x, T y) const { return Unary<UnaryOp::relu, T>{}(x + y); }
 };
 
 /// Unary<op, T> for `params`, which only the parameterised ops read.

@@ -93,6 +93,10 @@ std::vector<OpCase> op_table() {
   t.push_back({"clamp", {{3, 4}}, [](L in) { return clamp(in[0], -0.5, 0.5); }, clamp_values});
   t.push_back({"sign (zero gradient)", {{3, 4}}, [](L in) { return sign(in[0]) * 1.0; }, nonzero});
   t.push_back({"relu", {{3, 4}}, [](L in) { return relu(in[0]); }, nonzero});
+  // The second input scaled down keeps every sum at least 0.12 from relu's kink.
+  t.push_back({"add_relu", {{3, 4}, {3, 4}}, [](L in) { return add_relu(in[0], in[1] * 0.1); }, nonzero});
+  t.push_back({"add_relu broadcast [3,1]+[4]", {{3, 1}, {4}}, [](L in) { return add_relu(in[0], in[1] * 0.1); },
+               nonzero});
   t.push_back({"sigmoid", {{3, 4}}, [](L in) { return sigmoid(in[0]); }});
   t.push_back({"tanh", {{3, 4}}, [](L in) { return tanh(in[0]); }});
 

@@ -1,5 +1,6 @@
-// Activations: relu, sigmoid, tanh. Sigmoid and tanh differentiate through
-// their output, so they save it rather than the input.
+// Activations: relu, add_relu (a residual block's relu(a + b) in one pass
+// each way), sigmoid, tanh. Sigmoid and tanh differentiate through their
+// output, so they save it rather than the input.
 #include "autograd/ops/common.h"
 
 namespace fluxion {
@@ -12,6 +13,18 @@ Tensor relu(const Tensor& a) {
     // One pass; the gradient is 0 at 0, as in PyTorch.
     return {binary_forward(BinaryOp::relu_grad, g, saved.get(), "relu backward")};
   });
+  return out;
+}
+
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  profiler::Scope scope("add_relu forward");
+  Tensor out = binary_forward(BinaryOp::add_relu, a, b, "add_relu");
+  record(out, "add_relu", {a, b},
+         [saved = save(out.detach()), sa = a.shape(), sb = b.shape()](const Tensor& g) -> TensorList {
+           // relu's backward, then add's: the same gradient to both inputs.
+           const Tensor masked = binary_forward(BinaryOp::relu_grad, g, saved.get(), "add_relu backward");
+           return {sum_to(masked, sa), sum_to(masked, sb)};
+         });
   return out;
 }
 

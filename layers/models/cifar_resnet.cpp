@@ -31,11 +31,11 @@ Tensor CifarBasicBlock::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
   Tensor out = bn1->forward_relu(conv1->forward(x));
   out = bn2->forward(conv2->forward(out));
-  if (!pad_shortcut) return scope.output(relu(out + shortcut->forward(x)));
+  if (!pad_shortcut) return scope.output(add_relu(out, shortcut->forward(x)));
   // Option A: every second pixel, with zero channels on both sides.
   Tensor sub = x.slice(2, 0, x.size(2), 2).slice(3, 0, x.size(3), 2);  // [N, C, H/2, W/2]
   Tensor pad = zeros({sub.size(0), pad_channels, sub.size(2), sub.size(3)}, sub.options().requires_grad(false));
-  return scope.output(relu(out + cat({pad, sub, pad}, 1)));
+  return scope.output(add_relu(out, cat({pad, sub, pad}, 1)));
 }
 
 CifarResNet::CifarResNet(std::int64_t depth, std::int64_t num_classes, std::int64_t in_channels, Shortcut option) {

@@ -26,7 +26,7 @@ Tensor BasicBlock::forward(const Tensor& x) {
   ForwardScope scope(*this, x);
   Tensor out = bn1->forward_relu(conv1->forward(x));
   out = bn2->forward(conv2->forward(out));
-  return scope.output(relu(out + shortcut->forward(x)));  // an empty Sequential is the identity
+  return scope.output(add_relu(out, shortcut->forward(x)));  // an empty Sequential is the identity
 }
 
 ResNet::ResNet(std::array<std::int64_t, 4> blocks, std::int64_t num_classes, std::int64_t in_channels) {
