@@ -288,8 +288,8 @@ constexpr char kAdd[] = "Add", kSub[] = "Sub", kMul[] = "Mul", kDiv[] = "Div", k
 // relu(a + b), one op here, Add then Relu in ONNX.
 void emit_add_relu(Emitter& e, const RecordedOp& r) {
   const std::string sum = e.fresh("add");
-  e.node(r, "Add", {e.input(r, 0), e.input(r, 1)}, sum);
-  e.node(r, "Relu", {sum}, e.output(r));
+  e.node(r, kAdd, {e.input(r, 0), e.input(r, 1)}, sum);
+  e.node(r, kRelu, {sum}, e.output(r));
 }
 
 void emit_pow(Emitter& e, const RecordedOp& r) {

@@ -107,9 +107,9 @@ namespace fluxion {
   X(void, batch_norm_backward, (const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& mean,     \
                                 const Tensor& invstd, const Tensor& relu_out, const Tensor& grad_x,                    \
                                 const Tensor& grad_weight, const Tensor& grad_bias, double eps))                       \
-  /** Evaluation-mode batch normalisation, for a forward that needs no gradient: out = x * scale + shift per         \
+  /** Evaluation-mode batch normalisation, for a forward that needs no gradient: out = x * scale + shift per           \
       channel of x [N, C, S], scale and shift [C] already folded from the running statistics. Each product is          \
-      rounded before its sum, as BinaryOp::mul then add would round them; with with_relu, then UnaryOp::relu. */        \
+      rounded before its sum, as BinaryOp::mul then add would round them; with with_relu, then UnaryOp::relu. */       \
   X(void, channel_affine, (const Tensor& x, const Tensor& scale, const Tensor& shift, bool with_relu,                  \
                            const Tensor& out))                                                                         \
                                                                                                                        \

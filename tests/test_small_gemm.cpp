@@ -4,6 +4,7 @@
 // scalar tail, leading dimensions wider than the matrices, float and double.
 // The padding between a row's last column and its leading dimension must be
 // left as it was.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -58,6 +59,10 @@ TEST_CASE("small_gemm_nn overwrites C whatever it held, NaN included") {
   std::vector<float> a(m * k, 1.0f), b(k * n, 2.0f), c(m * n, std::nanf(""));
   cpu::small_gemm_nn<float>(m, n, k, a.data(), k, b.data(), n, c.data(), n);
   for (const float x : c) CHECK(x == 6.0f);
+  // An empty sum is 0.
+  std::fill(c.begin(), c.end(), std::nanf(""));
+  cpu::small_gemm_nn<float>(m, n, 0, a.data(), k, b.data(), n, c.data(), n);
+  for (const float x : c) CHECK(x == 0.0f);
 }
 
 TEST_CASE("small_gemm_suits takes what fits half of L1, by bytes") {

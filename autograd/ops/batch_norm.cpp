@@ -6,7 +6,8 @@
 // rounds as those ops do.
 // batch_norm_relu is relu(batch_norm(...)) with the ReLU inside the training
 // kernels, which saves a pass over the activation each way; in evaluation it
-// is the two ops (so the ONNX export sees the pattern it folds).
+// is the ops when recording (so the ONNX export sees the pattern it folds),
+// else channel_affine with its ReLU.
 #include "autograd/ops/common.h"
 
 namespace fluxion {
@@ -45,28 +46,33 @@ void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, 
                 "batch_norm: running statistics are buffers and must not require grad");
 }
 
+// Evaluation mode: y = x * scale + shift with per-channel scale = weight /
+// sqrt(var + eps) and shift = bias - mean * scale, from the running
+// statistics. The work on x is two ops (three with the ReLU) when recording,
+// else one pass of channel_affine, which rounds as they do.
+Tensor normalise_with_running_stats(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                    const Tensor& running_mean, const Tensor& running_var, double eps,
+                                    bool with_relu) {
+  FLUXION_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running statistics "
+                                        "(track_running_stats = true)");
+  profiler::Scope scope("batch_norm forward (eval)");
+  Tensor scale = (running_var + eps).pow(-0.5);
+  if (weight.defined()) scale = scale * weight;
+  Tensor shift = -running_mean * scale;
+  if (bias.defined()) shift = shift + bias;
+  if (should_record({x, weight, bias})) {
+    const Tensor out = x * per_channel(scale, x) + per_channel(shift, x);
+    return with_relu ? relu(out) : out;
+  }
+  Tensor out = empty(x.shape(), x.options());
+  backend(x.device()).channel_affine(x.contiguous(), scale.contiguous(), shift.contiguous(), with_relu, out);
+  return out;
+}
+
 Tensor normalise(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                  const Tensor& running_var, bool training, double momentum, double eps, bool with_relu) {
   check_arguments(x, weight, bias, running_mean, running_var, momentum, eps);
-  if (!training) {
-    FLUXION_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running statistics "
-                                          "(track_running_stats = true)");
-    // y = x * scale + shift with per-channel scale = weight / sqrt(var + eps)
-    // and shift = bias - mean * scale: two passes over x, the rest on [C].
-    profiler::Scope scope("batch_norm forward (eval)");
-    Tensor scale = (running_var + eps).pow(-0.5);
-    if (weight.defined()) scale = scale * weight;
-    Tensor shift = -running_mean * scale;
-    if (bias.defined()) shift = shift + bias;
-    if (should_record({x, weight, bias})) {
-      const Tensor out = x * per_channel(scale, x) + per_channel(shift, x);
-      return with_relu ? relu(out) : out;
-    }
-    // No gradient wanted (inference): the same values in one pass.
-    Tensor out = empty(x.shape(), x.options());
-    backend(x.device()).channel_affine(x.contiguous(), scale.contiguous(), shift.contiguous(), with_relu, out);
-    return out;
-  }
+  if (!training) return normalise_with_running_stats(x, weight, bias, running_mean, running_var, eps, with_relu);
 
   const std::int64_t per_channel_count = x.numel() / std::max<std::int64_t>(x.size(1), 1);
   FLUXION_CHECK(per_channel_count > 1, "batch_norm: expected more than 1 value per channel when training, got input "

@@ -30,7 +30,8 @@ Tensor or_filled(const Tensor& t, std::int64_t channels, const Tensor& like, dou
   return t.defined() ? t : full({channels}, value, like.options());
 }
 
-// A per-channel vector [C] as a view that broadcasts against x [N, C, ...].
+// A per-channel vector [C] as a view that broadcasts against x [N, C, ...]
+// (make_view: a backend builds views itself; reshape is an autograd op).
 Tensor per_channel(const Tensor& t, const Tensor& x) {
   Shape shape(static_cast<std::size_t>(x.dim()), 1);
   Strides strides(static_cast<std::size_t>(x.dim()), 0);

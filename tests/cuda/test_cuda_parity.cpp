@@ -79,6 +79,8 @@ TEST_CASE("cuda parity - elementwise ops with broadcasting, float64 and float32"
       return exp(tanh(x[0])) + sigmoid(x[0]) * relu(x[0]) + sqrt(abs(x[0]) + 1.0) + log(x[0] * x[0] + 2.0) +
              pow(x[0], 3.0) + clamp(x[0], -0.5, 0.5);
     }, tol);
+    check_parity("add_relu broadcast (a residual block's end)", {param({4, 3, 5}, dtype), param({3, 1}, dtype)},
+                 [](const auto& x) { return add_relu(x[0], x[1]); }, tol);
     check_parity("where and comparisons", {param({5, 6}, dtype), param({5, 6}, dtype)},
                  [](const auto& x) { return where(gt(x[0], x[1]), x[0] * 2.0, x[1]) + maximum(x[0], x[1]); }, tol);
     check_parity("non-contiguous views", {param({4, 6, 5}, dtype)}, [](const auto& x) {
